@@ -1,0 +1,3 @@
+from dldoctor.cli import main
+
+main()

@@ -1,0 +1,136 @@
+"""The command line: parse, call the library, render, choose the exit code. Nothing else.
+
+Exit codes: 0 done; 1 a kind named in --fail-on was found; 2 bad input or usage; 3 a bug in
+dldoctor; 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+
+from dldoctor._version import __version__
+from dldoctor.diagnosis import KINDS
+from dldoctor.doctor import DEFAULT_MIN_GAP, Options, diagnose
+from dldoctor.errors import DldoctorError, UsageError
+from dldoctor.recipe import load_recipe
+from dldoctor.report import check_writable, write_json
+
+T = TypeVar("T")
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="Train a PyTorch recipe, decompose its errors and name what is wrong.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        print(f"dldoctor {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """dldoctor: a doctor for deep-learning training."""
+
+
+@app.command("diagnose")
+def diagnose_command(
+    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")] = None,
+    fail_on: Annotated[
+        str | None,
+        typer.Option(help=f"Comma-separated kinds that make the exit code 1: {', '.join(KINDS)}."),
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
+    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
+    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs.")] = None,
+    bayes_error: Annotated[
+        float | None, typer.Option(help="Known (e.g. human-level) error; skips the estimate.")
+    ] = None,
+    target_error: Annotated[
+        float | None, typer.Option(help="Dev error you would accept; at or below it is healthy.")
+    ] = None,
+    confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
+    min_gap: Annotated[
+        float,
+        typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y)."),
+    ] = DEFAULT_MIN_GAP,
+    easier_model: Annotated[
+        bool, typer.Option(help="Fit a linear baseline to tell optimisation failure from bias.")
+    ] = True,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+) -> None:
+    """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
+    from dldoctor.report.console import render, training_progress
+
+    def run() -> int:
+        failing = _kinds(fail_on)
+        if json_path is not None:
+            check_writable(json_path)
+        options = Options(seed, device, epochs, bayes_error, target_error, confidence, min_gap, easier_model)
+        loaded = load_recipe(recipe)
+        out, err = Console(), Console(stderr=True, quiet=quiet)
+        with training_progress(err, loaded.name, loaded.task) as on_epoch:
+            report = diagnose(loaded, options, on_epoch=on_epoch)
+        render(report, out)
+        if json_path is not None:
+            write_json(report, json_path)
+            out.print(f"[dim]Report written to {json_path}[/]")
+        found = sorted({f.kind for f in report.findings} & failing)
+        if found:
+            out.print(f"[bold red]Failing: found {', '.join(found)} (--fail-on)[/]")
+            return 1
+        return 0
+
+    raise typer.Exit(_guarded(run, debug))
+
+
+def _kinds(spec: str | None) -> set[str]:
+    kinds = {k.strip() for k in (spec or "").split(",") if k.strip()}
+    unknown = sorted(kinds - set(KINDS))
+    if unknown:
+        raise UsageError(f"--fail-on: unknown kind {', '.join(unknown)}; choose from {', '.join(KINDS)}")
+    return kinds
+
+
+def _guarded(run: Callable[[], int], debug: bool) -> int:
+    """Run a command; turn failures into one line on stderr and an exit code."""
+    try:
+        return run()
+    except DldoctorError as exc:
+        _fail(f"error: {exc}", debug)
+        return 2
+    except KeyboardInterrupt:
+        _fail("interrupted", debug)
+        return 130
+    except Exception as exc:
+        _fail(
+            f"internal error in dldoctor ({type(exc).__name__}: {exc}); rerun with --debug and report it",
+            debug,
+        )
+        return 3
+
+
+def _fail(message: str, debug: bool) -> None:
+    if debug:
+        traceback.print_exc()
+    print(message, file=sys.stderr)
+
+
+def main() -> None:
+    app(prog_name="dldoctor")

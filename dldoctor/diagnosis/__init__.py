@@ -1,0 +1,79 @@
+"""Turn measured evidence into a verdict: pure logic, trivially testable without torch."""
+
+from __future__ import annotations
+
+from dldoctor import fmt
+from dldoctor.diagnosis import checks
+from dldoctor.diagnosis.evidence import (
+    KINDS,
+    PROBLEMS,
+    SEVERITIES,
+    VERDICTS,
+    Diagnosis,
+    EasierModelResult,
+    Evidence,
+    Finding,
+    Gap,
+    Policy,
+    Setup,
+    TrainingSignals,
+)
+from dldoctor.diagnosis.gaps import decompose, threshold
+
+__all__ = [
+    "KINDS",
+    "PROBLEMS",
+    "SEVERITIES",
+    "VERDICTS",
+    "Diagnosis",
+    "EasierModelResult",
+    "Evidence",
+    "Finding",
+    "Gap",
+    "Policy",
+    "Setup",
+    "TrainingSignals",
+    "conclude",
+]
+
+
+def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
+    """The verdict: within target → healthy; else the dominant problem; else cannot tell; else healthy.
+
+    A failed optimisation outranks every gap: until training works, the gaps describe a model
+    that was never really fitted.
+    """
+    gaps = decompose(ev, policy)
+    dev = ev.errors["dev"].value
+    if policy.target_error is not None and dev <= policy.target_error:
+        return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps)
+    problems = checks.divergence(ev) or checks.easier_model(ev, checks.gap_findings(ev, gaps, policy))
+    if problems:
+        problems.sort(key=lambda f: (f.kind != "optimization_failure", -f.evidence.get("gap", 0.0)))
+        return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps)
+    unsure = sorted(checks.undecided(ev, gaps, policy), key=lambda f: -f.evidence["value"])
+    if unsure:
+        return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps)
+    return Diagnosis("healthy", _no_material_gap(ev, gaps, policy), [], gaps)
+
+
+def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
+    reason = (
+        f"Dev error {fmt.error(ev.errors['dev'].value, ev.task)} is within your target"
+        f" {fmt.error(policy.target_error, ev.task)}."
+    )
+    flagged = [g.name.replace("_", " ") for g in gaps.values() if g.significant and g.material]
+    if flagged:
+        reason += f" Without the target, these gaps would be flagged: {', '.join(flagged)}."
+    return reason
+
+
+def _no_material_gap(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
+    unit = fmt.gap(threshold(ev, policy), ev.task).lstrip("+")
+    largest = max(gaps.values(), key=lambda g: g.estimate.value)
+    return (
+        f"No gap is both significant and at least {unit}. The largest is"
+        f" {largest.name.replace('_', ' ')}, {fmt.gap(largest.estimate.value, ev.task)}"
+        f" ({fmt.confidence(policy.confidence)} CI"
+        f" {fmt.interval(largest.estimate, ev.task, signed=True)})."
+    )

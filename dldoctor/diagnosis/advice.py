@@ -1,0 +1,126 @@
+"""Remedies for each problem, most dependable first, made specific with the run's own numbers."""
+
+from __future__ import annotations
+
+import math
+
+from dldoctor import fmt
+from dldoctor.diagnosis.evidence import Evidence, Gap
+
+STILL_FALLING = 0.02  # relative drop of the training loss over the last quarter of epochs
+
+
+def high_bias(ev: Evidence) -> list[str]:
+    s = ev.setup
+    tips = [
+        "Use a bigger model — wider layers or more of them — so it can fit the training set;"
+        " this is the dependable cure for bias.",
+        _train_longer(ev),
+        "Switch to Adam with a tuned learning rate (the recipe uses SGD)."
+        if s.optimizer == "sgd"
+        else f"Tune the learning rate (now {s.lr:g}) on a log scale: `dldoctor tune`.",
+    ]
+    if s.weight_decay > 0:
+        tips.append(f"Weaken regularisation: weight decay {s.weight_decay:g} trades bias for variance.")
+    tips += [
+        "Try an architecture that suits the data (convolutions for images, attention or recurrence"
+        " for sequences) or give the model more informative input features.",
+        "More training data will not reduce bias.",
+    ]
+    return tips
+
+
+def high_variance(ev: Evidence) -> list[str]:
+    s = ev.setup
+    tips = [
+        f"Get more training data (the model trained on {s.n_train} examples) — the dependable"
+        " cure for variance.",
+        "Augment the training data with transformations that keep labels valid (shifts, crops,"
+        " noise, mixing).",
+        f"Increase weight decay (now {s.weight_decay:g})."
+        if s.weight_decay > 0
+        else "Add weight decay / L2 regularisation (the recipe has none): try 1e-4 to 1e-2 on a log scale.",
+        "Add dropout between layers.",
+        _stop_early(ev),
+        "Use fewer parameters or share them (narrower layers, convolutions), or fewer input features.",
+    ]
+    return tips
+
+
+def data_mismatch(ev: Evidence) -> list[str]:
+    return [
+        "Do error analysis: read dev examples the model gets wrong next to training examples and"
+        " name how the two differ.",
+        "Make training data look like dev: collect more dev-like examples, or move part of the"
+        " dev-distribution data into training (keep dev and test from one distribution).",
+        "Synthesise dev-like training data (add the noise, blur, accent or lighting dev has) —"
+        " beware that synthetic data can cover only a thin slice of the real variation.",
+        "A bigger model or more regularisation will not close this gap.",
+    ]
+
+
+def dev_overfit(ev: Evidence) -> list[str]:
+    return [
+        "Choices tuned on dev have overfit it: get a bigger dev set.",
+        "Check that dev and test come from one distribution; if not, this is a dev/test mismatch.",
+        "Never select models or hyperparameters on the test set; keep it for the final estimate.",
+    ]
+
+
+def divergence(ev: Evidence) -> list[str]:
+    s = ev.setup
+    return [
+        f"Lower the learning rate: the recipe uses lr={s.lr:g}; try about {s.lr / 10:.2g},"
+        " then search a log scale around it.",
+        "Clip the gradient norm and warm the learning rate up over the first few hundred steps.",
+        "Normalise the inputs (zero mean, unit variance) and add batch or layer normalisation.",
+        "Check the data for extreme values and the loss for a log or division of zero.",
+    ]
+
+
+def failed_optimisation(ev: Evidence) -> list[str]:
+    s = ev.setup
+    return [
+        "Do not add capacity: the model can already fit better than it did.",
+        f"Tune the learning rate first (now {s.lr:g}; an order of magnitude either way is common):"
+        " `dldoctor tune`.",
+        "Use Adam, or SGD with momentum about 0.9."
+        if s.optimizer == "sgd"
+        else "Check the Adam settings: beta1 about 0.9, and a learning rate near 1e-3 to start.",
+        "Initialise with He (ReLU) or Xavier (tanh, sigmoid) scaling; add batch normalisation.",
+        "Prefer non-saturating activations (ReLU, GELU) to sigmoid/tanh in deep stacks, and"
+        " residual connections.",
+        "Check the model can overfit one small batch; if it cannot, suspect a bug.",
+    ]
+
+
+def settle(gap: Gap, extra: dict[str, int], task: str) -> list[str]:
+    more = " and ".join(f"about {n:,} more {split.replace('_', '-')} examples" for split, n in extra.items())
+    tips = [f"Collect {more} to tell whether the {fmt.gap(gap.estimate.value, task)} gap is real."]
+    tips.append("Meanwhile treat the gap as a hypothesis; re-run with other --seed values to see it move.")
+    return tips
+
+
+def _train_longer(ev: Evidence) -> str:
+    losses = [x for x in ev.training.epoch_losses if math.isfinite(x)]
+    window = max(1, len(losses) // 4)
+    if len(losses) > window and losses[-window - 1] > 0:
+        drop = 1 - losses[-1] / losses[-window - 1]
+        if drop >= STILL_FALLING:
+            return (
+                f"Train longer: the training loss was still falling ({100 * drop:.0f}% over the"
+                f" last {window} epochs)."
+            )
+    return "Training longer is unlikely to help on its own: the training loss had levelled off."
+
+
+def _stop_early(ev: Evidence) -> str:
+    dev = list(ev.training.dev_errors)
+    if len(dev) > 1 and all(math.isfinite(x) for x in dev):
+        best = min(range(len(dev)), key=dev.__getitem__)
+        if best < len(dev) - 1 and dev[-1] - dev[best] >= 0.1 * max(dev[-1], 1e-12):
+            return (
+                f"Stop early: dev error was lowest at epoch {best + 1}"
+                f" ({fmt.error(dev[best], ev.task)}) and ended at {fmt.error(dev[-1], ev.task)}."
+            )
+    return "Stop training when dev error stops improving (early stopping)."

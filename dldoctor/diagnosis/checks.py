@@ -1,0 +1,185 @@
+"""Checks: each reads the evidence and returns findings, or none."""
+
+from __future__ import annotations
+
+import math
+
+from dldoctor import fmt
+from dldoctor.diagnosis import advice
+from dldoctor.diagnosis.evidence import Evidence, Finding, Gap, Policy, TrainingSignals
+from dldoctor.diagnosis.gaps import SPEC, ends, threshold
+from dldoctor.stats import extra_examples_needed
+
+EXPLOSION = 10.0  # peak epoch loss over initial loss that counts as blown up
+NO_RECOVERY = 0.9  # ... when the final loss is still at least this share of the initial loss
+WORSE_THAN_START = 1.5  # final loss over initial loss that counts as diverged on its own
+EASIER_MARGIN = 0.10  # the easier model's training loss must be this much lower, relatively
+
+ADVICE = {
+    "high_bias": advice.high_bias,
+    "high_variance": advice.high_variance,
+    "data_mismatch": advice.data_mismatch,
+    "dev_overfit": advice.dev_overfit,
+}
+
+
+def severity(size: float, unit: float) -> str:
+    """How far past the materiality threshold a gap is: 5× high, 2× medium, else low."""
+    if size >= 5 * unit:
+        return "high"
+    return "medium" if size >= 2 * unit else "low"
+
+
+def divergence(ev: Evidence) -> list[Finding]:
+    """Training blew up: a non-finite loss, or a loss that rose far above where it started."""
+    blown = _blow_up(ev.training)
+    if blown is None:
+        return []
+    summary, rule = blown
+    t = ev.training
+    evidence = {
+        "rule": rule,
+        "initial_loss": t.initial_loss,
+        "final_loss": t.final_loss,
+        "epoch_losses": list(t.epoch_losses),
+        "nonfinite_step": t.nonfinite_step,
+        "lr": ev.setup.lr,
+    }
+    return [
+        Finding(
+            "optimization_failure",
+            "high",
+            f"Optimisation failed: {summary}.",
+            evidence,
+            advice.divergence(ev),
+        )
+    ]
+
+
+def _blow_up(t: TrainingSignals) -> tuple[str, str] | None:
+    """(what happened, the rule that caught it), or None when the loss stayed sane."""
+    if t.nonfinite_step is not None:
+        epoch = (t.nonfinite_step - 1) // t.steps_per_epoch + 1
+        return (
+            f"the training loss became NaN or infinite at step {t.nonfinite_step} (epoch {epoch})",
+            "a non-finite training loss",
+        )
+    start = t.initial_loss
+    if not (math.isfinite(start) and start > 0):
+        return None
+    peak = max(t.epoch_losses, default=start)
+    if peak > EXPLOSION * start and t.final_loss >= NO_RECOVERY * start:
+        return (
+            f"the training loss blew up to {peak:.3g} from {start:.3g} and never came back down",
+            f"peak epoch loss > {EXPLOSION:g}× the initial loss, final ≥ {NO_RECOVERY:g}× initial",
+        )
+    if t.final_loss > WORSE_THAN_START * start:
+        return (
+            f"training ended at loss {t.final_loss:.3g}, worse than the {start:.3g} it started from",
+            f"final training loss > {WORSE_THAN_START:g}× the loss at initialisation",
+        )
+    return None
+
+
+def gap_findings(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
+    """One finding per gap that is both significant and material."""
+    unit = threshold(ev, policy)
+    return [_gap_finding(ev, gap, policy, unit) for gap in gaps.values() if gap.significant and gap.material]
+
+
+def _gap_finding(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> Finding:
+    spec = SPEC[gap.name]
+    upper, lower = ends(ev, gap)
+    level = fmt.confidence(policy.confidence)
+    summary = (
+        f"{spec.kind.replace('_', ' ').capitalize()}: {gap.upper.replace('_', '-')} error"
+        f" {fmt.error(upper.value, ev.task)} vs {gap.lower.replace('_', '-')}"
+        f" {fmt.error(lower.value, ev.task)}, a gap of {fmt.gap(gap.estimate.value, ev.task)}"
+        f" ({level} CI {fmt.interval(gap.estimate, ev.task, signed=True)}) — {spec.meaning}."
+    )
+    return Finding(
+        spec.kind,
+        severity(gap.estimate.value, unit),
+        summary,
+        _gap_evidence(ev, gap, policy, unit),
+        ADVICE[spec.kind](ev),
+    )
+
+
+def _gap_evidence(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> dict:
+    upper, lower = ends(ev, gap)
+    return {
+        "rule": (
+            f"{gap.name} = {gap.upper} − {gap.lower}; flagged when its {fmt.confidence(policy.confidence)}"
+            f" interval excludes 0 and it is at least {fmt.gap(unit, ev.task).lstrip('+')}"
+        ),
+        "gap": gap.estimate.value,
+        "interval": list(gap.estimate.interval),
+        gap.upper: upper.value,
+        gap.lower: lower.value,
+        f"{gap.upper}_interval": list(upper.interval),
+        f"{gap.lower}_interval": list(lower.interval),
+        "threshold": unit,
+        "confidence": policy.confidence,
+    }
+
+
+def easier_model(ev: Evidence, findings: list[Finding]) -> list[Finding]:
+    """Recast high bias as optimisation failure when a linear model fits the training set better."""
+    base = ev.easier_model
+    bias = next((f for f in findings if f.kind == "high_bias"), None)
+    if base is None or bias is None:
+        return findings
+    diff = base.difference
+    if not (diff.low > 0 and diff.value >= EASIER_MARGIN * base.model_loss):
+        return findings
+    summary = (
+        f"Optimisation failed: a {base.name} on the same inputs reached training loss"
+        f" {base.baseline_loss:.3g} (error {fmt.error(base.baseline_error, ev.task)}), below your"
+        f" model's {base.model_loss:.3g} (error {fmt.error(base.model_error, ev.task)}). Your model"
+        " can represent at least as much, so its high training error is a failure to optimise,"
+        " not a lack of capacity."
+    )
+    evidence = {
+        "rule": (
+            f"easier-model test: the {base.name}'s training loss is lower, the paired difference's"
+            f" interval excludes 0 and it is at least {100 * EASIER_MARGIN:g}% of the model's loss"
+        ),
+        "model_loss": base.model_loss,
+        "baseline_loss": base.baseline_loss,
+        "model_error": base.model_error,
+        "baseline_error": base.baseline_error,
+        "loss_difference": diff.value,
+        "loss_difference_interval": list(diff.interval),
+        "examples": base.n,
+        "avoidable_bias": bias.evidence,
+    }
+    recast = Finding("optimization_failure", bias.severity, summary, evidence, advice.failed_optimisation(ev))
+    return [recast if f is bias else f for f in findings]
+
+
+def undecided(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
+    """Gaps big enough to matter whose intervals still include zero: the data cannot tell."""
+    found = []
+    for gap in gaps.values():
+        if not gap.material or gap.significant:
+            continue
+        upper, lower = ends(ev, gap)
+        need = extra_examples_needed(gap.estimate, upper, lower, gap.widen)
+        extra = {(gap.upper, gap.lower)[i]: n for i, n in need.items()}
+        extra = {("train" if k == "bayes" else k): n for k, n in extra.items()}
+        summary = (
+            f"Cannot tell yet: the {gap.name.replace('_', ' ')} gap of"
+            f" {fmt.gap(gap.estimate.value, ev.task)} has a {fmt.confidence(policy.confidence)}"
+            f" interval of {fmt.interval(gap.estimate, ev.task, signed=True)}, which includes zero."
+        )
+        evidence = {
+            "rule": "material point estimate but the interval includes 0",
+            "gap": gap.name,
+            "value": gap.estimate.value,
+            "interval": list(gap.estimate.interval),
+            "sizes": {gap.upper: upper.n, gap.lower: lower.n},
+            "more_examples_needed": extra,
+        }
+        found.append(Finding("inconclusive", "info", summary, evidence, advice.settle(gap, extra, ev.task)))
+    return found

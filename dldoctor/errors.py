@@ -1,0 +1,78 @@
+"""Failures a user can cause and fix. The CLI prints one as a single line and exits 2."""
+
+from __future__ import annotations
+
+import sysconfig
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+_LIBRARY_DIRS = tuple(
+    Path(p).resolve()
+    for key in ("stdlib", "platstdlib", "purelib", "platlib")
+    if (p := sysconfig.get_paths().get(key))
+)
+
+
+class DldoctorError(Exception):
+    """A problem with the user's recipe, data, model or options; str() is the whole message."""
+
+
+class RecipeError(DldoctorError):
+    """The recipe file or the Recipe object in it is unusable."""
+
+
+class DataError(DldoctorError):
+    """The data factory returned splits that cannot be trained or measured on."""
+
+
+class ModelError(DldoctorError):
+    """The model is incompatible with the task or the labels."""
+
+
+class UsageError(DldoctorError):
+    """A command-line option or an output path is unusable."""
+
+
+class UserCodeError(DldoctorError):
+    """The user's own code raised; the message points at their frames, not ours."""
+
+    def __init__(self, action: str, exc: BaseException) -> None:
+        self.original = exc
+        detail = _one_line(str(exc)) or "(no message)"
+        where = _user_frames(exc)
+        suffix = f" (at {where})" if where else ""
+        super().__init__(f"{action} raised {type(exc).__name__}: {detail}{suffix}")
+
+
+@contextmanager
+def user_code(action: str) -> Iterator[None]:
+    """Run user code, turning any exception it raises into a UserCodeError naming `action`."""
+    try:
+        yield
+    except DldoctorError:
+        raise
+    except Exception as exc:
+        raise UserCodeError(action, exc) from exc
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def _is_user_file(filename: str) -> bool:
+    if filename.startswith("<"):
+        return False
+    path = Path(filename).resolve()
+    return not any(path.is_relative_to(d) for d in (_PACKAGE_DIR, *_LIBRARY_DIRS))
+
+
+def _user_frames(exc: BaseException, keep: int = 3) -> str:
+    """The innermost few frames that live in the user's files, outermost first."""
+    if isinstance(exc, SyntaxError) and exc.filename:
+        return f"{exc.filename}:{exc.lineno}"
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if _is_user_file(f.filename)]
+    return " → ".join(f"{f.filename}:{f.lineno} in {f.name}" for f in frames[-keep:])

@@ -1,0 +1,148 @@
+"""The report of one diagnosis run, and its JSON form (schema 1)."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from dldoctor.bayes import BayesEstimate
+from dldoctor.diagnosis import Diagnosis, EasierModelResult, Policy, Setup
+from dldoctor.diagnosis.gaps import GAP_SPECS
+from dldoctor.errors import UsageError
+from dldoctor.stats import Estimate
+from dldoctor.training import History
+
+SCHEMA = 1
+ERROR_NAMES = ("bayes", "train", "train_dev", "dev", "test")
+
+
+@dataclass
+class Report:
+    """Everything one `diagnose` run found; `to_dict()` is the JSON contract."""
+
+    recipe: str
+    task: str
+    diagnosis: Diagnosis
+    errors: dict[str, Estimate]
+    bayes: BayesEstimate
+    history: History
+    setup: Setup
+    policy: Policy
+    seed: int
+    device: str
+    seconds: float
+    train_dev_carved: bool
+    scale: float = 1.0  # the unit of --min-gap: 1 for error rates, var(y_train) for MSE
+    easier_model: EasierModelResult | None = None
+    easier_model_skipped: str | None = None
+    description: str = ""
+    versions: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def verdict(self) -> str:
+        return self.diagnosis.verdict
+
+    @property
+    def findings(self) -> list:
+        return self.diagnosis.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        estimates = {**self.errors, "bayes": self.bayes.estimate}
+        gaps = self.diagnosis.gaps
+        return _finite(
+            {
+                "schema": SCHEMA,
+                "recipe": self.recipe,
+                "task": self.task,
+                "verdict": self.verdict,
+                "reason": self.diagnosis.reason,
+                "errors": {k: _value(estimates.get(k)) for k in ERROR_NAMES},
+                "intervals": {k: _interval(estimates.get(k)) for k in ERROR_NAMES},
+                "interval_methods": {k: e.method for k, e in estimates.items() if e is not None},
+                "sizes": {k: (e.n if (e := self.errors.get(k)) else None) for k in ERROR_NAMES[1:]},
+                "train_dev_source": "carved from train" if self.train_dev_carved else "given",
+                "bayes_source": self.bayes.source,
+                "bayes_method": self.bayes.method,
+                "bayes_interval": _interval(self.bayes.estimate),
+                "bayes_details": self.bayes.details,
+                "bayes_warning": self.bayes.warning,
+                "gaps": {s.name: _value(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS},
+                "gap_intervals": {
+                    s.name: _interval(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS
+                },
+                "gap_flags": {
+                    name: {"significant": g.significant, "material": g.material} for name, g in gaps.items()
+                },
+                "findings": [asdict(f) for f in self.findings],
+                "easier_model": _easier(self.easier_model, self.easier_model_skipped),
+                "history": [asdict(r) for r in self.history.epochs],
+                "initial_loss": self.history.initial_loss,
+                "nonfinite_step": self.history.nonfinite_step,
+                "settings": {
+                    **asdict(self.setup),
+                    "seed": self.seed,
+                    **asdict(self.policy),
+                    "scale": self.scale,
+                },
+                "device": self.device,
+                "seconds": round(self.seconds, 3),
+                "versions": self.versions,
+            }
+        )
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+
+def check_writable(path: Path) -> None:
+    """Fail before training, not after, when a report could not be written to `path`."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise UsageError(f"cannot write the report to {path}: it is a directory; give a file name")
+    if not parent.is_dir():
+        raise UsageError(f"cannot write the report to {path}: folder {parent} does not exist")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise UsageError(f"cannot write the report to {path}: permission denied; choose another path")
+
+
+def write_json(report: Report, path: Path) -> None:
+    """Write atomically: a reader sees the old file or the whole new one, never half of it."""
+    text = report.to_json()
+    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".dldoctor-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _value(est: Estimate | None) -> float | None:
+    return None if est is None else est.value
+
+
+def _interval(est: Estimate | None) -> list[float] | None:
+    return None if est is None else [est.low, est.high]
+
+
+def _easier(result: EasierModelResult | None, skipped: str | None) -> dict[str, Any] | None:
+    if result is not None:
+        return asdict(result)
+    return {"skipped": skipped} if skipped else None
+
+
+def _finite(obj: Any) -> Any:
+    """JSON has no NaN or infinity: a diverged run's numbers become null."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj

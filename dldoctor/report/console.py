@@ -1,0 +1,220 @@
+"""The terminal report and the training progress bar — the one place that imports rich."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from rich.text import Text
+
+from dldoctor import fmt
+from dldoctor.diagnosis import Finding, Gap
+from dldoctor.diagnosis.gaps import GAP_SPECS
+from dldoctor.report import Report
+from dldoctor.training import EpochCallback, EpochRecord
+
+BAR_WIDTH = 12
+VERDICT_STYLE = {"healthy": "bold green", "inconclusive": "bold yellow"}
+SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+SPLIT_LABEL = {
+    "bayes": "Bayes",
+    "train": "train",
+    "train_dev": "train-dev",
+    "dev": "dev",
+    "test": "test",
+}
+
+
+@contextmanager
+def training_progress(console: Console, recipe: str, task: str) -> Iterator[EpochCallback]:
+    """A live bar showing epoch, training loss and dev error; yields the callback to feed it."""
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("epoch {task.completed}/{task.total}"),
+        TextColumn("loss {task.fields[loss]}"),
+        TextColumn("dev error {task.fields[dev]}"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as progress:
+        bar = progress.add_task(f"training {recipe}", total=None, loss="–", dev="–")
+
+        def on_epoch(record: EpochRecord, total: int) -> None:
+            progress.update(
+                bar,
+                total=total,
+                completed=record.epoch,
+                loss=f"{record.train_loss:.4g}",
+                dev=fmt.error(record.dev_error, task),
+            )
+
+        yield on_epoch
+
+
+def render(report: Report, console: Console) -> None:
+    """Print the whole report: what ran, the errors, the decomposition, the verdict and advice."""
+    console.print(_header(report))
+    console.print(_errors_table(report))
+    console.print(_gaps_table(report))
+    top, *rest = report.findings or [None]
+    console.print(_verdict(report, top))
+    for finding in rest:
+        console.print(_finding_panel(finding, f"[{SEVERITY_STYLE[finding.severity]}]also: {finding.kind}"))
+    console.print(_footnotes(report))
+
+
+def _header(r: Report) -> Panel:
+    s = r.setup
+    sizes = " · ".join(
+        f"{e.n:,} {SPLIT_LABEL[name]}"
+        + (" (carved from train)" if name == "train_dev" and r.train_dev_carved else "")
+        for name, e in r.errors.items()
+    )
+    line2 = (
+        f"{s.optimizer} lr={s.lr:g} β={s.beta:g} batch {s.batch_size} · {len(r.history.epochs)}/{s.epochs}"
+        f" epochs · weight decay {s.weight_decay:g} · {r.device} · seed {r.seed} · {r.seconds:.1f} s"
+    )
+    body = Text.assemble((f"{r.task} · {sizes}\n", ""), (line2, "dim"))
+    if r.description:
+        body.append(f"\n{r.description}", style="italic")
+    return Panel(body, title=f"[bold]dldoctor · {r.recipe}", title_align="left")
+
+
+def _errors_table(r: Report) -> Table:
+    level = fmt.confidence(r.policy.confidence)
+    table = Table(title="Errors", title_justify="left", title_style="bold", box=None, pad_edge=False)
+    for col, justify in (
+        ("split", "left"),
+        ("n", "right"),
+        ("error", "right"),
+        (f"{level} interval", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    b = r.bayes
+    table.add_row(
+        "Bayes",
+        f"{b.estimate.n:,}" if b.estimate and b.estimate.n else "",
+        fmt.error(b.estimate.value if b.estimate else None, r.task),
+        fmt.interval(b.estimate, r.task) if b.source == "estimated" else b.source,
+    )
+    for name, est in r.errors.items():
+        table.add_row(
+            SPLIT_LABEL[name], f"{est.n:,}", fmt.error(est.value, r.task), fmt.interval(est, r.task)
+        )
+    return table
+
+
+def _gaps_table(r: Report) -> Table:
+    gaps = r.diagnosis.gaps
+    widest = max((abs(g.estimate.value) for g in gaps.values() if math.isfinite(g.estimate.value)), default=0)
+    table = Table(
+        title="Where the error comes from",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        pad_edge=False,
+    )
+    for col, justify in (
+        ("gap", "left"),
+        ("size", "right"),
+        ("interval", "left"),
+        ("", "left"),
+        ("verdict", "left"),
+    ):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    for spec in GAP_SPECS:
+        label = Text.assemble(
+            spec.name.replace("_", " "),
+            (f"\n{SPLIT_LABEL[spec.upper]} − {SPLIT_LABEL[spec.lower]}", "dim"),
+        )
+        gap = gaps.get(spec.name)
+        if gap is None:
+            missing = "no test set" if spec.upper == "test" else "no Bayes estimate"
+            table.add_row(label, "n/a", "", "", Text(missing, style="dim"))
+            continue
+        table.add_row(
+            label,
+            fmt.gap(gap.estimate.value, r.task),
+            fmt.interval(gap.estimate, r.task, signed=True),
+            _bar(gap, widest),
+            _judgement(gap),
+        )
+    return table
+
+
+def _bar(gap: Gap, widest: float) -> Text:
+    value = gap.estimate.value
+    if not (math.isfinite(value) and value > 0 and widest > 0):
+        return Text("·", style="dim")
+    style = "red" if gap.significant and gap.material else ("yellow" if gap.material else "dim")
+    return Text("█" * max(1, round(BAR_WIDTH * value / widest)), style=style)
+
+
+def _judgement(gap: Gap) -> Text:
+    if gap.significant and gap.material:
+        return Text("problem", style="bold red")
+    if gap.material:
+        return Text("could be noise", style="yellow")
+    if gap.significant:
+        return Text("real, too small", style="dim")
+    return Text("none", style="dim")
+
+
+def _verdict(r: Report, top: Finding | None) -> Panel:
+    style = VERDICT_STYLE.get(r.verdict, "bold red")
+    title = f"[{style}]Verdict: {r.verdict.replace('_', ' ').upper()}"
+    if top is None:
+        return Panel(Text(r.diagnosis.reason), title=title, title_align="left", border_style=style)
+    return _finding_panel(top, f"{title}[/] · severity {top.severity}", style)
+
+
+def _finding_panel(f: Finding, title: str, style: str | None = None) -> Panel:
+    parts: list = [Text(f.summary)]
+    rule = f.evidence.get("rule")
+    if rule:
+        parts.append(Text(f"Rule: {rule}.", style="dim"))
+    if f.advice:
+        parts.append(Text("What to do, most dependable first:", style="bold"))
+        steps = Table.grid(padding=(0, 1))
+        steps.add_column(justify="right")
+        steps.add_column()
+        for i, tip in enumerate(f.advice, 1):
+            steps.add_row(f"{i}.", tip)
+        parts.append(steps)
+    border = style or SEVERITY_STYLE.get(f.severity, "none")
+    return Panel(Group(*parts), title=title, title_align="left", border_style=border)
+
+
+def _footnotes(r: Report) -> Text:
+    notes = []
+    h = r.history
+    if h.epochs:
+        last = h.epochs[-1]
+        best = min(h.epochs, key=lambda e: e.dev_error if math.isfinite(e.dev_error) else math.inf)
+        notes.append(
+            f"Training: loss {h.initial_loss:.4g} at initialisation → {last.train_loss:.4g} in epoch"
+            f" {last.epoch}; dev error best {fmt.error(best.dev_error, r.task)} at epoch {best.epoch},"
+            f" final {fmt.error(last.dev_error, r.task)}."
+        )
+    e = r.easier_model
+    if e is not None:
+        notes.append(
+            f"Easier-model test: {e.name} reached training loss {e.baseline_loss:.4g}"
+            f" (error {fmt.error(e.baseline_error, r.task)}) vs your model's {e.model_loss:.4g}"
+            f" (error {fmt.error(e.model_error, r.task)}) on {e.n:,} training examples."
+        )
+    elif r.easier_model_skipped:
+        notes.append(f"Easier-model test skipped: {r.easier_model_skipped}.")
+    notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
+    if r.bayes.warning:
+        notes.append(f"Caution: {r.bayes.warning}.")
+    notes.append(
+        "A gap is a problem when its interval excludes zero and it is at least"
+        f" {fmt.gap(r.policy.min_gap * r.scale, r.task).lstrip('+')} (--min-gap)."
+    )
+    return Text("\n".join(notes), style="dim")
