@@ -99,7 +99,7 @@ def _knn_classification(
     votes = F.one_hot(y[near], num_classes).sum(dim=1).float()
     votes += 0.5 * F.one_hot(y[near[:, 0]], num_classes)  # ties go to the nearest neighbour
     knn_wrong = int((votes.argmax(dim=1) != y).sum())
-    one_nn = float((y[near[:, 0]] != y).float().mean())
+    one_nn = float((y[near[:, 0]] != y).double().mean())
     ratio = num_classes / (num_classes - 1)
     lower = (1 / ratio) * (1 - math.sqrt(max(0.0, 1 - ratio * one_nn)))
     point = wilson(knn_wrong, n, confidence)

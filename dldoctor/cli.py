@@ -85,7 +85,7 @@ def diagnose_command(
         options = Options(seed, device, epochs, bayes_error, target_error, confidence, min_gap, easier_model)
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
-        with training_progress(err, loaded.name, loaded.task) as on_epoch:
+        with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
             report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
         if json_path is not None:

@@ -190,6 +190,8 @@ def _choose(n: int, k: int, seed: int) -> torch.Tensor:
 
 
 def _to_split(name: str, source: Any, task: str, device: torch.device, target_dtype: torch.dtype) -> Split:
+    if source is None:
+        raise DataError(f"split '{name}' is missing: Splits needs at least train and dev")
     if isinstance(source, Dataset):
         return _dataset_split(name, source, device, target_dtype)
     if not (isinstance(source, (tuple, list)) and len(source) == 2):

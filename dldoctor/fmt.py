@@ -33,3 +33,8 @@ def interval(est: Estimate | None, task: str, signed: bool = False) -> str:
 
 def confidence(level: float) -> str:
     return f"{100 * level:g}%"
+
+
+def split(name: str) -> str:
+    """'train_dev' -> 'train-dev', 'bayes' -> 'Bayes'."""
+    return "Bayes" if name == "bayes" else name.replace("_", "-")

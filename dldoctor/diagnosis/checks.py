@@ -92,8 +92,8 @@ def _gap_finding(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> Finding
     upper, lower = ends(ev, gap)
     level = fmt.confidence(policy.confidence)
     summary = (
-        f"{spec.kind.replace('_', ' ').capitalize()}: {gap.upper.replace('_', '-')} error"
-        f" {fmt.error(upper.value, ev.task)} vs {gap.lower.replace('_', '-')}"
+        f"{spec.kind.replace('_', ' ').capitalize()}: {fmt.split(gap.upper)} error"
+        f" {fmt.error(upper.value, ev.task)} vs {fmt.split(gap.lower)}"
         f" {fmt.error(lower.value, ev.task)}, a gap of {fmt.gap(gap.estimate.value, ev.task)}"
         f" ({level} CI {fmt.interval(gap.estimate, ev.task, signed=True)}) — {spec.meaning}."
     )
@@ -110,8 +110,9 @@ def _gap_evidence(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> dict:
     upper, lower = ends(ev, gap)
     return {
         "rule": (
-            f"{gap.name} = {gap.upper} − {gap.lower}; flagged when its {fmt.confidence(policy.confidence)}"
-            f" interval excludes 0 and it is at least {fmt.gap(unit, ev.task).lstrip('+')}"
+            f"{gap.name} = {gap.upper} − {gap.lower}; flagged when its interval excludes 0 and it is at"
+            f" least {fmt.gap(unit, ev.task).lstrip('+')}; intervals hold jointly at"
+            f" {fmt.confidence(policy.confidence)} over all gaps (each widened {gap.widen:.2f}×, Bonferroni)"
         ),
         "gap": gap.estimate.value,
         "interval": list(gap.estimate.interval),

@@ -21,18 +21,14 @@ from dldoctor.training import EpochCallback, EpochRecord
 BAR_WIDTH = 12
 VERDICT_STYLE = {"healthy": "bold green", "inconclusive": "bold yellow"}
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
-SPLIT_LABEL = {
-    "bayes": "Bayes",
-    "train": "train",
-    "train_dev": "train-dev",
-    "dev": "dev",
-    "test": "test",
-}
 
 
 @contextmanager
-def training_progress(console: Console, recipe: str, task: str) -> Iterator[EpochCallback]:
-    """A live bar showing epoch, training loss and dev error; yields the callback to feed it."""
+def training_progress(console: Console, recipe: str, task: str, epochs: int) -> Iterator[EpochCallback]:
+    """A live bar showing epoch, training loss and dev error; yields the callback to feed it.
+
+    Off when the console is not a terminal, so logs and pipes get no control characters.
+    """
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -41,8 +37,8 @@ def training_progress(console: Console, recipe: str, task: str) -> Iterator[Epoc
         TextColumn("dev error {task.fields[dev]}"),
         TimeElapsedColumn(),
     )
-    with Progress(*columns, console=console, transient=True) as progress:
-        bar = progress.add_task(f"training {recipe}", total=None, loss="–", dev="–")
+    with Progress(*columns, console=console, transient=True, disable=not console.is_terminal) as progress:
+        bar = progress.add_task(f"training {recipe}", total=epochs, loss="–", dev="–")
 
         def on_epoch(record: EpochRecord, total: int) -> None:
             progress.update(
@@ -71,7 +67,7 @@ def render(report: Report, console: Console) -> None:
 def _header(r: Report) -> Panel:
     s = r.setup
     sizes = " · ".join(
-        f"{e.n:,} {SPLIT_LABEL[name]}"
+        f"{e.n:,} {fmt.split(name)}"
         + (" (carved from train)" if name == "train_dev" and r.train_dev_carved else "")
         for name, e in r.errors.items()
     )
@@ -103,9 +99,7 @@ def _errors_table(r: Report) -> Table:
         fmt.interval(b.estimate, r.task) if b.source == "estimated" else b.source,
     )
     for name, est in r.errors.items():
-        table.add_row(
-            SPLIT_LABEL[name], f"{est.n:,}", fmt.error(est.value, r.task), fmt.interval(est, r.task)
-        )
+        table.add_row(fmt.split(name), f"{est.n:,}", fmt.error(est.value, r.task), fmt.interval(est, r.task))
     return table
 
 
@@ -113,7 +107,7 @@ def _gaps_table(r: Report) -> Table:
     gaps = r.diagnosis.gaps
     widest = max((abs(g.estimate.value) for g in gaps.values() if math.isfinite(g.estimate.value)), default=0)
     table = Table(
-        title="Where the error comes from",
+        title=f"Where the error comes from (intervals hold jointly at {fmt.confidence(r.policy.confidence)})",
         title_justify="left",
         title_style="bold",
         box=None,
@@ -130,7 +124,7 @@ def _gaps_table(r: Report) -> Table:
     for spec in GAP_SPECS:
         label = Text.assemble(
             spec.name.replace("_", " "),
-            (f"\n{SPLIT_LABEL[spec.upper]} − {SPLIT_LABEL[spec.lower]}", "dim"),
+            (f"\n{fmt.split(spec.upper)} − {fmt.split(spec.lower)}", "dim"),
         )
         gap = gaps.get(spec.name)
         if gap is None:

@@ -1,0 +1,68 @@
+"""Shared helpers: recipes are written into tmp_path by each test, never kept as fixtures on disk."""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from dldoctor.cli import app
+
+REPO = Path(__file__).resolve().parent.parent
+RECIPES = REPO / "recipes"
+
+# A tiny, fast, well-behaved recipe; tests override pieces of it to break one thing at a time.
+BASE_RECIPE = """
+import numpy as np
+import torch
+from torch import nn
+import dldoctor as dd
+
+def blobs(n, seed):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    x = 3.0 * np.eye(3, 4)[y] + rng.standard_normal((n, 4))
+    return x.astype(np.float32), y
+
+def make_data(seed):
+    return dd.Splits(train=blobs(600, seed), dev=blobs(300, seed + 1))
+
+def make_model():
+    return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+
+OPTIONS = dict(lr=1e-2, batch_size=64, epochs=3)
+"""
+
+
+@dataclass
+class CliResult:
+    code: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def make_recipe(tmp_path: Path) -> Callable[..., Path]:
+    """Write BASE_RECIPE plus `body` (which must define `recipe`, or deliberately not) to a file."""
+
+    def write(body: str, name: str = "recipe_under_test.py") -> Path:
+        path = tmp_path / name
+        path.write_text(BASE_RECIPE + textwrap.dedent(body))
+        return path
+
+    return write
+
+
+@pytest.fixture
+def cli() -> Callable[..., CliResult]:
+    runner = CliRunner()
+
+    def invoke(*args: str) -> CliResult:
+        result = runner.invoke(app, [str(a) for a in args])
+        return CliResult(result.exit_code, result.stdout, result.stderr)
+
+    return invoke

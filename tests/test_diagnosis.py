@@ -1,0 +1,244 @@
+"""The pure verdict logic, on evidence built by hand (no training)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from dldoctor.diagnosis import (
+    EasierModelResult,
+    Evidence,
+    Policy,
+    Setup,
+    TrainingSignals,
+    conclude,
+)
+from dldoctor.diagnosis.checks import severity
+from dldoctor.stats import Estimate, wilson
+
+SETUP = Setup(optimizer="adam", lr=1e-3, beta=0.9, batch_size=64, epochs=10, weight_decay=0.0, n_train=5000)
+CALM = TrainingSignals(
+    initial_loss=2.3, final_loss=0.2, epoch_losses=(1.0, 0.5, 0.3, 0.2), dev_errors=(0.2, 0.1)
+)
+
+
+def rate(errors: int, n: int) -> Estimate:
+    return wilson(errors, n)
+
+
+def evidence(
+    train=(50, 5000),
+    train_dev=(50, 5000),
+    dev=(50, 5000),
+    test=None,
+    bayes: float | None = 0.01,
+    training: TrainingSignals = CALM,
+    easier: EasierModelResult | None = None,
+) -> Evidence:
+    errors = {"train": rate(*train), "train_dev": rate(*train_dev), "dev": rate(*dev)}
+    if test is not None:
+        errors["test"] = rate(*test)
+    b = None if bayes is None else Estimate(bayes, bayes, bayes, None, "exact")
+    return Evidence("classification", 1.0, errors, b, training, SETUP, easier)
+
+
+def test_course_example_train_1_dev_11_is_high_variance():
+    # The course's own example: train 1 %, dev 11 %, human-level ≈ 0 → high variance.
+    d = conclude(evidence(train=(50, 5000), train_dev=(550, 5000), dev=(560, 5000), bayes=0.005), Policy())
+    assert d.verdict == "high_variance"
+    top = d.findings[0]
+    assert top.severity == "high"
+    assert top.evidence["gap"] == pytest.approx(0.10)
+    assert top.evidence["interval"][0] > 0
+    assert "rule" in top.evidence and top.advice
+    assert any("more training data" in tip.lower() for tip in top.advice)
+
+
+def test_train_far_above_bayes_is_high_bias():
+    d = conclude(evidence(train=(750, 5000), train_dev=(760, 5000), dev=(770, 5000), bayes=0.01), Policy())
+    assert d.verdict == "high_bias"
+    assert any("bigger model" in tip for tip in d.findings[0].advice)
+
+
+def test_dev_far_above_train_dev_is_data_mismatch():
+    d = conclude(evidence(dev=(600, 5000)), Policy())
+    assert d.verdict == "data_mismatch"
+    assert d.gaps["data_mismatch"].significant and d.gaps["data_mismatch"].material
+
+
+def test_test_far_above_dev_is_dev_overfit():
+    d = conclude(evidence(test=(400, 5000)), Policy())
+    assert d.verdict == "dev_overfit"
+
+
+def test_all_errors_at_bayes_is_healthy():
+    d = conclude(evidence(), Policy())
+    assert d.verdict == "healthy"
+    assert d.findings == []
+    assert "No gap is both significant" in d.reason
+
+
+def test_the_largest_problem_is_the_verdict_and_the_others_are_kept():
+    d = conclude(evidence(train=(50, 5000), train_dev=(300, 5000), dev=(1300, 5000)), Policy())
+    assert d.verdict == "data_mismatch"
+    assert [f.kind for f in d.findings] == ["data_mismatch", "high_variance"]
+
+
+def test_a_material_gap_on_too_few_examples_is_inconclusive_and_says_how_many_more():
+    d = conclude(evidence(train=(10, 1000), train_dev=(2, 40), dev=(50, 5000)), Policy())
+    assert d.verdict == "inconclusive"
+    finding = d.findings[0]
+    assert finding.evidence["gap"] == "variance"
+    more = finding.evidence["more_examples_needed"]
+    assert set(more) == {"train_dev"} and more["train_dev"] > 0
+    assert "train-dev" in finding.advice[0]
+    # Collecting that many more at the same error rate settles it.
+    grown = 50 * -(-(40 + more["train_dev"]) // 50)
+    settled = conclude(evidence(train=(10, 1000), train_dev=(grown // 20, grown), dev=(50, 5000)), Policy())
+    assert settled.verdict == "high_variance"
+
+
+def test_significant_but_immaterial_gap_is_healthy():
+    d = conclude(evidence(train=(500, 100_000), train_dev=(580, 100_000), dev=(580, 100_000)), Policy())
+    assert d.gaps["variance"].significant and not d.gaps["variance"].material
+    assert d.verdict == "healthy"
+
+
+def test_min_gap_sets_materiality():
+    ev = evidence(train=(50, 5000), train_dev=(150, 5000), dev=(150, 5000))
+    assert conclude(ev, Policy(min_gap=0.01)).verdict == "high_variance"
+    assert conclude(ev, Policy(min_gap=0.05)).verdict == "healthy"
+
+
+def test_dev_within_target_is_healthy_but_names_what_would_be_flagged():
+    ev = evidence(train=(0, 5000), train_dev=(200, 5000), dev=(210, 5000))
+    d = conclude(ev, Policy(target_error=0.05))
+    assert d.verdict == "healthy" and d.findings == []
+    assert "within your target" in d.reason and "variance" in d.reason
+    assert conclude(ev, Policy(target_error=0.03)).verdict == "high_variance"
+
+
+def test_nonfinite_loss_outranks_every_gap():
+    nan = TrainingSignals(
+        2.3, float("nan"), (2.3, float("nan")), (0.9, 0.9), nonfinite_step=17, steps_per_epoch=10
+    )
+    d = conclude(
+        evidence(train=(4500, 5000), train_dev=(4500, 5000), dev=(4600, 5000), training=nan), Policy()
+    )
+    assert d.verdict == "optimization_failure"
+    assert d.findings[0].evidence["nonfinite_step"] == 17
+    assert "step 17 (epoch 2)" in d.findings[0].summary
+    assert any("lower the learning rate" in tip.lower() for tip in d.findings[0].advice)
+
+
+def test_loss_that_blew_up_and_stayed_up_is_optimization_failure():
+    blown = TrainingSignals(2.3, 40.0, (2.3, 5e4, 45.0), (0.9, 0.9, 0.9))
+    d = conclude(evidence(train=(4500, 5000), training=blown), Policy())
+    assert d.verdict == "optimization_failure"
+    assert "blew up" in d.findings[0].summary
+
+
+def test_a_spike_that_recovered_is_not_divergence():
+    spiky = TrainingSignals(2.3, 0.1, (2.3, 50.0, 0.5, 0.1), (0.1, 0.05))
+    assert conclude(evidence(), Policy()).verdict == conclude(evidence(training=spiky), Policy()).verdict
+
+
+def easier_model(model_loss: float, baseline_loss: float, diff_low: float) -> EasierModelResult:
+    gap = model_loss - baseline_loss
+    return EasierModelResult(
+        "logistic regression", model_loss, baseline_loss, 0.8, 0.05, Estimate(gap, diff_low, gap + 0.1), 5000
+    )
+
+
+def test_high_bias_is_recast_as_optimization_failure_when_a_linear_model_fits_better():
+    ev = evidence(
+        train=(4000, 5000), train_dev=(4000, 5000), dev=(4050, 5000), easier=easier_model(2.2, 0.2, 1.9)
+    )
+    d = conclude(ev, Policy())
+    assert d.verdict == "optimization_failure"
+    assert "high_bias" not in {f.kind for f in d.findings}
+    assert d.findings[0].evidence["baseline_loss"] == 0.2
+    assert any("Do not add capacity" in tip for tip in d.findings[0].advice)
+
+
+def test_high_bias_stays_high_bias_when_the_linear_model_does_no_better():
+    ev = evidence(
+        train=(1500, 5000), train_dev=(1500, 5000), dev=(1500, 5000), easier=easier_model(0.65, 0.66, -0.03)
+    )
+    assert conclude(ev, Policy()).verdict == "high_bias"
+
+
+def test_a_slightly_better_linear_fit_is_not_enough():
+    ev = evidence(
+        train=(1500, 5000), train_dev=(1500, 5000), dev=(1500, 5000), easier=easier_model(0.65, 0.62, 0.01)
+    )
+    assert conclude(ev, Policy()).verdict == "high_bias"
+
+
+def test_a_linear_fit_with_lower_loss_raises_no_alarm_without_high_training_error():
+    # On easy data a logistic regression can out-fit a healthy net's training loss; that is no failure.
+    assert conclude(evidence(easier=easier_model(0.05, 0.005, 0.04)), Policy()).verdict == "healthy"
+
+
+def test_without_a_bayes_estimate_there_is_no_bias_gap():
+    d = conclude(evidence(bayes=None), Policy())
+    assert "avoidable_bias" not in d.gaps and d.verdict == "healthy"
+
+
+@pytest.mark.parametrize(
+    ("size", "expected"), [(0.005, "low"), (0.019, "low"), (0.02, "medium"), (0.05, "high")]
+)
+def test_severity_grows_with_the_gap(size, expected):
+    assert severity(size, 0.01) == expected
+
+
+def test_false_alarm_rate_on_one_distribution_stays_below_five_percent():
+    # Train, train-dev and dev drawn from one distribution, a model at the Bayes error: a problem
+    # verdict is a false alarm. Bonferroni-widened intervals keep the family-wise rate at 5 %.
+    rng = np.random.default_rng(0)
+    p, alarms, runs = 0.1, 0, 2000
+    for _ in range(runs):
+        k_train, k_td, k_dev = rng.binomial([5000, 500, 500], p)
+        ev = evidence(train=(k_train, 5000), train_dev=(k_td, 500), dev=(k_dev, 500), bayes=p)
+        alarms += conclude(ev, Policy(min_gap=0.0)).verdict not in ("healthy", "inconclusive")
+    assert alarms / runs <= 0.05
+
+
+def test_early_stopping_advice_quotes_the_best_epoch():
+    training = TrainingSignals(2.3, 0.01, (1.0, 0.1, 0.01), dev_errors=(0.2, 0.08, 0.12))
+    d = conclude(
+        evidence(train=(0, 5000), train_dev=(500, 5000), dev=(500, 5000), training=training), Policy()
+    )
+    assert any("lowest at epoch 2 (8.0%)" in tip for tip in d.findings[0].advice)
+
+
+def test_train_longer_advice_only_when_the_loss_is_still_falling():
+    falling = TrainingSignals(2.3, 0.8, (2.0, 1.6, 1.3, 1.1, 0.9, 0.8, 0.7, 0.6), (0.5,))
+    flat = TrainingSignals(2.3, 0.8, (2.0, 0.81, 0.80, 0.80, 0.80, 0.80, 0.80, 0.80), (0.5,))
+    high = {"train": (1500, 5000), "train_dev": (1500, 5000), "dev": (1500, 5000)}
+    tips_falling = conclude(evidence(**high, training=falling), Policy()).findings[0].advice
+    tips_flat = conclude(evidence(**high, training=flat), Policy()).findings[0].advice
+    assert any(t.startswith("Train longer: the training loss was still falling") for t in tips_falling)
+    assert any("unlikely to help" in t for t in tips_flat)
+
+
+PURE_MODULES = ["stats.py", "fmt.py", "diagnosis"]
+
+
+@pytest.mark.parametrize("relative", PURE_MODULES)
+def test_pure_logic_imports_neither_torch_nor_io_libraries(relative):
+    root = Path(__file__).resolve().parent.parent / "dldoctor" / relative
+    files = [root] if root.is_file() else sorted(root.glob("*.py"))
+    for file in files:
+        for node in ast.walk(ast.parse(file.read_text())):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            for name in names:
+                top = name.split(".")[0]
+                assert top not in {"torch", "rich", "typer", "pandas", "sklearn"}, (
+                    f"{file.name} imports {name}"
+                )

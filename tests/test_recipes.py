@@ -1,0 +1,40 @@
+"""Every shipped recipe gets its intended verdict, on three seeds."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import RECIPES
+
+import dldoctor as dd
+
+EXPECTED = {
+    "digits.py": "high_variance",
+    "healthy.py": "healthy",
+    "high_bias.py": "high_bias",
+    "high_variance.py": "high_variance",
+    "data_mismatch.py": "data_mismatch",
+    "optimization_failure.py": "optimization_failure",
+    "friedman.py": "high_bias",
+}
+HELPERS = {"toolkit.py"}
+
+
+def test_every_shipped_recipe_is_checked():
+    shipped = {p.name for p in RECIPES.glob("*.py")} - HELPERS
+    assert shipped == set(EXPECTED)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize(("name", "verdict"), EXPECTED.items())
+def test_recipe_gets_its_verdict(name, verdict, seed):
+    report = dd.diagnose(RECIPES / name, dd.Options(seed=seed, device="cpu"))
+    assert report.verdict == verdict, report.diagnosis.reason
+    if verdict == "healthy":
+        assert report.findings == []
+        return
+    top = report.findings[0]
+    assert top.kind == verdict and top.advice and top.evidence["rule"]
+    if verdict != "optimization_failure":
+        gap = report.diagnosis.gaps[top.evidence["rule"].split(" = ")[0]]
+        assert gap.significant and gap.material
+        assert gap.estimate.value == max(g.estimate.value for g in report.diagnosis.gaps.values())
