@@ -1,16 +1,36 @@
-"""dldoctor: train a PyTorch recipe, decompose its errors, and name what is wrong."""
+"""dldoctor: train a PyTorch recipe, decompose its errors, and name what is wrong.
+
+Names load on first use, so `dldoctor --help` and recipe files that only build a Recipe do not
+pay for importing torch.
+"""
+
+import importlib as _importlib
+import typing as _typing
 
 from dldoctor._version import __version__
-from dldoctor.diagnosis import Finding
-from dldoctor.doctor import Options, diagnose
-from dldoctor.errors import DldoctorError
-from dldoctor.recipe import Recipe, Splits, load_recipe
-from dldoctor.report import Report
+
+if _typing.TYPE_CHECKING:
+    from dldoctor.diagnosis import Finding
+    from dldoctor.doctor import DiagnoseOptions, diagnose
+    from dldoctor.errors import DldoctorError
+    from dldoctor.recipe import Recipe, Splits, load_recipe
+    from dldoctor.report import Report
+
+_HOMES = {
+    "DiagnoseOptions": "dldoctor.doctor",
+    "DldoctorError": "dldoctor.errors",
+    "Finding": "dldoctor.diagnosis",
+    "Recipe": "dldoctor.recipe",
+    "Report": "dldoctor.report",
+    "Splits": "dldoctor.recipe",
+    "diagnose": "dldoctor.doctor",
+    "load_recipe": "dldoctor.recipe",
+}
 
 __all__ = [
+    "DiagnoseOptions",
     "DldoctorError",
     "Finding",
-    "Options",
     "Recipe",
     "Report",
     "Splits",
@@ -18,3 +38,15 @@ __all__ = [
     "diagnose",
     "load_recipe",
 ]
+
+
+def __getattr__(name: str) -> _typing.Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'dldoctor' has no attribute {name!r}")
+    value = getattr(_importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -16,11 +16,8 @@ import typer
 from rich.console import Console
 
 from dldoctor._version import __version__
-from dldoctor.diagnosis import KINDS
-from dldoctor.doctor import DEFAULT_MIN_GAP, Options, diagnose
+from dldoctor.diagnosis import KINDS, Policy
 from dldoctor.errors import DldoctorError, UsageError
-from dldoctor.recipe import load_recipe
-from dldoctor.report import check_writable, write_json
 
 T = TypeVar("T")
 
@@ -68,7 +65,7 @@ def diagnose_command(
     min_gap: Annotated[
         float,
         typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y)."),
-    ] = DEFAULT_MIN_GAP,
+    ] = Policy.min_gap,
     easier_model: Annotated[
         bool, typer.Option(help="Fit a linear baseline to tell optimisation failure from bias.")
     ] = True,
@@ -76,13 +73,18 @@ def diagnose_command(
     debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
+    from dldoctor.doctor import DiagnoseOptions, diagnose
+    from dldoctor.recipe import load_recipe
+    from dldoctor.report import check_writable, write_json
     from dldoctor.report.console import render, training_progress
 
     def run() -> int:
         failing = _kinds(fail_on)
         if json_path is not None:
             check_writable(json_path)
-        options = Options(seed, device, epochs, bayes_error, target_error, confidence, min_gap, easier_model)
+        options = DiagnoseOptions(
+            seed, device, epochs, bayes_error, target_error, confidence, min_gap, easier_model
+        )
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:

@@ -6,7 +6,6 @@ per-batch collation or host-to-device copy. A torch Dataset streams through a Da
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -30,7 +29,7 @@ class Split(Protocol):
     def __len__(self) -> int: ...
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
-        """Batches in order, or shuffled by `generator` (a CPU generator) when given."""
+        """Every example in order, or a shuffled training epoch (see training_steps) by `generator`."""
         ...
 
     def take(self, indices: torch.Tensor, name: str) -> Split: ...
@@ -58,7 +57,7 @@ class TensorSplit:
                 yield self.x[start : start + batch_size], self.y[start : start + batch_size]
             return
         order = torch.randperm(n, generator=generator).to(self.x.device, non_blocking=True)
-        for start in range(0, n, batch_size):
+        for start in range(0, training_steps(n, batch_size) * batch_size, batch_size):
             index = order[start : start + batch_size]
             yield self.x[index], self.y[index]
 
@@ -86,11 +85,13 @@ class DatasetSplit:
         return len(self.dataset)  # type: ignore[arg-type]
 
     def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
+        shuffle = generator is not None
         loader = DataLoader(
             self.dataset,
             batch_size=batch_size,
-            shuffle=generator is not None,
+            shuffle=shuffle,
             generator=generator,
+            drop_last=shuffle and training_steps(len(self), batch_size) * batch_size < len(self),
             pin_memory=self.device.type == "cuda",
         )
         for x, y in loader:
@@ -145,6 +146,13 @@ def prepare(splits: Any, task: str, device: torch.device, seed: int) -> Data:
     else:
         train_dev = named["train_dev"]
     return Data(train, train_dev, named["dev"], named.get("test"), carved)
+
+
+def training_steps(n: int, batch_size: int) -> int:
+    """Batches per shuffled epoch: a last batch of one example is dropped, since BatchNorm cannot
+    train on it and carving train-dev makes the training-set size hard for a user to foresee."""
+    steps, rest = divmod(n, batch_size)
+    return steps + (rest > 1 or (rest == 1 and steps == 0))
 
 
 def carve_train_dev(train: Split, seed: int) -> tuple[Split, Split]:
@@ -286,12 +294,6 @@ def _check_same_input_shape(named: dict[str, Split]) -> None:
         raise DataError(f"splits disagree on the shape of one input ({listed}); make them match")
 
 
-def is_float_input(split: Split) -> bool:
-    """Whether inputs are real-valued (not token ids) — distance-based estimators need that."""
-    x, _ = split.sample(1, 0)
-    return x.is_floating_point()
-
-
 def flat_features(x: torch.Tensor) -> torch.Tensor:
     """One row per example, float32, for models and estimators that need vectors."""
     return x.reshape(x.shape[0], -1).float()
@@ -303,8 +305,3 @@ def standardise(reference: torch.Tensor, *others: torch.Tensor) -> list[torch.Te
     keep = std > 1e-8 * max(1.0, float(std.max())) if std.numel() else std > 0
     scale = std[keep]
     return [(t[:, keep] - mean[keep]) / scale for t in (reference, *others)]
-
-
-def input_dim(split: Split) -> int:
-    x, _ = split.sample(1, 0)
-    return math.prod(x.shape[1:])

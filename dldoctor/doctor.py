@@ -11,7 +11,7 @@ import torch
 
 from dldoctor import baseline, bayes
 from dldoctor._version import __version__
-from dldoctor.data import Data, check_labels, prepare, target_scale
+from dldoctor.data import Data, check_labels, prepare, target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, Setup, TrainingSignals, conclude
 from dldoctor.errors import UsageError, user_code
 from dldoctor.recipe import Recipe, load_recipe
@@ -28,11 +28,9 @@ from dldoctor.training import (
     resolve_device,
 )
 
-DEFAULT_MIN_GAP = 0.01
-
 
 @dataclass(frozen=True)
-class Options:
+class DiagnoseOptions:
     """How to run a diagnosis; None leaves the recipe's own value in place."""
 
     seed: int = 0
@@ -41,10 +39,10 @@ class Options:
     bayes_error: float | None = None
     target_error: float | None = None
     confidence: float = 0.95
-    min_gap: float = DEFAULT_MIN_GAP
+    min_gap: float = Policy.min_gap
     easier_model: bool = True
 
-    def validate(self) -> Options:
+    def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
             raise UsageError(f"--confidence must be in [0.5, 1), got {self.confidence}")
         if not (math.isfinite(self.min_gap) and self.min_gap >= 0):
@@ -56,12 +54,12 @@ class Options:
 
 def diagnose(
     recipe: Recipe | str | Path,
-    options: Options | None = None,
+    options: DiagnoseOptions | None = None,
     on_epoch: EpochCallback | None = None,
 ) -> Report:
     """Train the recipe once and return the full report; raises DldoctorError on bad input."""
     started = time.perf_counter()
-    options = (options or Options()).validate()
+    options = (options or DiagnoseOptions()).validate()
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     recipe = recipe.replace(
@@ -124,7 +122,7 @@ def _check_model(model: torch.nn.Module, data: Data, task: str) -> int | None:
 
 
 def _bayes(
-    recipe: Recipe, data: Data, num_classes: int | None, train_dev: Estimate, options: Options
+    recipe: Recipe, data: Data, num_classes: int | None, train_dev: Estimate, options: DiagnoseOptions
 ) -> bayes.BayesEstimate:
     if recipe.bayes_error is not None:
         return bayes.given(recipe.bayes_error)
@@ -138,7 +136,7 @@ def _signals(history: History, train: SplitResult, n_train: int, batch_size: int
         epoch_losses=tuple(r.train_loss for r in history.epochs),
         dev_errors=tuple(r.dev_error for r in history.epochs),
         nonfinite_step=history.nonfinite_step,
-        steps_per_epoch=math.ceil(n_train / batch_size),
+        steps_per_epoch=training_steps(n_train, batch_size),
     )
 
 

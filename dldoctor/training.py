@@ -6,7 +6,6 @@ epoch), in-memory batches gathered by index on the device, no DataLoader for ten
 
 from __future__ import annotations
 
-import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dldoctor.data import Data, Split, TensorSplit
+from dldoctor.data import Data, Split, TensorSplit, training_steps
 from dldoctor.errors import ModelError, UsageError, user_code
 from dldoctor.recipe import Recipe
 
@@ -197,7 +196,7 @@ def fit(
     optimizer = make_optimizer(recipe, model)
     generator = torch.Generator().manual_seed(seed)
     history = History(initial_loss=initial_loss(model, data, recipe.task, seed))
-    steps = math.ceil(len(data.train) / recipe.batch_size)
+    steps = training_steps(len(data.train), recipe.batch_size)
     for epoch in range(1, total + 1):
         started = time.perf_counter()
         with user_code("training the model"):
@@ -249,5 +248,6 @@ def _train_epoch(
         if classification:
             wrong += (out.detach().argmax(dim=1) != y).sum()
     step_losses = losses.cpu().numpy().astype(np.float64)
-    error = int(wrong) / len(train) if classification else float(step_losses.mean())
+    seen = min(steps * recipe.batch_size, len(train))
+    error = int(wrong) / seen if classification else float(step_losses.mean())
     return step_losses, error

@@ -8,7 +8,7 @@ def test_all_is_the_public_surface():
         [
             "DldoctorError",
             "Finding",
-            "Options",
+            "DiagnoseOptions",
             "Recipe",
             "Report",
             "Splits",
@@ -19,6 +19,16 @@ def test_all_is_the_public_surface():
     )
     for name in dldoctor.__all__:
         assert getattr(dldoctor, name) is not None
+    assert set(dldoctor._HOMES) | {"__version__"} == set(dldoctor.__all__)
+
+
+def test_building_a_recipe_does_not_import_torch():
+    import subprocess
+    import sys
+
+    code = "import sys, dldoctor as dd; dd.Recipe, dd.Splits; print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_no_other_public_names_leak():

@@ -27,7 +27,7 @@ def test_every_shipped_recipe_is_checked():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize(("name", "verdict"), EXPECTED.items())
 def test_recipe_gets_its_verdict(name, verdict, seed):
-    report = dd.diagnose(RECIPES / name, dd.Options(seed=seed, device="cpu"))
+    report = dd.diagnose(RECIPES / name, dd.DiagnoseOptions(seed=seed, device="cpu"))
     assert report.verdict == verdict, report.diagnosis.reason
     if verdict == "healthy":
         assert report.findings == []

@@ -69,7 +69,7 @@ def test_render_explains_the_run_in_plain_words(diverged):
 
 
 def test_healthy_report_has_no_findings_and_says_why(make_recipe, tmp_path):
-    report = dd.diagnose(make_recipe(GOOD), dd.Options(target_error=0.9))
+    report = dd.diagnose(make_recipe(GOOD), dd.DiagnoseOptions(target_error=0.9))
     assert report.verdict == "healthy" and report.to_dict()["findings"] == []
     console = Console(record=True, width=100)
     render(report, console)

@@ -99,3 +99,14 @@ def test_regression_error_is_mean_squared_error_over_outputs():
     y = torch.tensor([[0.0, 0.0], [0.0, 2.0]])
     loss, err = per_example(out, y, "regression")
     assert loss.tolist() == [2.5, 2.0] and torch.equal(loss, err)
+
+
+def test_a_trailing_batch_of_one_is_dropped_so_batchnorm_can_train():
+    model = lambda: nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))  # noqa: E731
+    r = recipe(
+        model=model,
+        batch_size=64,
+        data=lambda seed: dd.Splits(train=blobs(65, seed), train_dev=blobs(20, seed), dev=blobs(20, seed)),
+    )
+    _, _, history = train(r)
+    assert len(history.step_losses) == 4 and history.nonfinite_step is None
