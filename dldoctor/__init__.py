@@ -11,7 +11,7 @@ from dldoctor._version import __version__
 
 if _typing.TYPE_CHECKING:
     from dldoctor.diagnosis import Finding
-    from dldoctor.doctor import DiagnoseOptions, diagnose
+    from dldoctor.doctor import DiagnoseOptions, diagnose, find_lr
     from dldoctor.errors import DldoctorError
     from dldoctor.recipe import Recipe, Splits, load_recipe
     from dldoctor.report import Report
@@ -24,6 +24,7 @@ _HOMES = {
     "Report": "dldoctor.report",
     "Splits": "dldoctor.recipe",
     "diagnose": "dldoctor.doctor",
+    "find_lr": "dldoctor.doctor",
     "load_recipe": "dldoctor.recipe",
 }
 
@@ -36,6 +37,7 @@ __all__ = [
     "Splits",
     "__version__",
     "diagnose",
+    "find_lr",
     "load_recipe",
 ]
 

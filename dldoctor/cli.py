@@ -67,7 +67,16 @@ def diagnose_command(
         typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y)."),
     ] = Policy.min_gap,
     easier_model: Annotated[
-        bool, typer.Option(help="Fit a linear baseline to tell optimisation failure from bias.")
+        bool, typer.Option(help="Fit easier models (linear, shallow) to tell optimisation failure from bias.")
+    ] = True,
+    probes: Annotated[
+        bool, typer.Option(help="Gradient and activation monitoring, and the one-batch sanity checks.")
+    ] = True,
+    hessian: Annotated[
+        bool, typer.Option(help="Curvature at the end of training: local minimum, saddle or flat region.")
+    ] = True,
+    lr_find: Annotated[
+        bool, typer.Option(help="Run the learning-rate range test when optimisation failed.")
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
@@ -83,7 +92,17 @@ def diagnose_command(
         if json_path is not None:
             check_writable(json_path)
         options = DiagnoseOptions(
-            seed, device, epochs, bayes_error, target_error, confidence, min_gap, easier_model
+            seed=seed,
+            device=device,
+            epochs=epochs,
+            bayes_error=bayes_error,
+            target_error=target_error,
+            confidence=confidence,
+            min_gap=min_gap,
+            easier_model=easier_model,
+            probes=probes,
+            hessian=hessian,
+            lr_find=lr_find,
         )
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
@@ -97,6 +116,35 @@ def diagnose_command(
         if found:
             out.print(f"[bold red]Failing: found {', '.join(found)} (--fail-on)[/]")
             return 1
+        return 0
+
+    raise typer.Exit(_guarded(run, debug))
+
+
+@app.command("lr-find")
+def lr_find_command(
+    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    plot: Annotated[Path, typer.Option(help="Write the loss-vs-lr plot (PNG) here.")] = Path("lr_find.png"),
+    start: Annotated[float, typer.Option(help="First learning rate of the sweep.")] = 1e-7,
+    end: Annotated[float, typer.Option(help="Last learning rate of the sweep.")] = 10.0,
+    steps: Annotated[int, typer.Option(help="Training steps over the sweep.")] = 100,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
+    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
+    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+) -> None:
+    """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
+    from dldoctor import lrfind
+    from dldoctor.doctor import find_lr
+    from dldoctor.report import check_writable
+    from dldoctor.report.console import render_range_test
+
+    def run() -> int:
+        check_writable(plot)
+        result = find_lr(recipe, seed, device, start=start, end=end, steps=steps)
+        lrfind.plot(result, plot)
+        out = Console()
+        render_range_test(result, out)
+        out.print(f"[dim]Plot written to {plot}[/]")
         return 0
 
     raise typer.Exit(_guarded(run, debug))

@@ -4,18 +4,31 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes
+from dldoctor import baseline, bayes, hessian, lrfind
 from dldoctor._version import __version__
 from dldoctor.data import Data, check_labels, prepare, target_scale, training_steps
-from dldoctor.diagnosis import Evidence, Policy, Setup, TrainingSignals, conclude
+from dldoctor.diagnosis import (
+    CriticalPoint,
+    EasierModelResult,
+    Evidence,
+    GradientHealth,
+    Policy,
+    RangeTest,
+    SanityChecks,
+    Setup,
+    TrainingSignals,
+    conclude,
+)
 from dldoctor.errors import UsageError, user_code
+from dldoctor.gradients import ACTIVATION_EXAMPLES, GradientMonitor, NonFiniteLocator, activation_health
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
+from dldoctor.sanity import sanity_checks
 from dldoctor.stats import Estimate, error_estimate
 from dldoctor.training import (
     EpochCallback,
@@ -41,6 +54,9 @@ class DiagnoseOptions:
     confidence: float = 0.95
     min_gap: float = Policy.min_gap
     easier_model: bool = True
+    probes: bool = True  # gradient monitor, activation health, one-batch sanity checks
+    hessian: bool = True
+    lr_find: bool = True
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -57,7 +73,11 @@ def diagnose(
     options: DiagnoseOptions | None = None,
     on_epoch: EpochCallback | None = None,
 ) -> Report:
-    """Train the recipe once and return the full report; raises DldoctorError on bad input."""
+    """Train the recipe once, probe and measure it, and return the full report.
+
+    Raises DldoctorError on bad input. Costly follow-ups (trained easier models, the range test)
+    run only when a first reading of the evidence calls for them.
+    """
     started = time.perf_counter()
     options = (options or DiagnoseOptions()).validate()
     if not isinstance(recipe, Recipe):
@@ -66,39 +86,20 @@ def diagnose(
         epochs=options.epochs, bayes_error=options.bayes_error, target_error=options.target_error
     )
     device = resolve_device(options.device)
-    with user_code("the recipe's data factory"):
-        splits = recipe.data(options.seed)
-    data = prepare(splits, recipe.task, device, options.seed)
-    model = build_model(recipe, options.seed, device)
-    num_classes = _check_model(model, data, recipe.task)
-    history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch)
-    results = {name: evaluate(model, split, recipe.task) for name, split in data.named().items()}
-    errors = {
-        name: error_estimate(result.errors, recipe.task, options.confidence)
-        for name, result in results.items()
-    }
-    bayes_estimate = _bayes(recipe, data, num_classes, errors["train_dev"], options)
-    easier = (
-        baseline.easier_model_test(model, data, recipe.task, num_classes, options.confidence, options.seed)
-        if options.easier_model
-        else baseline.Skipped("turned off")
-    )
-    evidence = Evidence(
-        task=recipe.task,
-        scale=target_scale(data, recipe.task, options.seed),
-        errors=errors,
-        bayes=bayes_estimate.estimate,
-        training=_signals(history, results["train"], len(data.train), recipe.batch_size),
-        setup=_setup(recipe, len(data.train)),
-        easier_model=None if isinstance(easier, baseline.Skipped) else easier,
-    )
+    data, model, num_classes = _setup_run(recipe, options.seed, device)
+    steps = recipe.epochs * training_steps(len(data.train), recipe.batch_size)
+    monitor = GradientMonitor(model, steps) if options.probes else None
+    history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch, monitor=monitor)
+    run = _Run(recipe, options, device, data, model, num_classes, history)
+    evidence, skipped = run.evidence(monitor)
     policy = Policy(options.confidence, options.min_gap, recipe.target_error)
+    evidence = run.follow_up(evidence, policy, skipped)
     return Report(
         recipe=recipe.name,
         task=recipe.task,
         diagnosis=conclude(evidence, policy),
-        errors=errors,
-        bayes=bayes_estimate,
+        errors=evidence.errors,
+        bayes=run.bayes,
         history=history,
         setup=evidence.setup,
         policy=policy,
@@ -107,18 +108,181 @@ def diagnose(
         seconds=time.perf_counter() - started,
         train_dev_carved=data.train_dev_carved,
         scale=evidence.scale,
-        easier_model=evidence.easier_model,
-        easier_model_skipped=easier.reason if isinstance(easier, baseline.Skipped) else None,
+        easier_models=evidence.easier_models,
+        sanity=evidence.sanity,
+        gradients=evidence.gradients,
+        critical_point=evidence.critical_point,
+        range_test=evidence.range_test,
+        skipped=skipped,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
     )
 
 
-def _check_model(model: torch.nn.Module, data: Data, task: str) -> int | None:
-    num_classes = check_output(model, data, task)
+@dataclass
+class _Run:
+    """One diagnosis after training: turns the trained model into evidence."""
+
+    recipe: Recipe
+    options: DiagnoseOptions
+    device: torch.device
+    data: Data
+    model: torch.nn.Module
+    num_classes: int | None
+    history: History
+
+    def evidence(self, monitor: GradientMonitor | None) -> tuple[Evidence, dict[str, str]]:
+        recipe, options, task = self.recipe, self.options, self.recipe.task
+        results = {name: evaluate(self.model, split, task) for name, split in self.data.named().items()}
+        errors = {name: error_estimate(r.errors, task, options.confidence) for name, r in results.items()}
+        self.bayes = _bayes(recipe, self.data, self.num_classes, errors["train_dev"], options)
+        self.sample = baseline.TrainingSample.draw(
+            self.model, self.data, task, options.confidence, options.seed
+        )
+        skipped: dict[str, str] = {}
+        easier = self._easier([("convex", lambda: baseline.convex(self.sample, self.num_classes))], skipped)
+        evidence = Evidence(
+            task=task,
+            scale=target_scale(self.data, task, options.seed),
+            errors=errors,
+            bayes=self.bayes.estimate,
+            training=_signals(self.history, results["train"], len(self.data.train), recipe.batch_size),
+            setup=_setup(recipe, len(self.data.train)),
+            easier_models=easier,
+            sanity=self._sanity(skipped),
+            gradients=self._gradients(monitor, skipped),
+            critical_point=self._critical_point(skipped),
+        )
+        return evidence, skipped
+
+    def follow_up(self, evidence: Evidence, policy: Policy, skipped: dict[str, str]) -> Evidence:
+        """Train easier models when training error is high; run the range test when lr is implicated."""
+        first = conclude(evidence, policy)
+        bias = first.gaps.get("avoidable_bias")
+        if (
+            bias is not None
+            and bias.significant
+            and bias.material
+            and evidence.training.nonfinite_step is None
+        ):
+            more = self._easier(
+                [
+                    (
+                        "shallow",
+                        lambda: baseline.shallow(
+                            self.sample, self.model, self.recipe, self.num_classes, self.options.seed
+                        ),
+                    ),
+                    (
+                        "recipe",
+                        lambda: baseline.recipe_baseline(
+                            self.sample, self.recipe, self.data, self.device, self.options.seed
+                        ),
+                    ),
+                ],
+                skipped,
+            )
+            evidence = replace(evidence, easier_models=evidence.easier_models + more)
+        second = conclude(evidence, policy)
+        if any(f.kind == "optimization_failure" for f in second.findings):
+            evidence = replace(evidence, range_test=self._range_test(skipped))
+        else:
+            skipped["lr_range_test"] = "not needed: no optimisation failure"
+        return evidence
+
+    def _easier(self, makers: list, skipped: dict[str, str]) -> tuple[EasierModelResult, ...]:
+        found = []
+        for kind, make in makers:
+            result = (
+                make() if self.options.easier_model else baseline.Skipped("turned off (--no-easier-model)")
+            )
+            if isinstance(result, baseline.Skipped):
+                skipped[f"easier_model.{kind}"] = result.reason
+            else:
+                found.append(result)
+        return tuple(found)
+
+    def _sanity(self, skipped: dict[str, str]) -> SanityChecks | None:
+        if not self.options.probes:
+            skipped["sanity"] = "turned off (--no-probes)"
+            return None
+        return sanity_checks(
+            self.recipe,
+            self.data,
+            self.device,
+            self.options.seed,
+            self.history.initial_loss,
+            self.num_classes,
+        )
+
+    def _gradients(self, monitor: GradientMonitor | None, skipped: dict[str, str]) -> GradientHealth | None:
+        if monitor is None:
+            skipped["gradients"] = "turned off (--no-probes)"
+            return None
+        step = self.history.nonfinite_step
+        if step is not None:
+            return replace(monitor.summary(), nonfinite_origin=self._locate(step))
+        x, _ = self.data.train.sample(ACTIVATION_EXAMPLES, self.options.seed)
+        return monitor.summary(activation_health(self.model, x))
+
+    def _locate(self, step: int) -> str | None:
+        """Replay the seeded run up to the first non-finite step, watching every layer."""
+        replay = build_model(self.recipe, self.options.seed, self.device)
+        locator = NonFiniteLocator(replay, step)
+        fit(replay, self.data, self.recipe, seed=self.options.seed, monitor=locator)
+        return locator.origin
+
+    def _critical_point(self, skipped: dict[str, str]) -> CriticalPoint | None:
+        if not self.options.hessian:
+            skipped["hessian"] = "turned off (--no-hessian)"
+            return None
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            skipped["hessian"] = "the weights are not finite"
+            return None
+        x, y = self.data.train.sample(hessian.EXAMPLES, self.options.seed)
+        budget = min(hessian.BUDGET_SECONDS, max(1.0, 0.25 * sum(r.seconds for r in self.history.epochs)))
+        return hessian.critical_point(
+            self.model, x, y, self.recipe.task, seed=self.options.seed, budget=budget
+        )
+
+    def _range_test(self, skipped: dict[str, str]) -> RangeTest | None:
+        if not self.options.lr_find:
+            skipped["lr_range_test"] = "turned off (--no-lr-find)"
+            return None
+        return lrfind.lr_range_test(self.recipe, self.data, self.device, self.options.seed)
+
+
+def find_lr(
+    recipe: Recipe | str | Path,
+    seed: int = 0,
+    device: str | None = None,
+    *,
+    start: float = lrfind.START,
+    end: float = lrfind.END,
+    steps: int = lrfind.STEPS,
+) -> RangeTest:
+    """The learning-rate range test on its own, on a fresh model (`dldoctor lr-find`)."""
+    if not 0 < start < end or not math.isfinite(end):
+        raise UsageError(f"the sweep needs 0 < --start < --end, got start={start:g}, end={end:g}")
+    if steps < 10:
+        raise UsageError(f"--steps must be at least 10 for a readable curve, got {steps}")
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    torch_device = resolve_device(device)
+    data, _, _ = _setup_run(recipe, seed, torch_device)
+    return lrfind.lr_range_test(recipe, data, torch_device, seed, start=start, end=end, steps=steps)
+
+
+def _setup_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, torch.nn.Module, int | None]:
+    """The recipe's data on the device and a freshly built model, checked against each other."""
+    with user_code("the recipe's data factory"):
+        splits = recipe.data(seed)
+    data = prepare(splits, recipe.task, device, seed)
+    model = build_model(recipe, seed, device)
+    num_classes = check_output(model, data, recipe.task)
     if num_classes is not None:
         check_labels(data, num_classes)
-    return num_classes
+    return data, model, num_classes
 
 
 def _bayes(
@@ -137,6 +301,7 @@ def _signals(history: History, train: SplitResult, n_train: int, batch_size: int
         dev_errors=tuple(r.dev_error for r in history.epochs),
         nonfinite_step=history.nonfinite_step,
         steps_per_epoch=training_steps(n_train, batch_size),
+        step_losses=tuple(history.step_losses),
     )
 
 

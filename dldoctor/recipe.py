@@ -52,6 +52,7 @@ class Recipe:
     epochs: int = 20
     weight_decay: float = 0.0
     description: str = ""
+    baseline: Callable[..., Any] | None = None  # a shallower sibling of `model`, for the easier-model test
 
     def replace(self, **changes: Any) -> Recipe:
         """A copy with some fields changed (None values are ignored), validated."""
@@ -61,7 +62,9 @@ class Recipe:
         """Raise RecipeError naming the first unusable field; return self when all are usable."""
         if not isinstance(self.name, str) or not self.name.strip():
             raise RecipeError("recipe name must be a non-empty string")
-        for field in ("model", "data"):
+        for field in ("model", "data", "baseline"):
+            if field == "baseline" and self.baseline is None:
+                continue
             if not callable(getattr(self, field)):
                 raise RecipeError(
                     f"recipe '{self.name}': `{field}` must be a function "

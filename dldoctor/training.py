@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 import torch
@@ -182,6 +183,25 @@ def initial_loss(model: nn.Module, data: Data, task: str, seed: int, limit: int 
     return evaluate(model, TensorSplit("train", x, y), task).loss
 
 
+class StepMonitor(Protocol):
+    """Looks at chosen training steps (counted from 1 over the whole run) and leaves the rest alone.
+
+    On a step it `wants`, the engine calls `before_forward`, then `after_backward` once the
+    gradients exist, then `after_update` once the optimiser has stepped. Setting `finished` stops
+    training after that step.
+    """
+
+    finished: bool
+
+    def wants(self, step: int) -> bool: ...
+
+    def before_forward(self, step: int) -> None: ...
+
+    def after_backward(self, step: int, loss: torch.Tensor) -> None: ...
+
+    def after_update(self, step: int) -> None: ...
+
+
 def fit(
     model: nn.Module,
     data: Data,
@@ -190,17 +210,20 @@ def fit(
     seed: int,
     epochs: int | None = None,
     on_epoch: EpochCallback | None = None,
+    monitor: StepMonitor | None = None,
 ) -> History:
     """Train `model` in place with the recipe's optimiser; stop after an epoch with a non-finite loss."""
     total = epochs or recipe.epochs
     optimizer = make_optimizer(recipe, model)
     generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)  # dropout and the like: the same run whatever ran before it
     history = History(initial_loss=initial_loss(model, data, recipe.task, seed))
     steps = training_steps(len(data.train), recipe.batch_size)
     for epoch in range(1, total + 1):
         started = time.perf_counter()
+        epoch_run = _Epoch(model, optimizer, data.train, recipe, steps, (epoch - 1) * steps, monitor)
         with user_code("training the model"):
-            step_losses, train_error = _train_epoch(model, optimizer, data.train, recipe, generator, steps)
+            step_losses, train_error = epoch_run.run(generator)
         train_dev = evaluate(model, data.train_dev, recipe.task)
         dev = evaluate(model, data.dev, recipe.task)
         record = EpochRecord(
@@ -219,35 +242,52 @@ def fit(
         bad = np.flatnonzero(~np.isfinite(step_losses))
         if bad.size:
             history.nonfinite_step = (epoch - 1) * steps + int(bad[0]) + 1
+        if bad.size or (monitor is not None and monitor.finished):
             break
     return history
 
 
-def _train_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    train: Split,
-    recipe: Recipe,
-    generator: torch.Generator,
-    steps: int,
-) -> tuple[np.ndarray, float]:
-    model.train()
-    device = next(model.parameters()).device
-    losses = torch.zeros(steps, device=device)
-    wrong = torch.zeros((), device=device, dtype=torch.long)
-    classification = recipe.task == "classification"
-    params = [p for group in optimizer.param_groups for p in group["params"]]
-    for step, (x, y) in enumerate(train.batches(recipe.batch_size, generator)):
-        out = model(x)
-        loss = batch_loss(out, y, recipe.task)
-        for p in params:  # what zero_grad(set_to_none=True) does, minus its profiler hooks
-            p.grad = None
-        loss.backward()
-        optimizer.step()
-        losses[step] = loss.detach()
-        if classification:
-            wrong += (out.detach().argmax(dim=1) != y).sum()
-    step_losses = losses.cpu().numpy().astype(np.float64)
-    seen = min(steps * recipe.batch_size, len(train))
-    error = int(wrong) / seen if classification else float(step_losses.mean())
-    return step_losses, error
+@dataclass
+class _Epoch:
+    """One pass over the training set; the hot loop, kept free of host synchronisation."""
+
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    train: Split
+    recipe: Recipe
+    steps: int
+    offset: int  # steps taken in earlier epochs
+    monitor: StepMonitor | None
+
+    def run(self, generator: torch.Generator) -> tuple[np.ndarray, float]:
+        model, monitor, task = self.model, self.monitor, self.recipe.task
+        model.train()
+        device = next(model.parameters()).device
+        losses = torch.zeros(self.steps, device=device)
+        wrong = torch.zeros((), device=device, dtype=torch.long)
+        params = [p for group in self.optimizer.param_groups for p in group["params"]]
+        taken = 0
+        for taken, (x, y) in enumerate(self.train.batches(self.recipe.batch_size, generator), start=1):
+            step = self.offset + taken
+            watched = monitor is not None and monitor.wants(step)
+            if watched:
+                monitor.before_forward(step)
+            out = model(x)
+            loss = batch_loss(out, y, task)
+            for p in params:  # what zero_grad(set_to_none=True) does, minus its profiler hooks
+                p.grad = None
+            loss.backward()
+            if watched:
+                monitor.after_backward(step, loss)
+            self.optimizer.step()
+            losses[taken - 1] = loss.detach()
+            if task == "classification":
+                wrong += (out.detach().argmax(dim=1) != y).sum()
+            if watched:
+                monitor.after_update(step)
+                if monitor.finished:
+                    break
+        step_losses = losses[:taken].cpu().numpy().astype(np.float64)
+        seen = min(taken * self.recipe.batch_size, len(self.train))
+        error = int(wrong) / seen if task == "classification" else float(step_losses.mean())
+        return step_losses, error

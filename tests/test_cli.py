@@ -34,7 +34,8 @@ def test_digits_report_prints_every_section(digits_run):
         "Where the error comes from",
         "Verdict: HIGH VARIANCE",
         "What to do",
-        "Easier-model test",
+        "Easier model (convex)",
+        "Optimisation probes",
         "Bayes error: estimated",
     ):
         assert part in result.stdout

@@ -42,7 +42,8 @@ def evidence(
     if test is not None:
         errors["test"] = rate(*test)
     b = None if bayes is None else Estimate(bayes, bayes, bayes, None, "exact")
-    return Evidence("classification", 1.0, errors, b, training, SETUP, easier)
+    easier_models = () if easier is None else (easier,)
+    return Evidence("classification", 1.0, errors, b, training, SETUP, easier_models=easier_models)
 
 
 def test_course_example_train_1_dev_11_is_high_variance():
@@ -160,7 +161,8 @@ def test_high_bias_is_recast_as_optimization_failure_when_a_linear_model_fits_be
     d = conclude(ev, Policy())
     assert d.verdict == "optimization_failure"
     assert "high_bias" not in {f.kind for f in d.findings}
-    assert d.findings[0].evidence["baseline_loss"] == 0.2
+    compared = d.findings[0].evidence["easier_models"][0]
+    assert compared["baseline_loss"] == 0.2 and compared["fits_better"]
     assert any("Do not add capacity" in tip for tip in d.findings[0].advice)
 
 

@@ -3,34 +3,46 @@
 from __future__ import annotations
 
 from dldoctor import fmt
-from dldoctor.diagnosis import checks
+from dldoctor.diagnosis import checks, probes
 from dldoctor.diagnosis.evidence import (
     KINDS,
     PROBLEMS,
     SEVERITIES,
     VERDICTS,
+    CriticalPoint,
     Diagnosis,
     EasierModelResult,
     Evidence,
     Finding,
     Gap,
+    GradientHealth,
+    LayerHealth,
     Policy,
+    RangeTest,
+    SanityChecks,
     Setup,
     TrainingSignals,
 )
 from dldoctor.diagnosis.gaps import decompose, threshold
+from dldoctor.diagnosis.probes import ProbeOutcome
 
 __all__ = [
     "KINDS",
     "PROBLEMS",
     "SEVERITIES",
     "VERDICTS",
+    "CriticalPoint",
     "Diagnosis",
     "EasierModelResult",
     "Evidence",
     "Finding",
     "Gap",
+    "GradientHealth",
+    "LayerHealth",
     "Policy",
+    "ProbeOutcome",
+    "RangeTest",
+    "SanityChecks",
     "Setup",
     "TrainingSignals",
     "conclude",
@@ -44,17 +56,20 @@ def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
     that was never really fitted.
     """
     gaps = decompose(ev, policy)
+    outcomes = probes.assess(ev)
     dev = ev.errors["dev"].value
     if policy.target_error is not None and dev <= policy.target_error:
-        return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps)
-    problems = checks.divergence(ev) or checks.easier_model(ev, checks.gap_findings(ev, gaps, policy))
+        return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps, outcomes)
+    problems = checks.divergence(ev) or checks.optimisation(
+        ev, checks.gap_findings(ev, gaps, policy), outcomes
+    )
     if problems:
         problems.sort(key=lambda f: (f.kind != "optimization_failure", -f.evidence.get("gap", 0.0)))
-        return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps)
+        return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps, outcomes)
     unsure = sorted(checks.undecided(ev, gaps, policy), key=lambda f: -f.evidence["value"])
     if unsure:
-        return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps)
-    return Diagnosis("healthy", _no_material_gap(ev, gaps, policy), [], gaps)
+        return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps, outcomes)
+    return Diagnosis("healthy", _no_material_gap(ev, gaps, policy), [], gaps, outcomes)
 
 
 def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:

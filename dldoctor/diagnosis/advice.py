@@ -69,9 +69,15 @@ def dev_overfit(ev: Evidence) -> list[str]:
 
 def divergence(ev: Evidence) -> list[str]:
     s = ev.setup
+    lower = (
+        f"Lower the learning rate from {s.lr:g} to about {suggested:.2g}, the range"
+        " test's suggestion (`dldoctor lr-find`), then search a log scale around it."
+        if (suggested := _range_test_lr(ev)) is not None
+        else f"Lower the learning rate: the recipe uses lr={s.lr:g}; try about {s.lr / 10:.2g},"
+        " then search a log scale around it."
+    )
     return [
-        f"Lower the learning rate: the recipe uses lr={s.lr:g}; try about {s.lr / 10:.2g},"
-        " then search a log scale around it.",
+        lower,
         "Clip the gradient norm and warm the learning rate up over the first few hundred steps.",
         "Normalise the inputs (zero mean, unit variance) and add batch or layer normalisation.",
         "Check the data for extreme values and the loss for a log or division of zero.",
@@ -80,10 +86,16 @@ def divergence(ev: Evidence) -> list[str]:
 
 def failed_optimisation(ev: Evidence) -> list[str]:
     s = ev.setup
+    tune = (
+        f"Set the learning rate to about {suggested:.2g} (now {s.lr:g}), the range"
+        " test's suggestion, then tune around it: `dldoctor tune`."
+        if (suggested := _range_test_lr(ev)) is not None
+        else f"Tune the learning rate first (now {s.lr:g}; an order of magnitude either way is common):"
+        " `dldoctor tune`."
+    )
     return [
         "Do not add capacity: the model can already fit better than it did.",
-        f"Tune the learning rate first (now {s.lr:g}; an order of magnitude either way is common):"
-        " `dldoctor tune`.",
+        tune,
         "Use Adam, or SGD with momentum about 0.9."
         if s.optimizer == "sgd"
         else "Check the Adam settings: beta1 about 0.9, and a learning rate near 1e-3 to start.",
@@ -92,6 +104,10 @@ def failed_optimisation(ev: Evidence) -> list[str]:
         " residual connections.",
         "Check the model can overfit one small batch; if it cannot, suspect a bug.",
     ]
+
+
+def _range_test_lr(ev: Evidence) -> float | None:
+    return None if ev.range_test is None else ev.range_test.suggested_lr
 
 
 def settle(gap: Gap, extra: dict[str, int], task: str) -> list[str]:

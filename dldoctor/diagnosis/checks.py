@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 from dldoctor import fmt
 from dldoctor.diagnosis import advice
-from dldoctor.diagnosis.evidence import Evidence, Finding, Gap, Policy, TrainingSignals
+from dldoctor.diagnosis.evidence import EasierModelResult, Evidence, Finding, Gap, Policy, TrainingSignals
 from dldoctor.diagnosis.gaps import SPEC, ends, threshold
+from dldoctor.diagnosis.probes import ProbeOutcome
 from dldoctor.stats import extra_examples_needed
 
 EXPLOSION = 10.0  # peak epoch loss over initial loss that counts as blown up
 NO_RECOVERY = 0.9  # ... when the final loss is still at least this share of the initial loss
 WORSE_THAN_START = 1.5  # final loss over initial loss that counts as diverged on its own
 EASIER_MARGIN = 0.10  # the easier model's training loss must be this much lower, relatively
+SPECIFICITY = ("gradients", "activations", "hessian", "sanity", "curve")
 
 ADVICE = {
     "high_bias": advice.high_bias,
@@ -43,7 +46,9 @@ def divergence(ev: Evidence) -> list[Finding]:
         "final_loss": t.final_loss,
         "epoch_losses": list(t.epoch_losses),
         "nonfinite_step": t.nonfinite_step,
+        "nonfinite_origin": ev.gradients.nonfinite_origin if ev.gradients else None,
         "lr": ev.setup.lr,
+        "range_test_lr": ev.range_test.suggested_lr if ev.range_test else None,
     }
     return [
         Finding(
@@ -125,38 +130,91 @@ def _gap_evidence(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> dict:
     }
 
 
-def easier_model(ev: Evidence, findings: list[Finding]) -> list[Finding]:
-    """Recast high bias as optimisation failure when a linear model fits the training set better."""
-    base = ev.easier_model
+def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutcome]) -> list[Finding]:
+    """Recast high bias as optimisation failure when the training set could have been fitted better.
+
+    The deciding evidence is an easier model reaching a clearly lower training loss. Probes explain
+    *why*; on their own they decide only when no easier model could be run, and then only the
+    strong ones (vanishing gradients, dead units, tiny updates, a saddle, a batch it cannot learn).
+    """
     bias = next((f for f in findings if f.kind == "high_bias"), None)
-    if base is None or bias is None:
+    if bias is None:
         return findings
-    diff = base.difference
-    if not (diff.low > 0 and diff.value >= EASIER_MARGIN * base.model_loss):
-        return findings
-    summary = (
-        f"Optimisation failed: a {base.name} on the same inputs reached training loss"
-        f" {base.baseline_loss:.3g} (error {fmt.error(base.baseline_error, ev.task)}), below your"
-        f" model's {base.model_loss:.3g} (error {fmt.error(base.model_error, ev.task)}). Your model"
-        " can represent at least as much, so its high training error is a failure to optimise,"
-        " not a lack of capacity."
+    beaten = [m for m in ev.easier_models if _fits_better(m)]
+    warned = sorted((o for o in outcomes if o.status == "warn"), key=_specificity)
+    strong = [o for o in warned if o.strong]
+    if not beaten and (ev.easier_models or not strong):
+        if not warned:
+            return findings
+        noted = replace(bias, evidence={**bias.evidence, "optimisation_warnings": _probe_evidence(warned)})
+        return [noted if f is bias else f for f in findings]
+    recast = Finding(
+        "optimization_failure",
+        bias.severity,
+        _failure_summary(ev, beaten, warned or strong),
+        {
+            "rule": (
+                "high training error, and an easier model fits the training set better (paired interval"
+                f" excludes 0, at least {100 * EASIER_MARGIN:g}% lower)"
+                if beaten
+                else "high training error, no easier model could run, and a strong probe fired"
+            ),
+            "easier_models": [_comparison(m) for m in ev.easier_models],
+            "probes": _probe_evidence(warned),
+            "avoidable_bias": bias.evidence,
+        },
+        _unique([*(o.remedy for o in warned if o.remedy), *advice.failed_optimisation(ev)]),
     )
-    evidence = {
-        "rule": (
-            f"easier-model test: the {base.name}'s training loss is lower, the paired difference's"
-            f" interval excludes 0 and it is at least {100 * EASIER_MARGIN:g}% of the model's loss"
-        ),
-        "model_loss": base.model_loss,
-        "baseline_loss": base.baseline_loss,
-        "model_error": base.model_error,
-        "baseline_error": base.baseline_error,
-        "loss_difference": diff.value,
-        "loss_difference_interval": list(diff.interval),
-        "examples": base.n,
-        "avoidable_bias": bias.evidence,
-    }
-    recast = Finding("optimization_failure", bias.severity, summary, evidence, advice.failed_optimisation(ev))
     return [recast if f is bias else f for f in findings]
+
+
+def _specificity(o: ProbeOutcome) -> int:
+    """Probes that name a mechanism (gradients, units, curvature) explain more than loss-curve shapes."""
+    family = o.probe.split(".")[0]
+    return SPECIFICITY.index(family) if family in SPECIFICITY else len(SPECIFICITY)
+
+
+def _fits_better(m: EasierModelResult) -> bool:
+    return m.difference.low > 0 and m.difference.value >= EASIER_MARGIN * m.model_loss
+
+
+def _failure_summary(ev: Evidence, beaten: list[EasierModelResult], warned: list[ProbeOutcome]) -> str:
+    parts = ["Optimisation failed"]
+    if beaten:
+        best = min(beaten, key=lambda m: m.baseline_loss)
+        parts.append(
+            f": a {best.name} reached training loss {best.baseline_loss:.3g} (error"
+            f" {fmt.error(best.baseline_error, ev.task)}) where your model stayed at {best.model_loss:.3g}"
+            f" (error {fmt.error(best.model_error, ev.task)}) — the training error is a failure to optimise,"
+            " not a lack of capacity"
+        )
+    if warned:
+        parts.append(("; " if beaten else ": ") + "; ".join(o.summary for o in warned[:3]))
+    return "".join(parts) + "."
+
+
+def _comparison(m: EasierModelResult) -> dict:
+    return {
+        "name": m.name,
+        "kind": m.kind,
+        "model_loss": m.model_loss,
+        "baseline_loss": m.baseline_loss,
+        "model_error": m.model_error,
+        "baseline_error": m.baseline_error,
+        "loss_difference": m.difference.value,
+        "loss_difference_interval": list(m.difference.interval),
+        "fits_better": _fits_better(m),
+        "examples": m.n,
+        "curve": list(m.curve),
+    }
+
+
+def _probe_evidence(outcomes: list[ProbeOutcome]) -> list[dict]:
+    return [{"probe": o.probe, "summary": o.summary, **o.numbers} for o in outcomes]
+
+
+def _unique(items: list[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def undecided(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:

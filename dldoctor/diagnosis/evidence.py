@@ -15,7 +15,12 @@ SEVERITIES = ("high", "medium", "low", "info")
 
 @dataclass(frozen=True)
 class EasierModelResult:
-    """Training losses of the user's model and of an easier-to-optimise one, on the same examples."""
+    """Training losses of the user's model and of an easier-to-optimise one, on the same examples.
+
+    `kind` is "convex" (linear/logistic fitted to convergence), "shallow" (one hidden layer, no
+    more parameters than the user's model) or "recipe" (the recipe's own `baseline=` model);
+    `curve` is the easier model's training loss per epoch where it was trained by epochs.
+    """
 
     name: str
     model_loss: float
@@ -24,6 +29,68 @@ class EasierModelResult:
     baseline_error: float
     difference: Estimate  # model loss − baseline loss, paired; > 0 means the baseline fits better
     n: int
+    kind: str = "convex"
+    curve: tuple[float, ...] = ()
+
+
+@dataclass(frozen=True)
+class LayerHealth:
+    name: str
+    grad_norm: float  # median over sampled steps
+    update_ratio: float  # median |Δw| / |w| per step
+
+
+@dataclass(frozen=True)
+class GradientHealth:
+    """Medians over the sampled training steps; None where the model has nothing to measure."""
+
+    samples: int
+    first_last_ratio: float | None  # |grad| of the first layer run / |grad| of the last
+    update_ratio: float | None  # largest per-layer median of |Δw| / |w| per step
+    dead_relu: float | None  # share of ReLU units silent on every example of a probe batch
+    saturation: float | None  # share of sigmoid/tanh inputs in the flat tails
+    layers: tuple[LayerHealth, ...] = ()
+    nonfinite_origin: str | None = None
+
+
+@dataclass(frozen=True)
+class SanityChecks:
+    """Checks before training: the loss at initialisation, and a fresh model on one small batch."""
+
+    initial_loss: float
+    expected_initial_loss: float  # ln K, or var(y): what an uninformed model scores
+    batch_size: int
+    batch_start_loss: float
+    batch_final_loss: float
+    batch_steps: int
+    linear_batch_loss: float | None  # a linear model fitted to the same batch
+    zeroed_final_loss: float | None  # the same model trained on that batch with inputs zeroed
+
+
+@dataclass(frozen=True)
+class CriticalPoint:
+    """Curvature of the training loss where training ended (eval mode, a fixed batch)."""
+
+    loss: float
+    grad_norm: float
+    lambda_max: float
+    lambda_min: float
+    negative_share: float  # share of the spectrum below -tolerance (stochastic Lanczos quadrature)
+    examples: int
+    iterations: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class RangeTest:
+    """A learning-rate range test: the loss while the learning rate grows exponentially."""
+
+    lrs: tuple[float, ...]
+    losses: tuple[float, ...]  # smoothed
+    suggested_lr: float | None  # None when no rate in the sweep made the loss fall materially
+    steepest_lr: float
+    min_loss_lr: float
+    optimizer: str
 
 
 @dataclass(frozen=True)
@@ -36,6 +103,7 @@ class TrainingSignals:
     dev_errors: tuple[float, ...]
     nonfinite_step: int | None = None
     steps_per_epoch: int = 1
+    step_losses: tuple[float, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +129,11 @@ class Evidence:
     bayes: Estimate | None
     training: TrainingSignals
     setup: Setup
-    easier_model: EasierModelResult | None = None
+    easier_models: tuple[EasierModelResult, ...] = ()
+    sanity: SanityChecks | None = None
+    gradients: GradientHealth | None = None
+    critical_point: CriticalPoint | None = None
+    range_test: RangeTest | None = None
 
 
 @dataclass(frozen=True)
@@ -103,3 +175,4 @@ class Diagnosis:
     reason: str
     findings: list[Finding]
     gaps: dict[str, Gap]
+    probes: list = field(default_factory=list)  # ProbeOutcome for every probe that had data

@@ -11,8 +11,18 @@ from pathlib import Path
 from typing import Any
 
 from dldoctor.bayes import BayesEstimate
-from dldoctor.diagnosis import Diagnosis, EasierModelResult, Policy, Setup
+from dldoctor.diagnosis import (
+    CriticalPoint,
+    Diagnosis,
+    EasierModelResult,
+    GradientHealth,
+    Policy,
+    RangeTest,
+    SanityChecks,
+    Setup,
+)
 from dldoctor.diagnosis.gaps import GAP_SPECS
+from dldoctor.diagnosis.probes import critical_verdict
 from dldoctor.errors import UsageError
 from dldoctor.stats import Estimate
 from dldoctor.training import History
@@ -38,8 +48,12 @@ class Report:
     seconds: float
     train_dev_carved: bool
     scale: float = 1.0  # the unit of --min-gap: 1 for error rates, var(y_train) for MSE
-    easier_model: EasierModelResult | None = None
-    easier_model_skipped: str | None = None
+    easier_models: tuple[EasierModelResult, ...] = ()
+    sanity: SanityChecks | None = None
+    gradients: GradientHealth | None = None
+    critical_point: CriticalPoint | None = None
+    range_test: RangeTest | None = None
+    skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -79,7 +93,13 @@ class Report:
                     name: {"significant": g.significant, "material": g.material} for name, g in gaps.items()
                 },
                 "findings": [asdict(f) for f in self.findings],
-                "easier_model": _easier(self.easier_model, self.easier_model_skipped),
+                "easier_models": [asdict(m) for m in self.easier_models],
+                "probes": [asdict(p) for p in self.diagnosis.probes],
+                "sanity": _plain(self.sanity),
+                "gradients": _plain(self.gradients),
+                "critical_point": _critical(self.critical_point),
+                "lr_range_test": _plain(self.range_test),
+                "skipped": self.skipped,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
                 "nonfinite_step": self.history.nonfinite_step,
@@ -131,10 +151,16 @@ def _interval(est: Estimate | None) -> list[float] | None:
     return None if est is None else [est.low, est.high]
 
 
-def _easier(result: EasierModelResult | None, skipped: str | None) -> dict[str, Any] | None:
-    if result is not None:
-        return asdict(result)
-    return {"skipped": skipped} if skipped else None
+def _plain(obj: Any) -> dict[str, Any] | None:
+    return None if obj is None else asdict(obj)
+
+
+def _critical(cp: CriticalPoint | None) -> dict[str, Any] | None:
+    return (
+        None
+        if cp is None
+        else {**asdict(cp), "verdict": critical_verdict(cp), "minimum_ratio": 1 - cp.negative_share}
+    )
 
 
 def _finite(obj: Any) -> Any:

@@ -13,13 +13,14 @@ from rich.table import Table
 from rich.text import Text
 
 from dldoctor import fmt
-from dldoctor.diagnosis import Finding, Gap
+from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
 from dldoctor.training import EpochCallback, EpochRecord
 
 BAR_WIDTH = 12
 VERDICT_STYLE = {"healthy": "bold green", "inconclusive": "bold yellow"}
+PROBE_STYLE = {"ok": "green", "warn": "bold red", "info": "dim"}
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
 
 
@@ -61,7 +62,40 @@ def render(report: Report, console: Console) -> None:
     console.print(_verdict(report, top))
     for finding in rest:
         console.print(_finding_panel(finding, f"[{SEVERITY_STYLE[finding.severity]}]also: {finding.kind}"))
+    if report.diagnosis.probes:
+        console.print(_probes_table(report.diagnosis.probes))
     console.print(_footnotes(report))
+
+
+def _probes_table(outcomes: list[ProbeOutcome]) -> Table:
+    """One line per optimisation probe: what it measured, and whether it points at a problem."""
+    table = Table(
+        title="Optimisation probes", title_justify="left", title_style="bold", box=None, pad_edge=False
+    )
+    table.add_column("probe")
+    table.add_column("")
+    table.add_column("reading")
+    for o in outcomes:
+        table.add_row(o.probe, Text(o.status, style=PROBE_STYLE[o.status]), o.summary)
+    return table
+
+
+def render_range_test(rt: RangeTest, console: Console) -> None:
+    """The range test's reading and the next command to run."""
+    console.print(
+        f"[bold]Learning-rate range test[/] ({rt.optimizer}, {len(rt.lrs)} steps): {_range_reading(rt)}."
+    )
+    if rt.suggested_lr is not None:
+        console.print(
+            f"Next: set lr={rt.suggested_lr:.2g} in the recipe, or tune around it with `dldoctor tune`."
+        )
+
+
+def _range_reading(rt: RangeTest) -> str:
+    spots = f"steepest descent at lr {rt.steepest_lr:.2g}, lowest loss at {rt.min_loss_lr:.2g}"
+    if rt.suggested_lr is None:
+        return f"the loss never fell materially at any rate ({spots}); no suggestion"
+    return f"suggests lr ≈ {rt.suggested_lr:.2g} ({spots})"
 
 
 def _header(r: Report) -> Panel:
@@ -195,15 +229,15 @@ def _footnotes(r: Report) -> Text:
             f" {last.epoch}; dev error best {fmt.error(best.dev_error, r.task)} at epoch {best.epoch},"
             f" final {fmt.error(last.dev_error, r.task)}."
         )
-    e = r.easier_model
-    if e is not None:
+    for e in r.easier_models:
         notes.append(
-            f"Easier-model test: {e.name} reached training loss {e.baseline_loss:.4g}"
+            f"Easier model ({e.kind}): {e.name} reached training loss {e.baseline_loss:.4g}"
             f" (error {fmt.error(e.baseline_error, r.task)}) vs your model's {e.model_loss:.4g}"
             f" (error {fmt.error(e.model_error, r.task)}) on {e.n:,} training examples."
         )
-    elif r.easier_model_skipped:
-        notes.append(f"Easier-model test skipped: {r.easier_model_skipped}.")
+    if r.range_test is not None:
+        notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
+    notes += [f"Not run — {name.replace('_', ' ')}: {why}." for name, why in r.skipped.items()]
     notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
     if r.bayes.warning:
         notes.append(f"Caution: {r.bayes.warning}.")

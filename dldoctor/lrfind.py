@@ -1,0 +1,119 @@
+"""The learning-rate range test: train briefly while the learning rate grows exponentially.
+
+The smoothed loss falls slowly at tiny rates, fastest somewhere in the middle, bottoms out, then
+blows up. We stop once it exceeds 4× its best. Two readings: the *steepest* point (the loss falls
+fastest per decade) and the *valley* — one decade below the minimum, the classic safe choice. We
+suggest the smaller of the two: the minimum sits at the edge of instability, and the steepest
+point of a sweep this short is often already close to it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from dldoctor.data import Batch, Data, Split
+from dldoctor.diagnosis.evidence import RangeTest
+from dldoctor.errors import DataError, user_code
+from dldoctor.recipe import Recipe
+from dldoctor.training import batch_loss, build_model, make_optimizer
+
+START, END, STEPS = 1e-7, 10.0, 100
+STOP_FACTOR = 4.0
+SMOOTHING = 0.9
+MIN_DROP = 0.1  # the smoothed loss must fall by this share of where it started for a suggestion
+
+
+def lr_range_test(
+    recipe: Recipe,
+    data: Data,
+    device: torch.device,
+    seed: int = 0,
+    *,
+    start: float = START,
+    end: float = END,
+    steps: int = STEPS,
+) -> RangeTest:
+    """Sweep the learning rate from `start` to `end` over `steps` steps on a fresh model."""
+    model = build_model(recipe, seed, device)
+    model.train()
+    optimizer = make_optimizer(recipe, model)
+    batches = _endless(data.train, recipe.batch_size, torch.Generator().manual_seed(seed))
+    lrs, losses, average, best = [], [], 0.0, math.inf
+    with user_code("the learning-rate range test"):
+        for i, lr in enumerate(np.geomspace(start, end, steps)):
+            for group in optimizer.param_groups:
+                group["lr"] = float(lr)
+            x, y = next(batches)
+            loss = batch_loss(model(x), y, recipe.task)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                break
+            average = SMOOTHING * average + (1 - SMOOTHING) * value
+            smoothed = average / (1 - SMOOTHING ** (i + 1))
+            lrs.append(float(lr))
+            losses.append(smoothed)
+            best = min(best, smoothed)
+            if i > steps // 10 and smoothed > STOP_FACTOR * best:
+                break
+    if len(lrs) < 3:
+        raise DataError(f"the range test diverged within {len(lrs)} steps of lr={start:g}; lower --start")
+    return suggest(np.array(lrs), np.array(losses), recipe.optimizer)
+
+
+def suggest(lrs: np.ndarray, losses: np.ndarray, optimizer: str) -> RangeTest:
+    """Read the steepest point and the valley off a smoothed range-test curve.
+
+    No suggestion when the loss never fell materially: no learning rate trained the model, so the
+    curve's shape says nothing about which one would (vanishing gradients, a broken model).
+    """
+    lowest = int(np.argmin(losses))
+    skip = min(len(lrs) // 10, lowest)
+    slopes = np.gradient(losses, np.log10(lrs))
+    steepest = skip + int(np.argmin(slopes[skip : lowest + 1]))
+    valley = lrs[lowest] / 10
+    learned = losses[lowest] <= (1 - MIN_DROP) * losses[0]
+    return RangeTest(
+        lrs=tuple(lrs.tolist()),
+        losses=tuple(losses.tolist()),
+        suggested_lr=float(min(lrs[steepest], valley)) if learned else None,
+        steepest_lr=float(lrs[steepest]),
+        min_loss_lr=float(lrs[lowest]),
+        optimizer=optimizer,
+    )
+
+
+def plot(result: RangeTest, path: Path) -> None:
+    """Loss against learning rate (log scale), with the suggestions marked; PNG via Agg."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    ax.plot(result.lrs, result.losses, color="#1f77b4")
+    ax.set_xscale("log")
+    marks = [(result.steepest_lr, "steepest", ":"), (result.min_loss_lr, "minimum", "--")]
+    if result.suggested_lr is not None:
+        marks.append((result.suggested_lr, "suggested", "-"))
+    for lr, label, style in marks:
+        ax.axvline(lr, linestyle=style, color="#d62728" if label == "suggested" else "grey")
+        ax.annotate(f"{label} {lr:.2g}", (lr, max(result.losses)), rotation=90, va="top", fontsize=8)
+    ax.set_xlabel(f"learning rate ({result.optimizer})")
+    ax.set_ylabel("training loss (smoothed)")
+    ax.set_title("Learning-rate range test")
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def _endless(split: Split, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
+    while True:
+        yield from split.batches(batch_size, generator)

@@ -1,0 +1,99 @@
+"""Checks before training, the cheap ones practitioners run by hand.
+
+A fresh model should (1) start near the loss of an uninformed guess — ln K for K classes, var(y)
+for regression; (2) drive the loss on one small batch to almost nothing within a few hundred steps
+— if it cannot, while a linear model can, the set-up is broken (learning rate, initialisation, a
+bug); (3) do clearly better on that batch with its real inputs than with the inputs zeroed —
+otherwise it is not using them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+from dldoctor import baseline
+from dldoctor.data import Data, flat_features, standardise
+from dldoctor.diagnosis.evidence import SanityChecks
+from dldoctor.errors import user_code
+from dldoctor.recipe import Recipe
+from dldoctor.training import batch_loss, build_model, make_optimizer
+
+BATCH = 16
+STEPS = 200
+FITTED = 0.05  # the batch counts as memorised once its loss falls to this share of the start
+MIN_ZEROED_STEPS = 50
+
+
+def sanity_checks(
+    recipe: Recipe,
+    data: Data,
+    device: torch.device,
+    seed: int,
+    initial_loss: float,
+    num_classes: int | None,
+) -> SanityChecks:
+    """Run the one-batch checks on fresh models built from the recipe's factory."""
+    x, y = data.train.sample(BATCH, seed + 1)
+    expected = math.log(num_classes) if num_classes else float(y.float().var(dim=0, unbiased=False).mean())
+    plain = recipe.replace(weight_decay=0.0)
+    with user_code("the one-batch check"):
+        start, final, steps = _memorise(build_model(plain, seed, device), plain, x, y, STEPS, stop=True)
+        zeroed = _memorise(
+            build_model(plain, seed, device),
+            plain,
+            torch.zeros_like(x),
+            y,
+            max(steps, MIN_ZEROED_STEPS),
+            stop=False,
+        )[1]
+    return SanityChecks(
+        initial_loss=initial_loss,
+        expected_initial_loss=expected,
+        batch_size=len(y),
+        batch_start_loss=start,
+        batch_final_loss=final,
+        batch_steps=steps,
+        linear_batch_loss=_linear_batch_loss(x, y, recipe.task, num_classes),
+        zeroed_final_loss=zeroed,
+    )
+
+
+def _memorise(
+    model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, steps: int, stop: bool
+) -> tuple[float, float, int]:
+    """(loss before, loss after, steps taken) training on one batch in eval mode.
+
+    Eval mode switches dropout off and freezes batch statistics: a pure memorisation test.
+    """
+    model.eval()
+    optimizer = make_optimizer(recipe, model)
+    with torch.no_grad():
+        start = float(batch_loss(model(x), y, recipe.task))
+    taken = 0
+    for taken in range(1, steps + 1):
+        optimizer.zero_grad(set_to_none=True)
+        loss = batch_loss(model(x), y, recipe.task)
+        value = float(loss.detach())
+        if not math.isfinite(value) or (stop and value <= FITTED * start):
+            taken -= 1
+            break
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        final = float(batch_loss(model(x), y, recipe.task))
+    return start, final, taken
+
+
+def _linear_batch_loss(x: torch.Tensor, y: torch.Tensor, task: str, num_classes: int | None) -> float | None:
+    if not x.is_floating_point():
+        return None
+    (features,) = standardise(flat_features(x))
+    if features.shape[1] == 0:
+        return None
+    outputs = num_classes if task == "classification" else y.reshape(len(y), -1).shape[1]
+    linear = baseline.fit_linear(features, y, task, outputs)
+    with torch.no_grad():
+        return float(batch_loss(linear(features), y, task))
