@@ -88,22 +88,27 @@ def ritz(alphas: np.ndarray, betas: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 def spectrum(
     matvec: MatVec,
-    dim: int,
-    device: torch.device,
+    like: torch.Tensor,
     *,
     starts: int = STARTS,
     steps: int = ITERATIONS,
     seed: int = 0,
     budget: float = BUDGET_SECONDS,
 ) -> tuple[float, float, float, int]:
-    """(λmax, λmin, share of the spectrum below −tolerance, iterations) from `starts` random starts."""
+    """(λmax, λmin, share of the spectrum below −tolerance, iterations) from `starts` random starts.
+
+    `like` is a vector of the parameter space (the gradient): starts take its size, dtype and device.
+    """
+    dim = like.numel()
     generator = torch.Generator().manual_seed(seed)
     deadline = time.perf_counter() + budget
     nodes, weights, iterations = [], [], 0
     for _ in range(starts):
-        start = (torch.randint(0, 2, (dim,), generator=generator) * 2 - 1).float().to(device)
+        start = torch.randn(dim, generator=generator).to(like)
         alphas, betas = lanczos(matvec, start, min(steps, dim), deadline)
         values, w = ritz(alphas, betas)
+        if len(values) == dim:  # the Krylov space is the whole space: these are the eigenvalues
+            w = np.full(dim, 1 / dim)
         nodes.append(values)
         weights.append(w)
         iterations += len(alphas)
@@ -133,9 +138,7 @@ def critical_point(
     try:
         with torch.enable_grad():
             hvp, grad, loss = hessian_vector_product(model, x, y, task)
-            top, bottom, negative, iterations = spectrum(
-                hvp, grad.numel(), grad.device, seed=seed, budget=budget
-            )
+            top, bottom, negative, iterations = spectrum(hvp, grad, seed=seed, budget=budget)
     finally:
         model.train(was_training)
     return CriticalPoint(

@@ -1,21 +1,15 @@
 """Digits and a sound MLP, but SGD with a learning rate about a thousand times too large: the
 loss blows up within the first epoch. Nothing about the model or data is wrong."""
 
-from toolkit import digits, mlp, shuffled_split
+from toolkit import digits_splits, mlp
 
 import dldoctor as dd
-
-
-def make_data(seed: int) -> dd.Splits:
-    x, y = digits()
-    train, dev = shuffled_split(len(y), [1297], seed)
-    return dd.Splits(train=(x[train], y[train]), dev=(x[dev], y[dev]))
 
 
 recipe = dd.Recipe(
     name="digits-lr-too-high",
     model=lambda: mlp([64, 128, 128, 10]),
-    data=make_data,
+    data=digits_splits,
     task="classification",
     optimizer="sgd",
     lr=30.0,

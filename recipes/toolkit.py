@@ -6,6 +6,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 from torch import nn
 
+import dldoctor as dd
+
 
 def digits() -> tuple[np.ndarray, np.ndarray]:
     """scikit-learn's bundled 8×8 digits as float32 images in [0, 1], shape (1797, 1, 8, 8)."""
@@ -16,6 +18,13 @@ def digits() -> tuple[np.ndarray, np.ndarray]:
 def shuffled_split(n: int, sizes: list[int], seed: int) -> list[np.ndarray]:
     """Disjoint random index sets of the given sizes (the rest goes in a last set)."""
     return np.split(np.random.default_rng(seed).permutation(n), np.cumsum(sizes))
+
+
+def digits_splits(seed: int) -> dd.Splits:
+    """Digits shuffled into 1,297 training and 500 dev images (train-dev carved by dldoctor)."""
+    x, y = digits()
+    train, dev = shuffled_split(len(y), [1297], seed)
+    return dd.Splits(train=(x[train], y[train]), dev=(x[dev], y[dev]))
 
 
 def mlp(sizes: list[int], activation: type[nn.Module] = nn.ReLU) -> nn.Sequential:

@@ -1,4 +1,4 @@
-"""Every shipped recipe gets its intended verdict, on three seeds."""
+"""Every shipped recipe gets its intended verdict, on three seeds, for the intended reason."""
 
 from __future__ import annotations
 
@@ -15,7 +15,19 @@ EXPECTED = {
     "data_mismatch.py": "data_mismatch",
     "optimization_failure.py": "optimization_failure",
     "friedman.py": "high_bias",
+    "vanishing_gradients.py": "optimization_failure",
+    "lr_too_low.py": "optimization_failure",
+    "dying_relu.py": "optimization_failure",
+    "saddle.py": "optimization_failure",
 }
+# The probe that must explain each optimisation failure (the one named in the recipe's docstring).
+PROBE = {
+    "vanishing_gradients.py": "gradients.vanishing",
+    "lr_too_low.py": "gradients.update_ratio",
+    "dying_relu.py": "activations.dead_relu",
+    "saddle.py": "hessian.critical_point",
+}
+NO_ALARM = ("healthy.py", "high_bias.py")  # must not raise any optimisation warning
 HELPERS = {"toolkit.py"}
 
 
@@ -29,11 +41,18 @@ def test_every_shipped_recipe_is_checked():
 def test_recipe_gets_its_verdict(name, verdict, seed):
     report = dd.diagnose(RECIPES / name, dd.DiagnoseOptions(seed=seed, device="cpu"))
     assert report.verdict == verdict, report.diagnosis.reason
+    warned = {o.probe: o for o in report.diagnosis.probes if o.status == "warn"}
+    if name in NO_ALARM:
+        assert not warned, [o.summary for o in warned.values()]
     if verdict == "healthy":
         assert report.findings == []
         return
     top = report.findings[0]
     assert top.kind == verdict and top.advice and top.evidence["rule"]
+    if name in PROBE:
+        assert PROBE[name] in warned and PROBE[name] in {p["probe"] for p in top.evidence["probes"]}
+    if name == "saddle.py":
+        assert warned["hessian.critical_point"].numbers["verdict"] == "saddle point"
     if verdict != "optimization_failure":
         gap = report.diagnosis.gaps[top.evidence["rule"].split(" = ")[0]]
         assert gap.significant and gap.material
