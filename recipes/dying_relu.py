@@ -16,5 +16,6 @@ recipe = dd.Recipe(
     beta=0.9,
     batch_size=64,
     epochs=10,
-    description="Digits; MLP 64-128-128-10 (ReLU); SGD with lr=1. Expected: optimisation failure (dead units).",
+    description="Digits; MLP 64-128-128-10 (ReLU); SGD with lr=1. Expected: optimisation failure"
+    " (dead units).",
 )

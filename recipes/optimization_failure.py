@@ -5,7 +5,6 @@ from toolkit import digits_splits, mlp
 
 import dldoctor as dd
 
-
 recipe = dd.Recipe(
     name="digits-lr-too-high",
     model=lambda: mlp([64, 128, 128, 10]),

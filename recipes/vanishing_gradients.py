@@ -17,5 +17,6 @@ recipe = dd.Recipe(
     beta=0.0,
     batch_size=64,
     epochs=10,
-    description="Digits; 10-layer sigmoid MLP; plain SGD. Expected: optimisation failure (vanishing gradients).",
+    description="Digits; 10-layer sigmoid MLP; plain SGD. Expected: optimisation failure"
+    " (vanishing gradients).",
 )

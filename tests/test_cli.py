@@ -125,3 +125,28 @@ def test_python_dash_m_and_the_console_script_run():
         [sys.executable, "-m", "dldoctor", "diagnose"], capture_output=True, text=True, cwd=REPO
     )
     assert usage.returncode == 2 and "Traceback" not in usage.stderr
+
+
+def test_probes_can_be_switched_off_and_say_so(cli, make_recipe, tmp_path):
+    report = tmp_path / "r.json"
+    args = ("--no-probes", "--no-hessian", "--no-easier-model", "--no-lr-find", "-q", "--json", report)
+    result = cli("diagnose", make_recipe(GOOD), *args)
+    assert result.code == 0, result.stderr
+    data = json.loads(report.read_text())
+    assert {"sanity", "gradients", "hessian", "easier_model.convex"} <= set(data["skipped"])
+    assert data["sanity"] is None and data["critical_point"] is None and data["easier_models"] == []
+    assert all(p["probe"].startswith("curve.") for p in data["probes"])
+    assert "Not run — hessian: turned off (--no-hessian)" in result.stdout
+
+
+def test_json_carries_every_probe_reading(digits_run):
+    _, report = digits_run
+    assert report["critical_point"]["verdict"] in ("local minimum", "not a critical point")
+    assert 0 <= report["critical_point"]["minimum_ratio"] <= 1
+    assert report["gradients"]["samples"] > 0 and report["sanity"]["batch_size"] == 16
+    assert {p["probe"] for p in report["probes"]} >= {
+        "sanity.one_batch",
+        "gradients.flow",
+        "hessian.critical_point",
+    }
+    assert report["easier_models"][0]["kind"] == "convex"

@@ -307,14 +307,18 @@ def _plateau(ev: Evidence) -> ProbeOutcome | None:
     return ProbeOutcome(
         "curve.plateau",
         "warn",
-        f"the training loss stopped improving ({100 * gain:.2f}% over the last {len(window)} steps; threshold"
-        f" {100 * PLATEAU_GAIN:g}%) at {distance:.1f}× the loss an easier model reaches",
+        f"the training loss stopped improving ({_change(gain)} over the last {len(window)} steps; threshold"
+        f" a {100 * PLATEAU_GAIN:g}% fall) at {distance:.1f}× the loss an easier model reaches",
         numbers,
         "The optimiser is stuck: try a larger learning rate or momentum, a different initialisation,"
         " or normalisation layers.",
         strong=True,
         implicates_lr=True,
     )
+
+
+def _change(gain: float) -> str:
+    return f"fell {100 * gain:.2f}%" if gain >= 0 else f"rose {100 * -gain:.2f}%"
 
 
 def _oscillation(ev: Evidence) -> ProbeOutcome | None:
