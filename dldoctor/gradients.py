@@ -21,6 +21,8 @@ SAMPLES = 48  # training steps the monitor looks at
 ACTIVATION_EXAMPLES = 1024  # training examples in the end-of-training activation pass
 FLAT_TAIL = {nn.Sigmoid: 5.0, nn.Tanh: 2.5}  # |input| beyond which the derivative is below ~0.007
 DYING = (nn.ReLU, nn.ReLU6)
+BLOW_UP = 2.0  # a sampled loss this many times the first one: the run has left its healthy phase
+MIN_CLIP_SAMPLES = 5
 
 
 def weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
@@ -44,6 +46,7 @@ class GradientMonitor:
         self.finished = False
         self._norms: list[torch.Tensor] = []
         self._ratios: list[torch.Tensor] = []
+        self._losses: list[torch.Tensor] = []
         self._before: list[torch.Tensor] = []
         self._hooks: list = []
 
@@ -62,6 +65,7 @@ class GradientMonitor:
         self._hooks = []
         weights = [m.weight for _, m in self.layers]
         self._norms.append(torch.stack([_grad_norm(w) for w in weights]))
+        self._losses.append(loss.detach().float())
         self._before = [w.detach().clone() for w in weights]
 
     def after_update(self, step: int) -> None:
@@ -87,8 +91,26 @@ class GradientMonitor:
         )
         update = float(ratios.median(dim=0).values.max())
         return GradientHealth(
-            len(self._norms), ratio, update if math.isfinite(update) else None, *activations, layers=layers
+            len(self._norms),
+            ratio,
+            update if math.isfinite(update) else None,
+            *activations,
+            layers=layers,
+            clip_norm=self._clip_norm(norms),
         )
+
+    def _clip_norm(self, norms: torch.Tensor) -> float | None:
+        """90th percentile of the total gradient norm over the sampled steps before any blow-up.
+
+        Steps after the loss first doubled describe a broken run (often dead units with zero
+        gradients), not the spikes that clipping should trim.
+        """
+        losses = torch.stack(self._losses).double().cpu()
+        blown = ~torch.isfinite(losses) | (losses > BLOW_UP * losses[0])
+        cut = int(blown.nonzero()[0]) if bool(blown.any()) else len(losses)
+        totals = norms[:cut].square().sum(dim=1).sqrt()
+        totals = totals[torch.isfinite(totals) & (totals > 0)]
+        return float(totals.quantile(0.9)) if len(totals) >= MIN_CLIP_SAMPLES else None
 
     def _recorder(self, index: int) -> Callable:
         def record(module: nn.Module, args: object) -> None:

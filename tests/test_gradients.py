@@ -89,3 +89,10 @@ def test_the_replay_names_the_layer_where_infinity_first_appeared():
     locator = NonFiniteLocator(replay, history.nonfinite_step)
     fit(replay, data, r, seed=0, monitor=locator)
     assert locator.origin is not None and "second" in locator.origin
+
+
+def test_clip_norm_comes_from_the_healthy_steps_only():
+    _, healthy = monitored(recipe(epochs=2))
+    assert healthy.summary().clip_norm > 0
+    _, broken = monitored(recipe(optimizer="sgd", lr=30.0, epochs=2))
+    assert broken.summary().clip_norm is None  # blew up at once: no healthy steps to read

@@ -188,3 +188,9 @@ def test_the_range_test_suggestion_reaches_the_advice():
 def test_low_training_error_raises_no_optimisation_alarm_whatever_the_probes_say():
     vanishing = replace(HEALTHY_GRADIENTS, first_last_ratio=1e-6)
     assert conclude(evidence(train=50, gradients=vanishing), Policy()).verdict == "healthy"
+
+
+def test_exploding_gradients_advise_clipping_near_the_90th_percentile():
+    exploding = replace(HEALTHY_GRADIENTS, first_last_ratio=1e4, clip_norm=2.5)
+    (outcome,) = [o for o in assess(evidence(gradients=exploding)) if o.probe == "gradients.exploding"]
+    assert "Clip the gradient norm at about 2.5" in outcome.remedy

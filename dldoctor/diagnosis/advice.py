@@ -6,6 +6,7 @@ import math
 
 from dldoctor import fmt
 from dldoctor.diagnosis.evidence import Evidence, Gap
+from dldoctor.diagnosis.probes import clip_advice
 
 STILL_FALLING = 0.02  # relative drop of the training loss over the last quarter of epochs
 
@@ -78,7 +79,7 @@ def divergence(ev: Evidence) -> list[str]:
     )
     return [
         lower,
-        "Clip the gradient norm and warm the learning rate up over the first few hundred steps.",
+        f"{clip_advice(ev.gradients)} and warm the learning rate up over the first few hundred steps.",
         "Normalise the inputs (zero mean, unit variance) and add batch or layer normalisation.",
         "Check the data for extreme values and the loss for a log or division of zero.",
     ]

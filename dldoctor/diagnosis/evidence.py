@@ -51,6 +51,7 @@ class GradientHealth:
     saturation: float | None  # share of sigmoid/tanh inputs in the flat tails
     layers: tuple[LayerHealth, ...] = ()
     nonfinite_origin: str | None = None
+    clip_norm: float | None = None  # 90th percentile of the sampled total gradient norms
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,13 @@ def critical_verdict(cp: CriticalPoint) -> str:
     return "local minimum"
 
 
+def clip_advice(g: GradientHealth | None) -> str:
+    """Clipping near the 90th percentile of observed norms trims the spikes and leaves typical steps alone."""
+    if g is None or g.clip_norm is None:
+        return "Clip the gradient norm"
+    return f"Clip the gradient norm at about {g.clip_norm:.2g} (the 90th percentile of the sampled norms)"
+
+
 def best_easier_loss(ev: Evidence) -> float | None:
     losses = [m.baseline_loss for m in ev.easier_models if math.isfinite(m.baseline_loss)]
     return min(losses) if losses else None
@@ -193,7 +200,7 @@ def _flow(g: GradientHealth) -> ProbeOutcome | None:
             f"gradients explode on the way down: the first layer's gradient is {ratio:.1e}× the last"
             f" layer's (threshold {EXPLODING:g})",
             numbers,
-            "Clip the gradient norm, lower the learning rate, and check the initialisation scale.",
+            f"{clip_advice(g)}, lower the learning rate, and check the initialisation scale.",
             strong=True,
             implicates_lr=True,
         )
