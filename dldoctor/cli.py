@@ -190,7 +190,14 @@ def check_command(
     bayes_error: Annotated[
         float | None, typer.Option(help="Known (e.g. human-level) error; skips the estimate.")
     ] = None,
+    target_error: Annotated[
+        float | None, typer.Option(help="Dev error you would accept; at or below it is healthy.")
+    ] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
+    min_gap: Annotated[
+        float,
+        typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y)."),
+    ] = Policy.min_gap,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
 ) -> None:
@@ -219,7 +226,13 @@ def check_command(
         outputs = _outputs(json_path, junit, markdown)
         rules = load_policy(policy, flags, Path.cwd())
         options = DiagnoseOptions(
-            seed=seed, device=device, epochs=epochs, bayes_error=bayes_error, confidence=confidence
+            seed=seed,
+            device=device,
+            epochs=epochs,
+            bayes_error=bayes_error,
+            target_error=target_error,
+            confidence=confidence,
+            min_gap=min_gap,
         )
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)

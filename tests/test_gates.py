@@ -232,3 +232,23 @@ def test_flags_are_validated_like_the_file(tmp_path):
         load_policy(None, {"max_dev_error": -1.0}, tmp_path)
     with pytest.raises(PolicyError, match="--fail-on: unknown kind overfit"):
         load_policy(None, {"fail_on": "high_bias,overfit"}, tmp_path)
+
+
+@pytest.mark.parametrize("strict", [False, True])
+def test_junit_has_one_case_per_rule_and_a_warning_fails_only_under_strict(tmp_path, strict):
+    from junitparser import Error, Failure, JUnitXml
+
+    from dldoctor.report.junit import render_junit
+
+    report = classification_report(HEALTHY, findings=("high_variance",))
+    policy = CheckPolicy(max_dev_error=0.06, max_test_error=0.1, fail_on=("high_variance",), strict=strict)
+    gate = evaluate(report, policy)
+    (tmp_path / "j.xml").write_text(render_junit({**report, "seconds": 1.0, "check": gate.to_dict()}))
+    suite = next(iter(JUnitXml.fromfile(str(tmp_path / "j.xml"))))
+    kinds = {case.name: [type(r) for r in case.result] for case in suite}
+    assert kinds == {
+        "dev error ≤ 6.0%": [Failure] if strict else [],
+        "test error ≤ 10.0%": [Error],
+        "no high_variance finding": [Failure],
+    }
+    assert (suite.tests, suite.failures, suite.errors) == (3, 2 if strict else 1, 1)
