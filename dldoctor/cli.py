@@ -157,7 +157,9 @@ def check_command(
         Path | None,
         typer.Option(help="TOML policy file (default: [tool.dldoctor.check] of the nearest pyproject.toml)."),
     ] = None,
-    max_dev_error: Annotated[float | None, typer.Option(help="FAIL above this dev error.")] = None,
+    max_dev_error: Annotated[
+        float | None, typer.Option(help="FAIL above this dev error; WARN when only its interval is.")
+    ] = None,
     max_test_error: Annotated[float | None, typer.Option(help="FAIL above this test error.")] = None,
     max_avoidable_bias: Annotated[
         float | None, typer.Option(help="FAIL above this avoidable-bias gap.")
@@ -179,7 +181,8 @@ def check_command(
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the check report here.")] = None,
     junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here: one testcase per rule.")] = None,
     markdown: Annotated[
-        Path | None, typer.Option(help="Write a Markdown summary here (e.g. $GITHUB_STEP_SUMMARY).")
+        Path | None,
+        typer.Option(help="Write a Markdown summary here (for $GITHUB_STEP_SUMMARY, a PR comment)."),
     ] = None,
     plots: Annotated[
         Path | None, typer.Option(help="Write curves.png and errors.png into this folder.")
