@@ -143,6 +143,14 @@ def test_a_rerun_with_another_seed_is_not_a_regression(rerun):
     rule = next(r for r in check["rules"] if r["rule"].startswith("dev error not"))
     assert rule["status"] in ("PASS", "WARN") and rule["numbers"]["change"] != "worse"
     assert "Against the baseline (digits-mlp" in result.stdout
+    again = run_cli(folder, "report", "report.json", "-q", "--markdown", "again.md")
+    assert again.exit_code == 0, again.output
+    text = (folder / "again.md").read_text()
+    assert "### Compared with the baseline (digits-mlp)" in text and "Newcombe (Wilson) interval, 95%" in text
+    assert (
+        f"| dev | {100 * rule['numbers']['baseline']:.1f}% | {100 * rule['numbers']['current']:.1f}% |"
+        in text
+    )
 
 
 def test_a_worse_run_is_caught_against_the_baseline(baseline, tmp_path):

@@ -121,6 +121,14 @@ def test_baseline_rule_fails_only_when_dev_error_is_significantly_worse():
     assert statuses(much_worse, CheckPolicy(baseline_tolerance=0.06), base) == [Status.PASS]
 
 
+def test_a_baseline_that_cannot_be_compared_is_an_error_without_a_delta_table():
+    broken = classification_report(HEALTHY)
+    del broken["sizes"]
+    gate = evaluate(classification_report(HEALTHY), CheckPolicy(max_dev_error=0.5), broken)
+    assert [r.status for r in gate.results] == [Status.PASS, Status.ERROR]
+    assert "KeyError" in gate.results[1].message and gate.comparison is None and gate.exit_code == 1
+
+
 def test_baseline_test_false_alarm_rate_stays_below_its_level_and_it_catches_a_real_regression():
     rng = np.random.default_rng(0)
     trials, n = 2000, 500
