@@ -87,7 +87,7 @@ def rerun(baseline, tmp_path_factory):
 def test_a_passing_check_exits_0_and_its_junit_file_passes(baseline):
     folder, result = baseline
     assert result.exit_code == 0, result.output
-    assert junit_cases(folder / "out.xml") == {"dev error ≤ 50.0%": []}
+    assert junit_cases(folder / "out.xml") == {"dev error ≤ 50%": []}
     assert "Check PASS" in result.stdout and "Verdict: HIGH VARIANCE" in result.stdout
 
 
@@ -108,7 +108,7 @@ def test_the_markdown_summary_carries_verdict_errors_gaps_rules_and_advice(basel
     document = json.loads((folder / "report.json").read_text())
     for part in (
         "## dldoctor · digits-mlp — HIGH VARIANCE · check ✅ PASS",
-        "| ✅ PASS | dev error ≤ 50.0% |",
+        "| ✅ PASS | dev error ≤ 50% |",
         "| split | n | error | 95% interval |",
         "| variance | train-dev − train |",
         "**problem**",
@@ -130,7 +130,7 @@ def test_an_unmeetable_maximum_fails_with_a_junit_failure(rerun):
     folder, result = rerun
     assert result.exit_code == 1, result.output
     cases = junit_cases(folder / "out.xml")
-    (failure,) = cases["dev error ≤ 0.0%"]
+    (failure,) = cases["dev error ≤ 0.01%"]
     assert isinstance(failure, Failure) and "above the maximum" in failure.message
     assert "Check FAIL" in result.stdout
 
@@ -271,7 +271,7 @@ def test_a_maximum_the_run_cannot_measure_is_a_junit_error(make_recipe, tmp_path
         tmp_path, "check", make_recipe(TINY), "-q", "--max-test-error", "0.5", "--junit", "g.xml"
     )
     assert result.exit_code == 1
-    (error,) = junit_cases(tmp_path / "g.xml")["test error ≤ 50.0%"]
+    (error,) = junit_cases(tmp_path / "g.xml")["test error ≤ 50%"]
     assert isinstance(error, Error) and "no test split" in error.message
 
 

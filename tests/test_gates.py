@@ -255,8 +255,8 @@ def test_junit_has_one_case_per_rule_and_a_warning_fails_only_under_strict(tmp_p
     suite = next(iter(JUnitXml.fromfile(str(tmp_path / "j.xml"))))
     kinds = {case.name: [type(r) for r in case.result] for case in suite}
     assert kinds == {
-        "dev error ≤ 6.0%": [Failure] if strict else [],
-        "test error ≤ 10.0%": [Error],
+        "dev error ≤ 6%": [Failure] if strict else [],
+        "test error ≤ 10%": [Error],
         "no high_variance finding": [Failure],
     }
     assert (suite.tests, suite.failures, suite.errors) == (3, 2 if strict else 1, 1)

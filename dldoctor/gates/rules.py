@@ -53,13 +53,13 @@ def rules_for(policy: CheckPolicy, task: str, baseline: dict[str, Any] | None = 
         limit = getattr(policy, attribute)
         if limit is not None:
             what = f"{fmt.split(split)} error"
-            label = f"{what} ≤ {fmt.error(limit, task)}"
+            label = f"{what} ≤ {_limit(limit, task, gap=False)}"
             found.append(Rule(label, _at_most("errors", "intervals", split, what, limit)))
     for attribute, gap in GAP_MAXIMA.items():
         limit = getattr(policy, attribute)
         if limit is not None:
             what = f"{gap.replace('_', ' ')} gap"
-            label = f"{what} ≤ {fmt.gap(limit, task).lstrip('+')}"
+            label = f"{what} ≤ {_limit(limit, task, gap=True)}"
             found.append(Rule(label, _at_most("gaps", "gap_intervals", gap, what, limit)))
     found += [Rule(f"no {kind} finding", _absent(kind, Status.FAIL)) for kind in policy.fail_on]
     found += [Rule(f"no {kind} finding (warn)", _absent(kind, Status.WARN)) for kind in policy.warn_on]
@@ -77,7 +77,7 @@ def _at_most(values: str, intervals: str, name: str, what: str, limit: float) ->
         interval = report[intervals].get(name)
         numbers = {"value": value, "interval": interval, "maximum": limit}
         shown = _shown(value, interval, task, signed=values == "gaps")
-        limit_text = (fmt.gap if values == "gaps" else fmt.error)(limit, task).lstrip("+")
+        limit_text = _limit(limit, task, gap=values == "gaps")
         if value > limit:
             return Status.FAIL, f"{what} {shown} is above the maximum {limit_text}", numbers
         if interval is not None and interval[1] > limit:
@@ -132,6 +132,13 @@ def _shown(value: float, interval: list[float] | None, task: str, signed: bool) 
     if interval is None:
         return number
     return f"{number} (CI {fmt.interval(Estimate(value, *interval), task, signed=signed)})"
+
+
+def _limit(limit: float, task: str, gap: bool) -> str:
+    """A threshold as the user wrote it, not rounded: 0.0001 reads 0.01%, not 0.0%."""
+    if task != "classification":
+        return f"{limit:g}"
+    return f"{100 * limit:g} pts" if gap else f"{100 * limit:g}%"
 
 
 def _missing(name: str) -> str:
