@@ -1,7 +1,7 @@
 """The command line: parse, call the library, render, choose the exit code. Nothing else.
 
-Exit codes: 0 done; 1 a kind named in --fail-on was found; 2 bad input or usage; 3 a bug in
-dldoctor; 130 interrupted.
+Exit codes: 0 done; 1 a kind named in --fail-on was found, or (check) a rule FAILed or ERRORed, or
+WARNed under --strict; 2 bad input or usage; 3 a bug in dldoctor; 130 interrupted.
 """
 
 from __future__ import annotations
@@ -148,6 +148,166 @@ def lr_find_command(
         return 0
 
     raise typer.Exit(_guarded(run, debug))
+
+
+@app.command("check")
+def check_command(
+    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    policy: Annotated[
+        Path | None,
+        typer.Option(help="TOML policy file (default: [tool.dldoctor.check] of the nearest pyproject.toml)."),
+    ] = None,
+    max_dev_error: Annotated[
+        float | None, typer.Option(help="FAIL above this dev error; WARN when only its interval is.")
+    ] = None,
+    max_test_error: Annotated[float | None, typer.Option(help="FAIL above this test error.")] = None,
+    max_avoidable_bias: Annotated[
+        float | None, typer.Option(help="FAIL above this avoidable-bias gap.")
+    ] = None,
+    max_variance: Annotated[float | None, typer.Option(help="FAIL above this variance gap.")] = None,
+    max_mismatch: Annotated[float | None, typer.Option(help="FAIL above this data-mismatch gap.")] = None,
+    max_dev_overfit: Annotated[float | None, typer.Option(help="FAIL above this dev-overfit gap.")] = None,
+    fail_on: Annotated[
+        str | None, typer.Option(help=f"Comma-separated finding kinds that FAIL: {', '.join(KINDS)}.")
+    ] = None,
+    warn_on: Annotated[str | None, typer.Option(help="Comma-separated finding kinds that WARN.")] = None,
+    baseline: Annotated[
+        Path | None, typer.Option(help="A stored report: FAIL when dev error is significantly worse.")
+    ] = None,
+    baseline_tolerance: Annotated[
+        float | None, typer.Option(help="Dev-error worsening accepted against the baseline (default 0).")
+    ] = None,
+    strict: Annotated[bool | None, typer.Option("--strict", help="WARN fails too (exit 1).")] = None,
+    json_path: Annotated[Path | None, typer.Option("--json", help="Write the check report here.")] = None,
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML here: one testcase per rule.")] = None,
+    markdown: Annotated[
+        Path | None,
+        typer.Option(help="Write a Markdown summary here (for $GITHUB_STEP_SUMMARY, a PR comment)."),
+    ] = None,
+    plots: Annotated[
+        Path | None, typer.Option(help="Write curves.png and errors.png into this folder.")
+    ] = None,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
+    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
+    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs.")] = None,
+    bayes_error: Annotated[
+        float | None, typer.Option(help="Known (e.g. human-level) error; skips the estimate.")
+    ] = None,
+    target_error: Annotated[
+        float | None, typer.Option(help="Dev error you would accept; at or below it is healthy.")
+    ] = None,
+    confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
+    min_gap: Annotated[
+        float,
+        typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y)."),
+    ] = Policy.min_gap,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+) -> None:
+    """Diagnose RECIPE, then enforce a policy: exit 0 all rules pass, 1 any FAIL or ERROR, 2 bad usage."""
+    from dldoctor.check import check
+    from dldoctor.doctor import DiagnoseOptions
+    from dldoctor.gates import load_policy
+    from dldoctor.recipe import load_recipe
+    from dldoctor.report.console import render, render_gate, training_progress
+
+    flags = {
+        "max_dev_error": max_dev_error,
+        "max_test_error": max_test_error,
+        "max_avoidable_bias": max_avoidable_bias,
+        "max_variance": max_variance,
+        "max_mismatch": max_mismatch,
+        "max_dev_overfit": max_dev_overfit,
+        "fail_on": fail_on,
+        "warn_on": warn_on,
+        "baseline": baseline,
+        "baseline_tolerance": baseline_tolerance,
+        "strict": strict,
+    }
+
+    def run() -> int:
+        outputs = _outputs(json_path, junit, markdown)
+        rules = load_policy(policy, flags, Path.cwd())
+        options = DiagnoseOptions(
+            seed=seed,
+            device=device,
+            epochs=epochs,
+            bayes_error=bayes_error,
+            target_error=target_error,
+            confidence=confidence,
+            min_gap=min_gap,
+        )
+        loaded = load_recipe(recipe)
+        out, err = Console(), Console(stderr=True, quiet=quiet)
+        with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
+            result = check(loaded, rules, options.validate(), on_epoch=on_epoch)
+        document = result.to_dict()
+        render(result.report, out)
+        render_gate(document, out)
+        _write_outputs(document, outputs, plots, out)
+        return result.gate.exit_code
+
+    raise typer.Exit(_guarded(run, debug))
+
+
+@app.command("report")
+def report_command(
+    path: Annotated[Path, typer.Argument(help="A report written by `diagnose --json` or `check --json`.")],
+    junit: Annotated[Path | None, typer.Option(help="Write JUnit XML of a check report here.")] = None,
+    markdown: Annotated[Path | None, typer.Option(help="Write a Markdown summary here.")] = None,
+    plots: Annotated[
+        Path | None, typer.Option(help="Write curves.png and errors.png into this folder.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Write the files only.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+) -> None:
+    """Re-render a stored report (terminal, Markdown, JUnit, plots) without training anything."""
+    from dldoctor.report.console import render_stored
+    from dldoctor.report.markdown import render_markdown
+    from dldoctor.report.stored import load_report
+
+    def run() -> int:
+        outputs = _outputs(None, junit, markdown)
+        document = load_report(path)
+        out = Console(quiet=quiet)
+        render_stored(render_markdown(document), out)
+        _write_outputs(document, outputs, plots, out)
+        return 0
+
+    raise typer.Exit(_guarded(run, debug))
+
+
+def _outputs(json_path: Path | None, junit: Path | None, markdown: Path | None) -> dict[str, Path]:
+    """The report files asked for, each checked writable before any work starts."""
+    from dldoctor.report import check_writable
+
+    chosen = {"json": json_path, "junit": junit, "markdown": markdown}
+    for target in chosen.values():
+        if target is not None:
+            check_writable(target)
+    return {kind: target for kind, target in chosen.items() if target is not None}
+
+
+def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None, out: Console) -> None:
+    import json
+
+    from dldoctor.report import write_atomic
+    from dldoctor.report.junit import render_junit
+    from dldoctor.report.markdown import render_markdown
+
+    renderers = {
+        "json": lambda: json.dumps(document, indent=2, allow_nan=False) + "\n",
+        "junit": lambda: render_junit(document),
+        "markdown": lambda: render_markdown(document),
+    }
+    for kind, target in outputs.items():
+        write_atomic(target, renderers[kind]())
+        out.print(f"[dim]{kind} written to {target}[/]")
+    if plots is not None:
+        from dldoctor.report.plots import write_plots
+
+        for written in write_plots(document, plots):
+            out.print(f"[dim]plot written to {written}[/]")
 
 
 def _kinds(spec: str | None) -> set[str]:

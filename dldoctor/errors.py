@@ -36,6 +36,14 @@ class UsageError(DldoctorError):
     """A command-line option or an output path is unusable."""
 
 
+class PolicyError(DldoctorError):
+    """A quality-gate policy (pyproject table, policy file or flag) is unusable; names the key."""
+
+
+class ReportError(DldoctorError):
+    """A stored report cannot be read: missing, not JSON, or not a schema this version knows."""
+
+
 class UserCodeError(DldoctorError):
     """The user's own code raised; the message points at their frames, not ours."""
 

@@ -132,11 +132,15 @@ def check_writable(path: Path) -> None:
 
 def write_json(report: Report, path: Path) -> None:
     """Write atomically: a reader sees the old file or the whole new one, never half of it."""
-    text = report.to_json()
+    write_atomic(path, report.to_json() + "\n")
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Replace `path` with `text` in one step (a temporary file beside it, then a rename)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".dldoctor-")
     try:
         with os.fdopen(fd, "w") as handle:
-            handle.write(text + "\n")
+            handle.write(text)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

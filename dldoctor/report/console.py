@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from rich.console import Console, Group
+from rich.markdown import Markdown
 from rich.panel import Panel
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -16,6 +17,7 @@ from dldoctor import fmt
 from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
+from dldoctor.stats import Estimate
 from dldoctor.training import EpochCallback, EpochRecord
 
 BAR_WIDTH = 12
@@ -246,3 +248,57 @@ def _footnotes(r: Report) -> Text:
         f" {fmt.gap(r.policy.min_gap * r.scale, r.task).lstrip('+')} (--min-gap)."
     )
     return Text("\n".join(notes), style="dim")
+
+
+STATUS_STYLE = {"PASS": "bold green", "WARN": "bold yellow", "FAIL": "bold red", "ERROR": "bold magenta"}
+CHANGE_STYLE = {"worse": "bold red", "better": "green"}
+
+
+def render_gate(report: dict, console: Console) -> None:
+    """The `check` section of a report in JSON form: one line per rule, the delta table, the outcome."""
+    check, task = report["check"], report["task"]
+    if check["baseline"] is not None:
+        console.print(_delta_table(check["baseline"], task))
+    table = Table(title="Quality gate", title_justify="left", title_style="bold", box=None, pad_edge=False)
+    table.add_column("")
+    table.add_column("rule")
+    table.add_column("detail")
+    for rule in check["rules"]:
+        table.add_row(Text(rule["status"], style=STATUS_STYLE[rule["status"]]), rule["rule"], rule["message"])
+    if check["rules"]:
+        console.print(table)
+    counts = ", ".join(f"{n} {status}" for status, n in check["counts"].items() if n) or "no rules configured"
+    source = f" · policy from {check['policy_source']}" if check["policy_source"] else ""
+    style = STATUS_STYLE[check["status"]]
+    console.print(f"[{style}]Check {check['status']}[/] ({counts}){source} · exit {check['exit_code']}")
+
+
+def _delta_table(comparison: dict, task: str) -> Table:
+    table = Table(
+        title=f"Against the baseline ({comparison['baseline_recipe']}; {comparison['method']},"
+        f" {fmt.confidence(comparison['confidence'])})",
+        title_justify="left",
+        title_style="bold",
+        box=None,
+        pad_edge=False,
+    )
+    for col, justify in (("split", "left"), ("baseline", "right"), ("now", "right"), ("change", "right")):
+        table.add_column(col, justify=justify)  # type: ignore[arg-type]
+    table.add_column("interval")
+    table.add_column("")
+    for d in comparison["deltas"]:
+        interval = d["interval"]
+        table.add_row(
+            fmt.split(d["split"]),
+            fmt.error(d["baseline"], task),
+            fmt.error(d["current"], task),
+            fmt.gap(d["difference"], task),
+            "n/a" if interval is None else fmt.interval(Estimate(0.0, *interval), task, signed=True),
+            Text(d["change"], style=CHANGE_STYLE.get(d["change"], "dim")),
+        )
+    return table
+
+
+def render_stored(markdown_text: str, console: Console) -> None:
+    """A stored report in the terminal: its Markdown summary, rendered."""
+    console.print(Markdown(markdown_text))

@@ -1,0 +1,113 @@
+"""Compare a run's errors with a stored baseline report, split by split, with intervals.
+
+Each difference (current − baseline) gets an interval at the current report's confidence level
+from the two runs' own uncertainty, treating them as independent samples:
+
+- classification: the misclassification counts are rebuilt from the stored error rates and split
+  sizes, each gets a Wilson interval, and the difference a Newcombe (MOVER) interval — the
+  standard interval for a difference of two independent proportions;
+- regression: the stored bootstrap intervals of the two MSEs, rescaled to the confidence level
+  if the runs used different ones, combine by MOVER into an interval for the difference of means.
+
+A split is "worse" only when the whole interval lies above `tolerance`: a one-sided test at
+(1 − confidence) / 2, 2.5 % at the default 95 %. When both runs scored the same examples the
+errors are positively correlated, so the independent interval is wider than a paired one would
+be: the test is conservative — a rerun with another seed does not trip it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from dldoctor.stats import Estimate, difference, wilson, z_score
+
+SPLITS = ("train", "train_dev", "dev", "test")
+
+
+@dataclass(frozen=True)
+class Delta:
+    """One row of the delta table; `change` is "worse", "better", "no significant change" or "n/a"."""
+
+    split: str
+    baseline: float | None
+    current: float | None
+    difference: Estimate | None  # current − baseline, with its interval
+    change: str
+
+    def to_dict(self) -> dict[str, Any]:
+        d = self.difference
+        return {
+            "split": self.split,
+            "baseline": self.baseline,
+            "current": self.current,
+            "difference": None if d is None else d.value,
+            "interval": None if d is None else [d.low, d.high],
+            "change": self.change,
+        }
+
+
+@dataclass(frozen=True)
+class Comparison:
+    baseline_recipe: str
+    confidence: float
+    tolerance: float
+    method: str
+    deltas: tuple[Delta, ...]
+
+    def delta(self, split: str) -> Delta:
+        return next(d for d in self.deltas if d.split == split)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "baseline_recipe": self.baseline_recipe,
+            "confidence": self.confidence,
+            "tolerance": self.tolerance,
+            "method": self.method,
+            "deltas": [d.to_dict() for d in self.deltas],
+        }
+
+
+def compare(current: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.0) -> Comparison:
+    """Every error of `current` against `baseline` (both in the JSON report form)."""
+    confidence = float(current["settings"]["confidence"])
+    classification = current["task"] == "classification"
+    method = "Newcombe (Wilson) interval" if classification else "MOVER on bootstrap intervals"
+    deltas = tuple(
+        _delta(split, current, baseline, confidence, tolerance, classification) for split in SPLITS
+    )
+    return Comparison(baseline["recipe"], confidence, tolerance, method, deltas)
+
+
+def _delta(
+    split: str,
+    current: dict[str, Any],
+    baseline: dict[str, Any],
+    confidence: float,
+    tolerance: float,
+    classification: bool,
+) -> Delta:
+    new, old = current["errors"].get(split), baseline["errors"].get(split)
+    if new is None or old is None:
+        return Delta(split, old, new, None, "n/a")
+    estimate = _rate if classification else _mean
+    diff = difference(estimate(current, split, confidence), estimate(baseline, split, confidence))
+    if diff.low > tolerance:
+        change = "worse"
+    elif diff.high < -tolerance:
+        change = "better"
+    else:
+        change = "no significant change"
+    return Delta(split, old, new, diff, change)
+
+
+def _rate(report: dict[str, Any], split: str, confidence: float) -> Estimate:
+    n = int(report["sizes"][split])
+    return wilson(round(report["errors"][split] * n), n, confidence)
+
+
+def _mean(report: dict[str, Any], split: str, confidence: float) -> Estimate:
+    value = report["errors"][split]
+    low, high = report["intervals"][split]
+    scale = z_score(confidence) / z_score(float(report["settings"]["confidence"]))
+    return Estimate(value, value - scale * (value - low), value + scale * (high - value))
