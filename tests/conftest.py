@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +13,20 @@ from typer.testing import CliRunner
 from dldoctor.cli import app
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    """The tests train tiny models: one intra-op thread is as fast on an idle machine and several
+    times faster on a busy one, where two threads per process oversubscribe the cores."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 RECIPES = REPO / "recipes"
 
 # A tiny, fast, well-behaved recipe; tests override pieces of it to break one thing at a time.

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-import torch
 from conftest import BASE_RECIPE, RECIPES
 from junitparser import Error, Failure, JUnitXml
 from typer.testing import CliRunner
@@ -24,15 +23,6 @@ from dldoctor.report.stored import schema
 DIGITS = str(RECIPES / "digits.py")
 TINY = 'recipe = dd.Recipe(name="tiny", model=make_model, data=make_data, **OPTIONS)\n'
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread():
-    """Tiny models on a shared 2-core machine: one intra-op thread is several times faster than two."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def run_cli(folder: Path, *args: str):
