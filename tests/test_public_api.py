@@ -46,5 +46,6 @@ def test_no_other_public_names_leak():
         "report",
         "stats",
         "training",
+        "tuning",
     }
     assert public - submodules <= set(dldoctor.__all__)

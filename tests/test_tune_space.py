@@ -121,7 +121,7 @@ def test_high_bias_widens_declared_capacity_dimensions():
     space = build_space({"hidden": (8, 64)}, model, 1000)
     widened, notes = guidance({"verdict": "high_bias"}, recipe(), force=False)(space)
     assert widened.get("hidden").high == 256 and widened.get("hidden").low == 8
-    bare, notes = guidance({"verdict": "high_bias"}, recipe(), force=False)(build_space(None, model, 1000))
+    _bare, notes = guidance({"verdict": "high_bias"}, recipe(), force=False)(build_space(None, model, 1000))
     assert "declares no capacity dimension" in notes[0]
 
 

@@ -147,7 +147,7 @@ def test_csv_and_plots_are_written_and_the_study_is_a_genuine_optuna_study(make_
         "tune",
         make_recipe(WIDE),
         "--trials",
-        "4",
+        "3",
         "--storage",
         storage_url(tmp_path),
         "--csv",
@@ -181,7 +181,7 @@ def test_default_storage_is_an_sqlite_file_in_the_working_directory(make_recipe,
 def test_ctrl_c_stops_cleanly_keeps_finished_trials_and_a_rerun_resumes(make_recipe, tmp_path):
     path = make_recipe(WIDE.replace("epochs=2", "epochs=4"))
     url = storage_url(tmp_path)
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "dldoctor", "tune", str(path), "--storage", url, "--pruner", "none"]
     process = subprocess.Popen(
         [*command, "--trials", "100"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

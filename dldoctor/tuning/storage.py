@@ -68,10 +68,10 @@ def open_storage(url: str, settings: StorageSettings) -> optuna.storages.RDBStor
                     max_retry=settings.retries
                 ),
             )
-    except ModuleNotFoundError as exc:
+    except ImportError:
         raise StorageError(
-            f"storage {mask(url)} needs the Python driver {exc.name!r}:"
-            " for PostgreSQL run `pip install psycopg2-binary`"
+            f"storage {mask(url)} needs a database driver: for PostgreSQL run"
+            " `pip install 'psycopg[binary]'` (or install psycopg2 and write postgresql+psycopg2://)"
         ) from None
     except Exception as exc:
         raise StorageError(f"cannot open storage {mask(url)}: {_scrub(exc, parsed.password)}") from None
