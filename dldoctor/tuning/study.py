@@ -253,7 +253,9 @@ def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial
             continue
         idle_since = None
         trial = _ask(study)
-        if _surplus(study, trial, budget):
+        # Numbers are dense, so `trial.number - len(trials)` trials were created by others meanwhile;
+        # only when they could have filled the budget is the (costlier) exact check needed.
+        if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
             _release(study, trial)
             continue
         finished(_run_trial(study, trial, worker))
