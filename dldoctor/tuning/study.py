@@ -253,12 +253,17 @@ def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial
             continue
         idle_since = None
         trial = _ask(study)
-        # Numbers are dense, so `trial.number - len(trials)` trials were created by others meanwhile;
-        # only when they could have filled the budget is the (costlier) exact check needed.
-        if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
-            _release(study, trial)
-            continue
-        finished(_run_trial(study, trial, worker))
+        try:
+            # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
+            # only when they could have filled the budget is the (costlier) exact check needed.
+            if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
+                _release(study, trial)
+                continue
+            report = _run_trial(study, trial, worker)
+        except BaseException as exc:
+            _abandon(study, trial, exc)
+            raise
+        finished(report)
 
 
 def _ask(study: optuna.Study) -> optuna.Trial:
@@ -282,23 +287,28 @@ def _release(study: optuna.Study, trial: optuna.Trial) -> None:
 
 
 def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> optuna.trial.FrozenTrial:
-    """Train one trial and record how it ended; an interrupt or error marks it failed, then re-raises."""
+    """Train one trial and record how it ended."""
+    trial.set_user_attr("worker", worker.name)
+    changes, model_params = worker.space.decode(worker.space.suggest(trial))
+    plan = TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
+
+    def monitor(number: int, epoch: int, value: float) -> bool:
+        trial.report(value, epoch)
+        return trial.should_prune()
+
+    with _heartbeat(study, trial):
+        outcome = worker.runner.run([plan], monitor)[0]
+    return _tell(study, trial, outcome)
+
+
+def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> None:
+    """An interrupt or error anywhere between ask and tell marks the trial failed (unless the tell
+    already happened), so no trial is left RUNNING."""
     try:
-        trial.set_user_attr("worker", worker.name)
-        changes, model_params = worker.space.decode(worker.space.suggest(trial))
-        plan = TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
-
-        def monitor(number: int, epoch: int, value: float) -> bool:
-            trial.report(value, epoch)
-            return trial.should_prune()
-
-        with _heartbeat(study, trial):
-            outcome = worker.runner.run([plan], monitor)[0]
-    except BaseException as exc:
         trial.set_user_attr("note", "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc))
         study.tell(trial, state=TrialState.FAIL)
-        raise
-    return _tell(study, trial, outcome)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        pass
 
 
 def _tell(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> optuna.trial.FrozenTrial:
