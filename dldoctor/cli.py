@@ -9,8 +9,9 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
@@ -18,6 +19,12 @@ from rich.console import Console
 from dldoctor._version import __version__
 from dldoctor.diagnosis import KINDS, Policy
 from dldoctor.errors import DldoctorError, UsageError
+
+if TYPE_CHECKING:
+    from dldoctor.recipe import Recipe
+    from dldoctor.tuning.guidance import Guidance
+    from dldoctor.tuning.results import TuneResult
+    from dldoctor.tuning.study import TuneOptions
 
 T = TypeVar("T")
 
@@ -80,6 +87,9 @@ def diagnose_command(
     ] = True,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+    params: Annotated[
+        Path | None, typer.Option(help="Apply parameters exported by `dldoctor tune --export`.")
+    ] = None,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
@@ -106,6 +116,8 @@ def diagnose_command(
         )
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
+        if params is not None:
+            loaded = _with_params(loaded, params, seed, err)
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
             report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
@@ -308,6 +320,136 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
 
         for written in write_plots(document, plots):
             out.print(f"[dim]plot written to {written}[/]")
+
+
+def _with_params(recipe: Recipe, path: Path, seed: int, err: Console) -> Recipe:
+    from dldoctor.tuning.params import apply_params, read_params
+
+    tuned = read_params(path)
+    err.print(f"[dim]Using trial {tuned.trial} of study '{tuned.study}' from {path}[/]")
+    if tuned.seed != seed:
+        err.print(f"[dim]That trial ran with seed {tuned.seed}; pass --seed {tuned.seed} to reproduce it.[/]")
+    return apply_params(recipe, tuned)
+
+
+@app.command("tune")
+def tune_command(
+    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    trials: Annotated[
+        int, typer.Option(help="Finished trials the study should hold (a rerun resumes).")
+    ] = 20,
+    metric: Annotated[str, typer.Option(help="Minimised: dev_error or dev_loss.")] = "dev_error",
+    sampler: Annotated[str, typer.Option(help="tpe (multivariate), qmc, random or gp.")] = "tpe",
+    explore: Annotated[
+        int, typer.Option(help="Two phases: the first N trials quasi-random (Sobol), then the sampler.")
+    ] = 0,
+    pruner: Annotated[str, typer.Option(help="median, asha, hyperband or none.")] = "median",
+    storage: Annotated[
+        str | None, typer.Option(help="Database URL (default: dldoctor-tune.db here; postgresql://...).")
+    ] = None,
+    study: Annotated[str | None, typer.Option(help="Study name (default: the recipe's name).")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes on this host.")] = 1,
+    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling of every trial.")] = 0,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
+    epochs: Annotated[int | None, typer.Option(help="Epochs per trial (default: the recipe's).")] = None,
+    heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 60,
+    grace: Annotated[
+        int, typer.Option(help="Seconds without a heartbeat before a trial is failed and retried.")
+    ] = 180,
+    retries: Annotated[int, typer.Option(help="How often a trial lost with its worker is retried.")] = 2,
+    from_diagnosis: Annotated[
+        Path | None, typer.Option(help="Shape the space by a `diagnose --json` report.")
+    ] = None,
+    auto: Annotated[bool, typer.Option(help="Diagnose first, then shape the space by the verdict.")] = False,
+    force: Annotated[bool, typer.Option(help="Tune even when the diagnosis says it will not help.")] = False,
+    export: Annotated[Path | None, typer.Option(help="Write the best parameters here (JSON).")] = None,
+    plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write every trial as CSV here.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view.")] = False,
+    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+) -> None:
+    """Search RECIPE's hyperparameters (lr, β, batch size, and what it declares) with Optuna."""
+    from dldoctor.recipe import load_recipe
+    from dldoctor.report import check_writable
+    from dldoctor.report.tune_console import live_trials, render_result, render_setup
+    from dldoctor.tuning import study as tuning
+
+    def run() -> int:
+        tuning.quiet_optuna()
+        options = tuning.TuneOptions(
+            trials,
+            metric,
+            sampler,
+            explore,
+            pruner,
+            storage,
+            study,
+            workers,
+            seed,
+            device,
+            epochs,
+            heartbeat,
+            grace,
+            retries,
+        ).validate()
+        for path in (export, csv):
+            if path is not None:
+                check_writable(path)
+        out = Console(quiet=quiet)
+        loaded = load_recipe(recipe)
+        adjust = _guidance(loaded, options, from_diagnosis, auto, force)
+        unit = loaded.task if options.metric == "dev_error" else "loss"
+        with ExitStack() as stack:
+
+            def started(setup: tuning.StudySetup) -> None:
+                render_setup(setup, out)
+                listener.finished = stack.enter_context(live_trials(out, setup, unit)).finished
+
+            listener = tuning.Listener(started=started)
+            result = tuning.tune(recipe if workers > 1 else loaded, options, adjust=adjust, listener=listener)
+        _write_tune_outputs(result, export, plots, csv)
+        render_result(result, out, unit, str(export) if export and result.best else None)
+        return 130 if result.interrupted else 0
+
+    raise typer.Exit(_guarded(run, debug))
+
+
+def _guidance(
+    recipe: Recipe, options: TuneOptions, report_path: Path | None, auto: bool, force: bool
+) -> Guidance | None:
+    """The diagnosis-aware space adjuster, from a report file or a fresh diagnosis (--auto)."""
+    from dldoctor.tuning.guidance import guidance, read_report
+
+    if report_path is not None and auto:
+        raise UsageError("use --from-diagnosis or --auto, not both")
+    if report_path is not None:
+        return guidance(read_report(report_path), recipe, force)
+    if not auto:
+        return None
+    from dldoctor.doctor import DiagnoseOptions, diagnose
+
+    report = diagnose(
+        recipe, DiagnoseOptions(seed=options.seed, device=options.device, epochs=options.epochs)
+    )
+    print(f"Diagnosis: {report.verdict} — {report.diagnosis.reason}", file=sys.stderr)
+    return guidance(report.to_dict(), recipe, force)
+
+
+def _write_tune_outputs(
+    result: TuneResult, export: Path | None, plots: Path | None, csv: Path | None
+) -> None:
+    from dldoctor.tuning.params import tuned, write_params
+    from dldoctor.tuning.results import write_csv
+
+    setup = result.setup
+    if export is not None and result.best is not None:
+        write_params(tuned(result.best, setup.recipe, setup.study, setup.options.metric, result.seed), export)
+    if csv is not None:
+        write_csv(result.study, setup.space, csv)
+    if plots is not None:
+        from dldoctor.report.tune_plots import write_plots
+
+        write_plots(result.study, setup.space, result.importances, plots)
 
 
 def _kinds(spec: str | None) -> set[str]:

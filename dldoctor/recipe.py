@@ -36,7 +36,8 @@ class Recipe:
     """Everything needed to train the user's model the way they train it.
 
     `model` builds a fresh torch.nn.Module (it may take keyword hyperparameters); `data(seed)`
-    returns Splits. `beta` is SGD's momentum or Adam's beta1.
+    returns Splits. `beta` is SGD's momentum or Adam's beta1. `search_space` declares what
+    `dldoctor tune` searches besides lr, β and batch size (see dldoctor.tuning.space).
     """
 
     name: str
@@ -53,6 +54,7 @@ class Recipe:
     weight_decay: float = 0.0
     description: str = ""
     baseline: Callable[..., Any] | None = None  # a shallower sibling of `model`, for the easier-model test
+    search_space: dict[str, Any] | None = None
 
     def replace(self, **changes: Any) -> Recipe:
         """A copy with some fields changed (None values are ignored), validated."""
@@ -81,6 +83,10 @@ class Recipe:
         for field in ("bayes_error", "target_error"):
             if getattr(self, field) is not None:
                 _check_number(self.name, field, getattr(self, field), low=0.0, high=high)
+        if self.search_space is not None:
+            from dldoctor.tuning.space import validate_declared
+
+            validate_declared(self.name, self.search_space, self.model)
         return self
 
 

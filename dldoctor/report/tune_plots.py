@@ -1,0 +1,101 @@
+"""PNG plots of a study (matplotlib, Agg backend, no display needed): optimisation history,
+parallel coordinates, importances."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import optuna
+from optuna.trial import TrialState
+
+from dldoctor.errors import UsageError
+from dldoctor.tuning.progress import status
+from dldoctor.tuning.space import SearchSpace
+
+COLOURS = {"complete": "tab:blue", "pruned": "tab:orange", "diverged": "tab:red"}
+
+
+def write_plots(
+    study: optuna.Study, space: SearchSpace, importances: dict[str, float], folder: Path
+) -> list[Path]:
+    """Write history.png, parallel_coordinates.png and (with importances) importances.png."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--plots: cannot create folder {folder}: {exc.strerror}") from None
+    trials = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
+    metric = study.user_attrs.get("dldoctor", {}).get("metric", "objective")
+    written = [_history(plt, trials, metric, folder / "history.png")]
+    written.append(_parallel(plt, trials, space, metric, folder / "parallel_coordinates.png"))
+    if importances:
+        written.append(_importances(plt, importances, folder / "importances.png"))
+    return written
+
+
+def _history(plt, trials: list[optuna.trial.FrozenTrial], metric: str, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for kind, colour in COLOURS.items():
+        points = [(t.number, _last(t)) for t in trials if status(t) == kind and _last(t) is not None]
+        if points:
+            ax.scatter(*zip(*points, strict=True), s=18, c=colour, label=kind)
+    complete = sorted((t.number, t.value) for t in trials if t.state == TrialState.COMPLETE)
+    if complete:
+        best, xs, ys = math.inf, [], []
+        for number, value in complete:
+            best = min(best, value)
+            xs.append(number)
+            ys.append(best)
+        ax.step(xs, ys, where="post", c="black", lw=1.2, label="best so far")
+    ax.set(xlabel="trial", ylabel=metric, title="Optimisation history")
+    ax.legend(loc="best", fontsize="small")
+    return _save(plt, fig, path)
+
+
+def _parallel(plt, trials, space: SearchSpace, metric: str, path: Path) -> Path:
+    """Each complete trial a line across the dimensions, each axis scaled 0..1 (log-aware)."""
+    fig, ax = plt.subplots(figsize=(8, 4))
+    complete = [t for t in trials if t.state == TrialState.COMPLETE]
+    dims = [d for d in space.dimensions if d.kind != "choice"]
+    values = [t.value for t in complete]
+    if complete and dims:
+        low, high = min(values), max(values)
+        cmap = plt.get_cmap("viridis_r")
+        for trial in sorted(complete, key=lambda t: -t.value):
+            ys = [d.position(trial.params[d.name]) if d.name in trial.params else math.nan for d in dims]
+            shade = 0.5 if high == low else (trial.value - low) / (high - low)
+            ax.plot(range(len(dims)), ys, c=cmap(shade), alpha=0.7, lw=1)
+        ax.set_xticks(range(len(dims)), [d.name for d in dims], rotation=15)
+    ax.set(
+        ylabel="position in range (log-scaled where searched so)",
+        title=f"Parallel coordinates (colour: {metric})",
+    )
+    return _save(plt, fig, path)
+
+
+def _importances(plt, importances: dict[str, float], path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(importances)))
+    names = list(importances)[::-1]
+    ax.barh(names, [importances[n] for n in names], color="tab:blue")
+    ax.set(xlabel="importance (fANOVA)", title="Hyperparameter importance")
+    return _save(plt, fig, path)
+
+
+def _last(trial: optuna.trial.FrozenTrial) -> float | None:
+    if trial.state == TrialState.COMPLETE:
+        return trial.value
+    if trial.intermediate_values:
+        return trial.intermediate_values[max(trial.intermediate_values)]
+    return None
+
+
+def _save(plt, fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

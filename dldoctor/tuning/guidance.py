@@ -1,0 +1,139 @@
+"""Diagnosis-aware tuning: shape the search space by what `diagnose` found, and say why.
+
+Optimisation failure → an lr range centred on a better guess, with β and batch size; high variance →
+add weight decay and dropout; high bias → widen the capacity dimensions the recipe declares; data
+mismatch or dev overfitting → tuning on dev cannot fix it, so stop unless forced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from dldoctor.errors import UsageError
+from dldoctor.recipe import Recipe
+from dldoctor.tuning.space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
+
+DECADES = 2  # the lr range spans this many decades either side of its centre
+WEIGHT_DECAY = (1e-6, 1e-2)
+DROPOUT = (0.0, 0.5)
+CAPACITY_FACTOR = 4  # how far the upper end of a declared capacity dimension is raised
+UNFIXABLE = {
+    "data_mismatch": "dev differs from the training distribution; collect or synthesise training data"
+    " that looks like dev (see the report's advice)",
+    "dev_overfit": "choices tuned on dev have overfit it, and tuning on dev again makes that worse;"
+    " get a bigger dev set",
+}
+
+
+class TuningWontHelp(UsageError):
+    """The diagnosis names a problem hyperparameter search cannot fix."""
+
+
+@dataclass(frozen=True)
+class Guidance:
+    """What the diagnosis said, and how to reshape the space for it (a SpaceAdjuster)."""
+
+    verdict: str
+    lr_centre: float | None
+    lr_source: str
+    model_accepts: frozenset[str] | None
+
+    def __call__(self, space: SearchSpace) -> tuple[SearchSpace, list[str]]:
+        if self.verdict == "optimization_failure":
+            return self._optimisation(space)
+        if self.verdict == "high_variance":
+            return self._variance(space)
+        if self.verdict == "high_bias":
+            return self._bias(space)
+        if self.verdict in UNFIXABLE:
+            return space, [f"Tuning anyway (--force), although the diagnosis is {self.verdict}."]
+        return space, [f"Diagnosis: {self.verdict}; searching the default space."]
+
+    def _optimisation(self, space: SearchSpace) -> tuple[SearchSpace, list[str]]:
+        centre = self.lr_centre or 1e-3
+        low, high = centre / 10**DECADES, centre * 10**DECADES
+        note = (
+            f"Optimisation failure: lr searched on [{low:.2g}, {high:.2g}], {DECADES} decades either side"
+            f" of {self.lr_source} ({centre:.2g}); β and batch size searched too."
+        )
+        return space.with_dimension(lr_dimension(low, high)), [note]
+
+    def _variance(self, space: SearchSpace) -> tuple[SearchSpace, list[str]]:
+        notes = ["High variance: searching regularisation."]
+        if space.get("weight_decay") is None:
+            space = space.with_dimension(
+                Dimension("weight_decay", "weight_decay", "float", *WEIGHT_DECAY, log=True, target="recipe")
+            )
+            notes.append(f"Added weight decay, log-uniform {WEIGHT_DECAY[0]:g}..{WEIGHT_DECAY[1]:g}.")
+        if space.get("dropout") is not None:
+            notes.append("Dropout is already declared by the recipe.")
+        elif self.model_accepts is None or "dropout" in self.model_accepts:
+            space = space.with_dimension(Dimension("dropout", "dropout", "float", *DROPOUT))
+            notes.append(
+                f"Added dropout, uniform {DROPOUT[0]:g}..{DROPOUT[1]:g} (the model takes `dropout`)."
+            )
+        else:
+            notes.append("The model factory takes no `dropout` keyword: add one to have dropout searched.")
+        return space, notes
+
+    def _bias(self, space: SearchSpace) -> tuple[SearchSpace, list[str]]:
+        capacity = [d for d in space.dimensions if d.target == "model" and d.kind == "int"]
+        if not capacity:
+            return space, [
+                "High bias: the recipe declares no capacity dimension (an integer model keyword such as"
+                " a width or depth); declare one, e.g. search_space={'hidden': (64, 1024)}, to search it."
+            ]
+        notes = ["High bias: widening the capacity dimensions the recipe declares."]
+        for dim in capacity:
+            wider = widen(dim, CAPACITY_FACTOR)
+            space = space.with_dimension(wider)
+            notes.append(f"{dim.setting}: upper end {dim.high:g} → {wider.high:g}.")
+        return space, notes
+
+
+def read_report(path: Path) -> dict[str, Any]:
+    """A `dldoctor diagnose --json` report."""
+    try:
+        report = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise UsageError(
+            f"no diagnosis report at {path}: write one with `dldoctor diagnose RECIPE --json {path}`"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{path} is not a diagnosis report: {exc}") from None
+    if not (isinstance(report, dict) and isinstance(report.get("verdict"), str)):
+        raise UsageError(
+            f"{path} is not a diagnosis report: it has no verdict (write it with diagnose --json)"
+        )
+    return report
+
+
+def guidance(report: dict[str, Any], recipe: Recipe, force: bool) -> Guidance:
+    """The space shaping the report calls for; raises TuningWontHelp for what tuning cannot fix."""
+    verdict = report["verdict"]
+    if verdict in UNFIXABLE and not force:
+        raise TuningWontHelp(
+            f"the diagnosis is {verdict}: tuning hyperparameters will not fix it — {UNFIXABLE[verdict]}."
+            " Pass --force to tune anyway"
+        )
+    centre, source = _lr_centre(report, recipe)
+    accepts = model_keywords(recipe.model)
+    return Guidance(verdict, centre, source, None if accepts is None else frozenset(accepts))
+
+
+def _lr_centre(report: dict[str, Any], recipe: Recipe) -> tuple[float | None, str]:
+    suggested = (report.get("lr_range_test") or {}).get("suggested_lr")
+    if _positive(suggested):
+        return float(suggested), "the LR range test's suggestion"
+    diagnosed = (report.get("settings") or {}).get("lr")
+    if _positive(diagnosed):
+        return float(diagnosed), "the diagnosed run's lr"
+    return recipe.lr, "the recipe's lr"
+
+
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0

@@ -1,0 +1,96 @@
+"""Tuned parameters as a file: `tune --export FILE` writes it, `diagnose RECIPE --params FILE` reads it."""
+
+from __future__ import annotations
+
+import functools
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from dldoctor.errors import UsageError
+from dldoctor.recipe import Recipe
+from dldoctor.tuning.space import model_keywords
+
+KIND = "dldoctor-params"
+SCHEMA = 1
+RECIPE_FIELDS = ("lr", "beta", "batch_size", "weight_decay", "epochs")
+
+
+class ParamsError(UsageError):
+    """A params file is missing, unreadable or does not fit the recipe."""
+
+
+@dataclass(frozen=True)
+class TunedParams:
+    """The best trial's settings: optimiser fields of the Recipe and the model factory's keywords."""
+
+    recipe: str
+    study: str
+    trial: int
+    metric: str
+    value: float
+    seed: int
+    recipe_params: dict[str, Any]
+    model_params: dict[str, Any]
+
+
+def write_params(params: TunedParams, path: Path) -> None:
+    """Write atomically, so a reader never sees half a file."""
+    text = json.dumps({"kind": KIND, "schema": SCHEMA, **asdict(params)}, indent=2, allow_nan=False)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ParamsError(f"cannot write {path}: folder {folder} does not exist")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dldoctor-")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text + "\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def read_params(path: Path) -> TunedParams:
+    if not path.is_file():
+        raise ParamsError(f"no params file at {path}: write one with `dldoctor tune RECIPE --export {path}`")
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ParamsError(f"{path} is not a params file: {exc}") from None
+    if not (isinstance(data, dict) and data.get("kind") == KIND and data.get("schema") == SCHEMA):
+        raise ParamsError(
+            f"{path} is not a dldoctor params file (schema {SCHEMA}) from `dldoctor tune --export`"
+        )
+    try:
+        params = TunedParams(**{k: data[k] for k in TunedParams.__dataclass_fields__})
+    except KeyError as exc:
+        raise ParamsError(
+            f"{path} lacks the field {exc.args[0]!r}; export it again with dldoctor tune"
+        ) from None
+    unknown = set(params.recipe_params) - set(RECIPE_FIELDS)
+    if unknown or not isinstance(params.model_params, dict):
+        raise ParamsError(f"{path}: unusable recipe_params {sorted(unknown)}; use {', '.join(RECIPE_FIELDS)}")
+    return params
+
+
+def apply_params(recipe: Recipe, params: TunedParams) -> Recipe:
+    """The recipe with the tuned optimiser settings, its model factory bound to the tuned keywords."""
+    accepted = model_keywords(recipe.model)
+    missing = sorted(set(params.model_params) - accepted) if accepted is not None else []
+    if missing:
+        raise ParamsError(
+            f"the params set {', '.join(missing)} but recipe '{recipe.name}''s model factory takes no such"
+            " keyword argument"
+        )
+    model = functools.partial(recipe.model, **params.model_params) if params.model_params else None
+    return recipe.replace(**params.recipe_params, model=model)
+
+
+def tuned(best: Any, recipe: str, study: str, metric: str, seed: int) -> TunedParams:
+    """The params file's content for a result's best trial."""
+    value = best.value if math.isfinite(best.value) else None
+    return TunedParams(recipe, study, best.number, metric, value, seed, best.recipe_params, best.model_params)

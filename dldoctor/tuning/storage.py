@@ -1,0 +1,121 @@
+"""Where a study lives: an SQLite file in the working directory by default, any SQLAlchemy URL
+(PostgreSQL for a team) otherwise. A URL's password never reaches a message or a log.
+
+SQLite is opened in WAL mode with a long busy timeout, so several worker processes on one host
+queue for the write lock instead of failing with "database is locked", and with synchronous=NORMAL:
+in WAL mode that survives a crashed process (only a power cut can lose the last commits) and spares
+an fsync per commit — Optuna commits several times per trial. RDB storages get heartbeats:
+a worker killed with -9 has its trial failed after the grace period and retried.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import optuna
+from sqlalchemy import event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+from dldoctor.errors import UsageError
+
+DEFAULT_FILE = "dldoctor-tune.db"
+SQLITE_TIMEOUT_S = 600
+
+
+class StorageError(UsageError):
+    """The study storage cannot be opened."""
+
+
+@dataclass(frozen=True)
+class StorageSettings:
+    """Heartbeats (seconds) and how often a trial lost with its worker is retried."""
+
+    heartbeat: int = 60
+    grace: int = 180
+    retries: int = 2
+
+
+def default_url(folder: Path | None = None) -> str:
+    return f"sqlite:///{(folder or Path.cwd()) / DEFAULT_FILE}"
+
+
+def mask(url: str) -> str:
+    """The URL as it may be shown: the password replaced by ***."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return "<unparsable storage URL>"
+
+
+def open_storage(url: str, settings: StorageSettings) -> optuna.storages.RDBStorage:
+    """An Optuna RDB storage for `url`, with heartbeats and retries of dead workers' trials."""
+    parsed = _parse(url)
+    backend = parsed.get_backend_name()
+    engine_kwargs: dict = {"pool_pre_ping": True}
+    if backend == "sqlite":
+        _prepare_sqlite(parsed.database)
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            storage = optuna.storages.RDBStorage(
+                url,
+                engine_kwargs=engine_kwargs,
+                heartbeat_interval=settings.heartbeat,
+                grace_period=settings.grace,
+                heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
+                    max_retry=settings.retries
+                ),
+            )
+    except ImportError:
+        raise StorageError(
+            f"storage {mask(url)} needs a database driver: for PostgreSQL run"
+            " `pip install 'psycopg[binary]'` (or install psycopg2 and write postgresql+psycopg2://)"
+        ) from None
+    except Exception as exc:
+        raise StorageError(f"cannot open storage {mask(url)}: {_scrub(exc, parsed.password)}") from None
+    if backend == "sqlite":
+        event.listen(storage.engine, "connect", _sqlite_pragmas)
+        storage.engine.dispose()  # connections opened before the listener reconnect with it
+    return storage
+
+
+def _sqlite_pragmas(connection, record) -> None:
+    connection.execute("PRAGMA synchronous=NORMAL")
+
+
+def _parse(url: str):
+    try:
+        parsed = make_url(url)
+        parsed.get_backend_name()
+    except (ArgumentError, ValueError):
+        raise StorageError(
+            "--storage must be a database URL such as sqlite:///study.db or"
+            " postgresql://user:password@host:5432/db"
+        ) from None
+    return parsed
+
+
+def _prepare_sqlite(database: str | None) -> None:
+    """Check the folder exists and switch the file to WAL once (WAL mode persists in the file)."""
+    if not database or database == ":memory:":
+        return
+    path = Path(database)
+    if not path.parent.is_dir():
+        raise StorageError(f"cannot create the study file {path}: folder {path.parent} does not exist")
+    try:
+        with sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S) as connection:
+            connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.Error as exc:
+        raise StorageError(f"cannot open the study file {path}: {exc}") from None
+
+
+def _scrub(exc: BaseException, password: str | None) -> str:
+    """The error's first line with the password (if any) removed."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    return line.replace(password, "***") if password else line

@@ -1,0 +1,429 @@
+"""`tune`: search a recipe's hyperparameters with a genuine Optuna study.
+
+The loop asks for a trial, trains it through a TrialRunner, and tells Optuna how it ended. Finished
+trials (complete, pruned, diverged) count toward the budget, so a rerun resumes; a trial is only
+started when the budget has room for it, checked again after Optuna numbered it, so several workers
+on several machines stop at exactly the requested count.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+import threading
+import time
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import optuna
+import torch
+from optuna.trial import TrialState
+
+from dldoctor.data import Data, check_labels, prepare
+from dldoctor.errors import DldoctorError, UsageError, user_code
+from dldoctor.recipe import Recipe, load_recipe
+from dldoctor.training import build_model, check_output, resolve_device
+from dldoctor.tuning.progress import Progress, TrialReport
+from dldoctor.tuning.results import TuneResult, summarise
+from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
+from dldoctor.tuning.samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler
+from dldoctor.tuning.space import SearchSpace, build_space
+from dldoctor.tuning.storage import StorageSettings, default_url, mask, open_storage
+
+METRICS = ("dev_error", "dev_loss")
+LIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
+POLL_S = 0.5
+
+# The space as the study will search it -> (final space, notes saying why it changed).
+SpaceAdjuster = Callable[[SearchSpace], tuple[SearchSpace, list[str]]]
+
+
+@dataclass(frozen=True)
+class TuneOptions:
+    """How to search. `storage` None is an SQLite file in the working directory; `study` None is
+    the recipe's name. `explore` > 0 makes the first trials quasi-random before `sampler` adapts."""
+
+    trials: int = 20
+    metric: str = "dev_error"
+    sampler: str = "tpe"
+    explore: int = 0
+    pruner: str = "median"
+    storage: str | None = None
+    study: str | None = None
+    workers: int = 1
+    seed: int = 0
+    device: str | None = None
+    epochs: int | None = None
+    heartbeat: int = 60
+    grace: int = 180
+    retries: int = 2
+
+    def validate(self) -> TuneOptions:
+        for name in ("trials", "workers", "heartbeat", "grace"):
+            if getattr(self, name) < 1:
+                raise UsageError(f"--{name} must be a positive integer, got {getattr(self, name)}")
+        if self.epochs is not None and self.epochs < 1:
+            raise UsageError(f"--epochs must be a positive integer, got {self.epochs}")
+        if self.explore < 0 or self.retries < 0:
+            raise UsageError("--explore and --retries must be zero or more")
+        if self.metric not in METRICS:
+            raise UsageError(f"--metric: unknown metric {self.metric!r}; use one of {', '.join(METRICS)}")
+        if self.sampler not in SAMPLERS:
+            raise UsageError(f"--sampler: unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
+        if self.pruner not in PRUNERS:
+            raise UsageError(f"--pruner: unknown pruner {self.pruner!r}; use one of {', '.join(PRUNERS)}")
+        if self.grace <= self.heartbeat:
+            raise UsageError(f"--grace ({self.grace} s) must be longer than --heartbeat ({self.heartbeat} s)")
+        return self
+
+    @property
+    def storage_url(self) -> str:
+        return self.storage or default_url()
+
+    @property
+    def storage_settings(self) -> StorageSettings:
+        return StorageSettings(self.heartbeat, self.grace, self.retries)
+
+
+@dataclass(frozen=True)
+class StudySetup:
+    """What is about to run, shown before the first trial."""
+
+    recipe: str
+    study: str
+    storage: str
+    space: SearchSpace
+    trials: int
+    finished: int
+    options: TuneOptions
+    epochs: int
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class Listener:
+    """Hooks for a front end: the setup before the first trial, then each finished trial."""
+
+    started: Callable[[StudySetup], None] = lambda setup: None
+    finished: Callable[[TrialReport], None] = lambda report: None
+
+
+@dataclass
+class _Worker:
+    """What one process needs to run trials: the recipe, its data on the device, the space."""
+
+    recipe: Recipe
+    data: Data
+    space: SearchSpace
+    runner: TrialRunner
+    options: TuneOptions
+    name: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+
+def tune(
+    recipe: Recipe | str | Path,
+    options: TuneOptions | None = None,
+    *,
+    adjust: SpaceAdjuster | None = None,
+    listener: Listener | None = None,
+) -> TuneResult:
+    """Run (or resume) the study until it holds `options.trials` finished trials; Ctrl-C stops it
+    cleanly and the result says so. Raises DldoctorError on bad input."""
+    started = time.perf_counter()
+    options = (options or TuneOptions()).validate()
+    listener = listener or Listener()
+    spec = None if isinstance(recipe, Recipe) else str(recipe)
+    if options.workers > 1 and spec is None:
+        raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
+    loaded = load_recipe(recipe) if spec is not None else recipe.validate()
+    worker = _prepare(loaded.replace(epochs=options.epochs), options)
+    notes: list[str] = []
+    if adjust is not None:
+        worker.space, notes = adjust(worker.space)
+    storage = open_storage(options.storage_url, options.storage_settings)
+    study = _open_study(storage, worker, options, sampler_seed=_sampler_seed(options, 0))
+    progress = Progress(worker.space, study.get_trials(deepcopy=False))
+    setup = StudySetup(
+        worker.recipe.name,
+        study.study_name,
+        mask(options.storage_url),
+        worker.space,
+        options.trials,
+        progress.counts.finished,
+        options,
+        worker.recipe.epochs,
+        tuple(notes),
+    )
+    listener.started(setup)
+    interrupted = False
+    try:
+        if options.workers == 1:
+            _work(study, worker, lambda trial: _feed(progress, trial, listener))
+        else:
+            _run_processes(study, spec, worker.space, options, progress, listener)
+    except KeyboardInterrupt:
+        interrupted = True
+    return summarise(study, setup, interrupted, time.perf_counter() - started)
+
+
+def _feed(progress: Progress, trial: optuna.trial.FrozenTrial, listener: Listener) -> None:
+    report = progress.add(trial)
+    if report is not None:
+        listener.finished(report)
+
+
+def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
+    """Load the data once for all this process's trials and check the model fits it."""
+    device = resolve_device(options.device)
+    with user_code("the recipe's data factory"):
+        splits = recipe.data(options.seed)
+    data = prepare(splits, recipe.task, device, options.seed)
+    classes = check_output(build_model(recipe, options.seed, device), data, recipe.task)
+    if classes is not None:
+        check_labels(data, classes)
+    space = build_space(recipe.search_space, recipe.model, len(data.train), recipe.name)
+    runner = SequentialRunner(data, options.metric, device)
+    return _Worker(recipe, data, space, runner, options)
+
+
+def _open_study(
+    storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions, sampler_seed: int | None
+) -> optuna.Study:
+    """Create the study, or load it and check it was made for this recipe, metric and space."""
+    fingerprint = {
+        "recipe": worker.recipe.name,
+        "metric": options.metric,
+        "space": worker.space.signature(),
+        "seed": options.seed,
+        "epochs": worker.recipe.epochs,
+    }
+    study = optuna.create_study(
+        storage=storage,
+        study_name=options.study or worker.recipe.name,
+        direction="minimize",
+        sampler=make_sampler(options.sampler, sampler_seed, options.explore, qmc_seed=options.seed),
+        pruner=make_pruner(options.pruner, worker.recipe.epochs),
+        load_if_exists=True,
+    )
+    found = study.user_attrs.get("dldoctor")
+    if found is None:
+        study.set_user_attr("dldoctor", fingerprint)
+    elif found != fingerprint:
+        changed = ", ".join(k for k in fingerprint if found.get(k) != fingerprint[k])
+        raise UsageError(
+            f"study '{study.study_name}' was started with a different {changed}; resume it with the"
+            " same settings or start a new one with --study NAME"
+        )
+    return study
+
+
+def _sampler_seed(options: TuneOptions, index: int) -> int | None:
+    """Reproducible for one local worker; mixed with host and process when workers share a study,
+    so their random start-up trials differ."""
+    shared = options.workers > 1 or not options.storage_url.startswith("sqlite")
+    if not shared:
+        return options.seed
+    return hash((options.seed, index, socket.gethostname(), os.getpid())) % 2**31
+
+
+def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial.FrozenTrial], None]) -> None:
+    """Run trials until the study holds the budget; wait for others' running trials to end (or go
+    stale and be retried) before leaving."""
+    budget = worker.options.trials
+    idle_since: float | None = None
+    while True:
+        _fail_stale(study)
+        trials = study.get_trials(deepcopy=False)
+        done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+        if done >= budget:
+            return
+        live = sum(t.state in LIVE for t in trials)
+        if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
+            idle_since = idle_since or time.monotonic()
+            if time.monotonic() - idle_since > worker.options.grace + worker.options.heartbeat:
+                return
+            time.sleep(POLL_S)
+            continue
+        idle_since = None
+        trial = _ask(study)
+        try:
+            # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
+            # only when they could have filled the budget is the (costlier) exact check needed.
+            if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
+                _release(study, trial)
+                continue
+            report = _run_trial(study, trial, worker)
+        except BaseException as exc:
+            _abandon(study, trial, exc)
+            raise
+        finished(report)
+
+
+def _ask(study: optuna.Study) -> optuna.Trial:
+    """study.ask(), minus Optuna's warning that heartbeats are meant for optimize(): this loop
+    beats itself (see _heartbeat)."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
+        return study.ask()
+
+
+def _surplus(study: optuna.Study, trial: optuna.Trial, budget: int) -> bool:
+    """Another worker took the last slot between our check and Optuna numbering this trial."""
+    ahead = study.get_trials(deepcopy=False, states=LIVE)
+    return sum(t.number < trial.number for t in ahead) >= budget
+
+
+def _release(study: optuna.Study, trial: optuna.Trial) -> None:
+    """Hand a surplus trial back as WAITING (it has no params yet); a later run with a larger budget
+    takes it first. Optuna has no public call for this, hence the private ids."""
+    study._storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+
+
+def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> optuna.trial.FrozenTrial:
+    """Train one trial and record how it ended."""
+    trial.set_user_attr("worker", worker.name)
+    changes, model_params = worker.space.decode(worker.space.suggest(trial))
+    plan = TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
+
+    def monitor(number: int, epoch: int, value: float) -> bool:
+        trial.report(value, epoch)
+        return trial.should_prune()
+
+    with _heartbeat(study, trial):
+        outcome = worker.runner.run([plan], monitor)[0]
+    return _tell(study, trial, outcome)
+
+
+def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> None:
+    """An interrupt or error anywhere between ask and tell marks the trial failed (unless the tell
+    already happened), so no trial is left RUNNING."""
+    try:
+        trial.set_user_attr("note", "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc))
+        study.tell(trial, state=TrialState.FAIL)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        pass
+
+
+def _tell(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> optuna.trial.FrozenTrial:
+    if outcome.message:
+        trial.set_user_attr("note", outcome.message)
+    if outcome.status == "complete":
+        return study.tell(trial, outcome.value)
+    if outcome.status == "diverged":
+        trial.set_user_attr("diverged", True)
+    state = TrialState.FAIL if outcome.status == "failed" else TrialState.PRUNED
+    return study.tell(trial, state=state)
+
+
+@contextmanager
+def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
+    """Beat while the trial trains, so other workers can tell it from one whose worker died."""
+    storage = study._storage
+    interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
+    if not interval:
+        yield
+        return
+    stop = threading.Event()
+
+    def beat() -> None:
+        while True:
+            storage.record_heartbeat(trial._trial_id)
+            if stop.wait(interval):
+                return
+
+    thread = threading.Thread(target=beat, name="dldoctor-heartbeat", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+def _fail_stale(study: optuna.Study) -> None:
+    """Fail trials whose worker stopped beating; the storage's callback queues their retry."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
+def _run_processes(
+    study: optuna.Study,
+    spec: str,
+    space: SearchSpace,
+    options: TuneOptions,
+    progress: Progress,
+    listener: Listener,
+) -> None:
+    """N worker processes share the study; this process only watches it for the live view."""
+    context = multiprocessing.get_context("spawn")
+    processes = [
+        context.Process(target=_child, args=(spec, study.study_name, space, options, i), name=f"dldoctor-{i}")
+        for i in range(options.workers)
+    ]
+    for process in processes:
+        process.start()
+    try:
+        while any(p.is_alive() for p in processes):
+            _poll(study, progress, listener)
+            time.sleep(POLL_S)
+    except KeyboardInterrupt:
+        _stop(processes)
+        raise
+    finally:
+        _poll(study, progress, listener)
+    failed = [p.exitcode for p in processes if p.exitcode not in (0, 130)]
+    if failed:
+        raise DldoctorError(f"{len(failed)} of {len(processes)} workers stopped with an error (see above)")
+
+
+def _poll(study: optuna.Study, progress: Progress, listener: Listener) -> None:
+    for trial in study.get_trials(deepcopy=False):
+        _feed(progress, trial, listener)
+
+
+def _stop(processes: list[Any]) -> None:
+    """Pass Ctrl-C on to the workers (a terminal already did) and wait for them to record it."""
+    for process in processes:
+        if process.is_alive():
+            os.kill(process.pid, signal.SIGINT)
+    for process in processes:
+        process.join(timeout=60)
+        if process.is_alive():
+            process.terminate()
+
+
+def quiet_optuna() -> None:
+    """Optuna logs every trial at INFO; the live view already shows them."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int) -> None:
+    """A worker process: load the recipe and data, join the study, run trials."""
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // options.workers))
+    quiet_optuna()
+    try:
+        worker = _prepare(load_recipe(spec).replace(epochs=options.epochs), options)
+        worker.space = space
+        storage = open_storage(options.storage_url, options.storage_settings)
+        study = optuna.load_study(
+            study_name=study_name,
+            storage=storage,
+            sampler=make_sampler(
+                options.sampler, _sampler_seed(options, index), options.explore, options.seed
+            ),
+            pruner=make_pruner(options.pruner, worker.recipe.epochs),
+        )
+        _work(study, worker, lambda trial: None)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except DldoctorError as exc:
+        print(f"error (worker {index}): {exc}", file=sys.stderr)
+        sys.exit(2)

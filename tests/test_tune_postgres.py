@@ -1,0 +1,147 @@
+"""Teams: workers share a study in the local PostgreSQL (trust auth, database `test`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+
+import optuna
+import pytest
+from conftest import REPO
+from optuna.trial import TrialState
+
+URL = "postgresql://postgres@127.0.0.1:5432/test"
+SECRET_URL = "postgresql://postgres:hunter2-not-shown@127.0.0.1:5432/test"
+
+
+def _reachable() -> str | None:
+    try:
+        import psycopg
+    except ImportError:
+        return "psycopg is not installed (pip install 'psycopg[binary]')"
+    try:
+        psycopg.connect(URL, connect_timeout=3).close()
+    except psycopg.OperationalError as exc:
+        return f"PostgreSQL at 127.0.0.1:5432 is unreachable: {str(exc).strip()}"
+    return None
+
+
+pytestmark = pytest.mark.skipif(_reachable() is not None, reason=str(_reachable()))
+
+RECIPE = """
+import time
+
+class Slow(nn.Module):
+    def __init__(self, delay):
+        super().__init__()
+        self.net, self.delay = make_model(), delay
+
+    def forward(self, x):
+        if self.training:
+            time.sleep(self.delay)
+        return self.net(x)
+
+recipe = dd.Recipe(name="shared", model=lambda: Slow(DELAY), data=make_data, lr=1e-2, epochs=1,
+                   search_space={"batch_size": (64, 128)})
+"""
+
+
+@pytest.fixture
+def study_name():
+    name = f"dldoctor-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    with contextlib.suppress(KeyError):
+        optuna.delete_study(study_name=name, storage=URL)
+
+
+def _tune(path, name: str, *extra: str) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "dldoctor",
+        "tune",
+        str(path),
+        "--storage",
+        URL,
+        "--study",
+        name,
+        "--pruner",
+        "none",
+        *extra,
+    ]
+
+
+# One torch thread per worker: on a busy 2-core machine OpenMP threads spin against each other.
+ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+
+
+def test_three_workers_reach_exactly_the_requested_count(make_recipe, study_name):
+    path = make_recipe("DELAY = 0.0\n" + RECIPE)
+    done = subprocess.run(
+        _tune(path, study_name, "--trials", "6", "--workers", "3", "-q"),
+        env=ENV,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stderr
+    trials = optuna.load_study(study_name=study_name, storage=URL).trials
+    numbers = [t.number for t in trials]
+    assert len(numbers) == len(set(numbers))
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 6
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    assert len({t.user_attrs["worker"] for t in trials if "worker" in t.user_attrs}) > 1, (
+        "one worker did everything"
+    )
+
+
+def test_a_worker_killed_with_minus_9_has_its_trial_failed_and_retried(make_recipe, study_name):
+    path = make_recipe("DELAY = 0.05\n" + RECIPE)
+    command = _tune(path, study_name, "--trials", "3", "--heartbeat", "1", "--grace", "3", "-q")
+    victim = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    killed = _wait_for_running_trial(study_name, victim.pid)
+    os.kill(victim.pid, signal.SIGKILL)
+    victim.wait()
+    survivor = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=180)
+    assert survivor.returncode == 0, survivor.stderr
+    trials = optuna.load_study(study_name=study_name, storage=URL).trials
+    assert trials[killed].state == TrialState.FAIL
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
+    assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
+    assert retried[0].params == trials[killed].params
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 3
+
+
+def _wait_for_running_trial(study_name: str, pid: int, timeout: float = 60) -> int:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            trials = optuna.load_study(study_name=study_name, storage=URL).trials
+        except KeyError:
+            trials = []
+        for t in trials:
+            if (
+                t.state == TrialState.RUNNING
+                and t.user_attrs.get("worker", "").endswith(f":{pid}")
+                and t.params
+            ):
+                return t.number
+        time.sleep(0.1)
+    raise AssertionError("the worker never started a trial")
+
+
+def test_a_storage_password_is_never_printed(make_recipe, study_name, cli):
+    path = make_recipe("DELAY = 0.0\n" + RECIPE)
+    ok = cli(
+        "tune", path, "--storage", SECRET_URL, "--study", study_name, "--trials", "1", "--pruner", "none"
+    )
+    assert ok.code == 0, ok.stderr
+    assert "postgres:***@127.0.0.1" in ok.stdout and "hunter2" not in ok.stdout + ok.stderr
+    refused = cli("tune", path, "--storage", SECRET_URL.replace("5432", "1"), "--trials", "1")
+    assert refused.code == 2 and "cannot open storage postgresql://postgres:***@" in refused.stderr
+    assert "hunter2" not in refused.stdout + refused.stderr
