@@ -135,7 +135,7 @@ class _Run:
         recipe, options, task = self.recipe, self.options, self.recipe.task
         results = {name: evaluate(self.model, split, task) for name, split in self.data.named().items()}
         errors = {name: error_estimate(r.errors, task, options.confidence) for name, r in results.items()}
-        self.bayes = _bayes(recipe, self.data, self.num_classes, errors["train_dev"], options)
+        self.bayes = _bayes(recipe, self.data, self.num_classes, errors["train_dev"], options, self.model)
         self.sample = baseline.TrainingSample.draw(
             self.model, self.data, task, options.confidence, options.seed
         )
@@ -286,11 +286,18 @@ def _setup_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, t
 
 
 def _bayes(
-    recipe: Recipe, data: Data, num_classes: int | None, train_dev: Estimate, options: DiagnoseOptions
+    recipe: Recipe,
+    data: Data,
+    num_classes: int | None,
+    train_dev: Estimate,
+    options: DiagnoseOptions,
+    model: torch.nn.Module | None = None,
 ) -> bayes.BayesEstimate:
     if recipe.bayes_error is not None:
         return bayes.given(recipe.bayes_error)
-    return bayes.estimate(data, recipe.task, num_classes, train_dev, options.confidence, options.seed)
+    return bayes.estimate(
+        data, recipe.task, num_classes, train_dev, options.confidence, options.seed, model=model
+    )
 
 
 def _signals(history: History, train: SplitResult, n_train: int, batch_size: int) -> TrainingSignals:

@@ -1,0 +1,122 @@
+"""Bayes-error estimators for classification: neighbours, a calibrated plug-in, soft labels."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from dldoctor.bayes.candidates import Candidate
+from dldoctor.neighbours import neighbours
+from dldoctor.stats import mean_interval
+
+
+def knn(
+    features: torch.Tensor, y: torch.Tensor, num_classes: int, representation: str, confidence: float
+) -> tuple[Candidate, Candidate]:
+    """Leave-one-out k-NN error (k ≈ sqrt(n), odd) and the Cover–Hart lower bound from the 1-NN error.
+
+    Both intervals bootstrap the per-example mistakes with the neighbour sets held fixed; the
+    Cover–Hart interval is the bound applied to the ends of the 1-NN error's (it is monotone).
+    """
+    started = time.perf_counter()
+    n, dimension = features.shape
+    k = min(n - 1, max(1, int(math.sqrt(n)) | 1))
+    near, _ = neighbours(features, k)
+    votes = F.one_hot(y[near], num_classes).sum(dim=1).float()
+    votes += 0.5 * F.one_hot(y[near[:, 0]], num_classes)  # ties go to the nearest neighbour
+    knn_wrong = (votes.argmax(dim=1) != y).double().cpu().numpy()
+    one_wrong = (y[near[:, 0]] != y).double().cpu().numpy()
+    point = mean_interval(knn_wrong, confidence)
+    one = mean_interval(one_wrong, confidence)
+    seconds = time.perf_counter() - started
+    common = {"representation": representation, "dimension": dimension, "n": n, "seconds": seconds}
+    bound = [cover_hart(r, num_classes) for r in (one.value, one.low, one.high)]
+    return (
+        Candidate(
+            f"knn.{representation}", point.value, point.low, point.high, "point", **common, note=f"k={k}"
+        ),
+        Candidate(
+            f"cover_hart.{representation}",
+            *bound,
+            "lower_bound",
+            **common,
+            note=f"1-NN error {one.value:.4f}",
+        ),
+    )
+
+
+def cover_hart(one_nn_error: float, num_classes: int) -> float:
+    """Cover–Hart: B ≥ ((K−1)/K)·(1 − sqrt(1 − K/(K−1)·R1)) with R1 the asymptotic 1-NN error."""
+    ratio = num_classes / (num_classes - 1)
+    return (1 / ratio) * (1 - math.sqrt(max(0.0, 1 - ratio * one_nn_error)))
+
+
+def plug_in(logits: torch.Tensor, y: torch.Tensor, confidence: float) -> Candidate:
+    """mean(1 − max p) after temperature scaling, cross-fitted on two halves of held-out data.
+
+    A heuristic: it is only as good as the model's ranking of examples, and calibration fixes
+    confidence, not sharpness.
+    """
+    started = time.perf_counter()
+    logits = logits.double()
+    halves = torch.randperm(len(y), generator=torch.Generator().manual_seed(0)).chunk(2)
+    loss = torch.empty(len(y), dtype=torch.float64)
+    temps = []
+    for fit_on, apply_to in (halves, halves[::-1]):
+        temperature = fit_temperature(logits[fit_on], y[fit_on])
+        temps.append(temperature)
+        p = F.softmax(logits[apply_to] / temperature, dim=1)
+        loss[apply_to] = 1 - p.max(dim=1).values.cpu()
+    est = mean_interval(loss.numpy(), confidence)
+    return Candidate(
+        "plugin.outputs",
+        est.value,
+        est.low,
+        est.high,
+        "heuristic",
+        "outputs",
+        logits.shape[1],
+        len(y),
+        time.perf_counter() - started,
+        note="temperatures " + ", ".join(f"{t:.3g}" for t in temps),
+    )
+
+
+def fit_temperature(logits: torch.Tensor, y: torch.Tensor) -> float:
+    """The temperature T minimising the cross-entropy of softmax(logits / T) (T = exp(t), L-BFGS)."""
+    t = torch.zeros((), dtype=logits.dtype, requires_grad=True)
+    optimizer = torch.optim.LBFGS([t], lr=1, max_iter=100, line_search_fn="strong_wolfe")
+    logits, y = logits.detach().cpu(), y.cpu()
+
+    def closure() -> torch.Tensor:
+        optimizer.zero_grad()
+        loss = F.cross_entropy(logits * torch.exp(-t), y)
+        loss.backward()
+        return loss
+
+    with torch.enable_grad():
+        optimizer.step(closure)
+    return float(torch.exp(t.detach()))
+
+
+def soft_labels(probabilities: torch.Tensor, confidence: float) -> Candidate:
+    """mean(1 − max_k c_k), c the (n, K) annotators' probabilities: unbiased, no dimension problem."""
+    started = time.perf_counter()
+    c = probabilities.double()
+    loss = (1 - c.max(dim=1).values).cpu().numpy()
+    est = mean_interval(np.asarray(loss), confidence)
+    return Candidate(
+        "soft_labels",
+        est.value,
+        est.low,
+        est.high,
+        "point",
+        "soft labels",
+        0,
+        len(loss),
+        time.perf_counter() - started,
+    )
