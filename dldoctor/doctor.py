@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes, hessian, lrfind
+from dldoctor import baseline, bayes, hessian, lrfind, mismatch
 from dldoctor._version import __version__
 from dldoctor.data import Data, check_labels, prepare, target_scale, training_steps
 from dldoctor.diagnosis import (
@@ -17,6 +17,7 @@ from dldoctor.diagnosis import (
     EasierModelResult,
     Evidence,
     GradientHealth,
+    MismatchTest,
     Policy,
     RangeTest,
     SanityChecks,
@@ -113,6 +114,7 @@ def diagnose(
         gradients=evidence.gradients,
         critical_point=evidence.critical_point,
         range_test=evidence.range_test,
+        mismatch=evidence.mismatch,
         skipped=skipped,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
@@ -152,6 +154,7 @@ class _Run:
             sanity=self._sanity(skipped),
             gradients=self._gradients(monitor, skipped),
             critical_point=self._critical_point(skipped),
+            mismatch=self._mismatch(skipped),
         )
         return evidence, skipped
 
@@ -244,6 +247,12 @@ class _Run:
         return hessian.critical_point(
             self.model, x, y, self.recipe.task, seed=self.options.seed, budget=budget
         )
+
+    def _mismatch(self, skipped: dict[str, str]) -> MismatchTest | None:
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            skipped["mismatch_test"] = "the weights are not finite"
+            return None
+        return mismatch.mismatch_test(self.model, self.data, self.options.seed)
 
     def _range_test(self, skipped: dict[str, str]) -> RangeTest | None:
         if not self.options.lr_find:

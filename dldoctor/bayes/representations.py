@@ -60,24 +60,35 @@ def linear(data: Data, task: str, outputs: int, seed: int) -> Representation | s
 def model_views(model: nn.Module, data: Data, task: str, seed: int) -> list[Representation]:
     """The trained model's penultimate embedding and outputs on train-dev (no embedding without a Linear)."""
     x, y = data.train_dev.sample(MAX_POINTS, seed)
+    embedding, out = forward_features(model, x)
+    views = [Representation("outputs", _centred(out, task), y)]
+    if embedding is not None:
+        (standard,) = standardise(embedding)
+        if standard.shape[1]:
+            views.insert(0, Representation("embedding", standard, y))
+    return views
+
+
+def forward_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+    """(input of the model's last Linear layer, or None without one; outputs), flattened, in eval mode.
+
+    The embedding comes from a forward pre-hook, so any architecture whose head is a Linear works.
+    """
     last = [m for m in model.modules() if isinstance(m, nn.Linear)]
     seen: list[torch.Tensor] = []
     hook = last[-1].register_forward_pre_hook(lambda _, args: seen.append(args[0].detach())) if last else None
     was_training = model.training
     model.eval()
     try:
-        with torch.no_grad(), user_code("the model's forward pass (Bayes-error embedding)"):
+        with torch.no_grad(), user_code("the model's forward pass (reading its embedding)"):
             out = torch.cat([model(x[i : i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)])
     finally:
         model.train(was_training)
         if hook is not None:
             hook.remove()
-    views = [Representation("outputs", _centred(flat_features(out), task), y)]
-    if seen:
-        (embedding,) = standardise(flat_features(torch.cat(seen)))
-        if embedding.shape[1]:
-            views.insert(0, Representation("embedding", embedding, y))
-    return views
+    one_per_example = seen and sum(t.shape[0] for t in seen) == len(x)  # not a per-timestep head
+    embedding = flat_features(torch.cat(seen)) if one_per_example else None
+    return embedding, flat_features(out)
 
 
 def _centred(out: torch.Tensor, task: str) -> torch.Tensor:

@@ -94,6 +94,26 @@ class RangeTest:
 
 
 @dataclass(frozen=True)
+class MismatchTest:
+    """A two-sample test of train-dev against dev on the model's embedding (or outputs).
+
+    `mmd2` is the squared maximum mean discrepancy (RBF kernel, median-heuristic `bandwidth`, on
+    standardised features); `mmd` its square root, the effect size (0 = same distribution, at most
+    sqrt(2)); `p_value` from `permutations` random relabellings of the pooled sample.
+    """
+
+    mmd2: float
+    p_value: float
+    mmd: float
+    n_train_dev: int
+    n_dev: int
+    permutations: int
+    bandwidth: float
+    representation: str
+    method: str = "MMD, RBF kernel (median heuristic), permutation p-value"
+
+
+@dataclass(frozen=True)
 class TrainingSignals:
     """The loss trajectory: enough to spot divergence and a model still learning at the end."""
 
@@ -134,6 +154,7 @@ class Evidence:
     gradients: GradientHealth | None = None
     critical_point: CriticalPoint | None = None
     range_test: RangeTest | None = None
+    mismatch: MismatchTest | None = None
 
 
 @dataclass(frozen=True)

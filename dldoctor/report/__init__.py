@@ -16,6 +16,7 @@ from dldoctor.diagnosis import (
     Diagnosis,
     EasierModelResult,
     GradientHealth,
+    MismatchTest,
     Policy,
     RangeTest,
     SanityChecks,
@@ -53,6 +54,7 @@ class Report:
     gradients: GradientHealth | None = None
     critical_point: CriticalPoint | None = None
     range_test: RangeTest | None = None
+    mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -99,6 +101,7 @@ class Report:
                 "gradients": _plain(self.gradients),
                 "critical_point": _critical(self.critical_point),
                 "lr_range_test": _plain(self.range_test),
+                "mismatch_test": _plain(self.mismatch),
                 "skipped": self.skipped,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
