@@ -150,6 +150,32 @@ def lr_find_command(
     raise typer.Exit(_guarded(run, debug))
 
 
+@app.command("bayes")
+def bayes_command(
+    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    train: Annotated[
+        bool, typer.Option(help="Train the model first, to estimate on its embedding and outputs.")
+    ] = True,
+    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs.")] = None,
+    confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
+    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
+    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+) -> None:
+    """Estimate the Bayes error every way that applies; show which estimate diagnose uses and why."""
+    from dldoctor.doctor import estimate_bayes
+    from dldoctor.recipe import load_recipe
+    from dldoctor.report.console import render_bayes
+
+    def run() -> int:
+        loaded = load_recipe(recipe)
+        est = estimate_bayes(loaded, seed, device, epochs=epochs, confidence=confidence, train=train)
+        render_bayes(est, loaded.task, Console())
+        return 0
+
+    raise typer.Exit(_guarded(run, debug))
+
+
 def _kinds(spec: str | None) -> set[str]:
     kinds = {k.strip() for k in (spec or "").split(",") if k.strip()}
     unknown = sorted(kinds - set(KINDS))

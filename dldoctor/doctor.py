@@ -282,6 +282,37 @@ def find_lr(
     return lrfind.lr_range_test(recipe, data, torch_device, seed, start=start, end=end, steps=steps)
 
 
+def estimate_bayes(
+    recipe: Recipe | str | Path,
+    seed: int = 0,
+    device: str | None = None,
+    *,
+    epochs: int | None = None,
+    confidence: float = 0.95,
+    train: bool = True,
+) -> bayes.BayesEstimate:
+    """Every Bayes-error estimator on the recipe's data, and the one `diagnose` would use.
+
+    With `train`, the recipe's model is trained first (as diagnose does) so that its embedding and
+    outputs of train-dev join the representations; without, only inputs and a linear projection.
+    """
+    options = DiagnoseOptions(seed=seed, device=device, epochs=epochs, confidence=confidence).validate()
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    recipe = recipe.replace(epochs=options.epochs)
+    torch_device = resolve_device(device)
+    data, model, num_classes = _setup_run(recipe, seed, torch_device)
+    if train:
+        fit(model, data, recipe, seed=seed)
+    held_out = evaluate(model, data.train_dev, recipe.task).errors
+    cap = (
+        error_estimate(held_out, recipe.task, confidence) if train else Estimate(math.inf, math.inf, math.inf)
+    )
+    return bayes.estimate(
+        data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
+    )
+
+
 def _setup_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, torch.nn.Module, int | None]:
     """The recipe's data on the device and a freshly built model, checked against each other."""
     with user_code("the recipe's data factory"):

@@ -13,9 +13,11 @@ from rich.table import Table
 from rich.text import Text
 
 from dldoctor import fmt
+from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
+from dldoctor.stats import Estimate
 from dldoctor.training import EpochCallback, EpochRecord
 
 BAR_WIDTH = 12
@@ -89,6 +91,45 @@ def render_range_test(rt: RangeTest, console: Console) -> None:
         console.print(
             f"Next: set lr={rt.suggested_lr:.2g} in the recipe, or tune around it with `dldoctor tune`."
         )
+
+
+def render_bayes(est: BayesEstimate, task: str, console: Console) -> None:
+    """Every estimator with its interval; the one diagnose uses is marked, with the rule that chose it."""
+    table = Table(title="Bayes-error estimators", title_justify="left")
+    for column in ("", "estimator", "kind", "on", "n", "d", "estimate", "95% interval", "seconds"):
+        table.add_column(
+            column,
+            justify="right" if column in ("n", "d", "estimate", "seconds") else "left",
+            overflow="fold",
+            no_wrap=column == "estimator",
+        )
+    for c in est.candidates:
+        chosen = c.name == est.chosen
+        table.add_row(
+            "→" if chosen else "",
+            c.name,
+            c.kind,
+            c.representation + ("" if c.reliable else " (d too high)"),
+            str(c.n),
+            str(c.dimension),
+            fmt.error(c.value, task),
+            fmt.interval(Estimate(c.value, c.low, c.high), task),
+            f"{c.seconds:.2f}",
+            style="bold" if chosen else None,
+        )
+    console.print(table)
+    if est.estimate is None:
+        console.print(f"[yellow]No estimate:[/] {est.method}")
+        return
+    console.print(
+        f"diagnose uses [bold]{fmt.error(est.estimate.value, task)}[/]"
+        f" ({fmt.interval(est.estimate, task)}): {est.method}."
+    )
+    console.print(f"[dim]Rule: {est.details.get('rule', '')}.[/]")
+    for name, why in est.skipped.items():
+        console.print(f"[dim]Not used: {name} — {why}.[/]")
+    if est.warning:
+        console.print(f"[yellow]Caution:[/] {est.warning}.")
 
 
 def _range_reading(rt: RangeTest) -> str:
