@@ -1,4 +1,4 @@
-"""The statistics end to end: `dldoctor bayes`, and what diagnose's JSON says about estimators and mismatch."""
+"""Statistics end to end: `dldoctor bayes`, and what diagnose's JSON says of estimators and mismatch."""
 
 from __future__ import annotations
 
