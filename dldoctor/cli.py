@@ -78,11 +78,21 @@ def diagnose_command(
     lr_find: Annotated[
         bool, typer.Option(help="Run the learning-rate range test when optimisation failed.")
     ] = True,
+    learning_curve: Annotated[
+        bool, typer.Option(help="Retrain on growing subsets of train: would more data help?")
+    ] = False,
+    curve_plot: Annotated[Path, typer.Option(help="Where --learning-curve writes its plot (PNG).")] = Path(
+        "learning_curve.png"
+    ),
+    folds: Annotated[
+        int | None, typer.Option(help="Also N-fold cross-validate (small data): errors with intervals.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
+    from dldoctor.learning_curve import plot as plot_learning_curve
     from dldoctor.recipe import load_recipe
     from dldoctor.report import check_writable, write_json
     from dldoctor.report.console import render, training_progress
@@ -91,6 +101,8 @@ def diagnose_command(
         failing = _kinds(fail_on)
         if json_path is not None:
             check_writable(json_path)
+        if learning_curve:
+            check_writable(curve_plot)
         options = DiagnoseOptions(
             seed=seed,
             device=device,
@@ -103,12 +115,17 @@ def diagnose_command(
             probes=probes,
             hessian=hessian,
             lr_find=lr_find,
+            learning_curve=learning_curve,
+            folds=folds,
         )
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
             report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
+        if report.learning_curve is not None:
+            plot_learning_curve(report.learning_curve, curve_plot, report.task)
+            out.print(f"[dim]Learning curve written to {curve_plot}[/]")
         if json_path is not None:
             write_json(report, json_path)
             out.print(f"[dim]Report written to {json_path}[/]")

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes, hessian, lrfind, mismatch
+from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
 from dldoctor._version import __version__
 from dldoctor.data import Data, check_labels, prepare, target_scale, training_steps
 from dldoctor.diagnosis import (
@@ -17,6 +17,7 @@ from dldoctor.diagnosis import (
     EasierModelResult,
     Evidence,
     GradientHealth,
+    LearningCurve,
     MismatchTest,
     Policy,
     RangeTest,
@@ -58,6 +59,8 @@ class DiagnoseOptions:
     probes: bool = True  # gradient monitor, activation health, one-batch sanity checks
     hessian: bool = True
     lr_find: bool = True
+    learning_curve: bool = False  # retrain on growing subsets: would more data help?
+    folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -66,6 +69,8 @@ class DiagnoseOptions:
             raise UsageError(f"--min-gap must be a non-negative number, got {self.min_gap}")
         if self.epochs is not None and self.epochs < 1:
             raise UsageError(f"--epochs must be a positive integer, got {self.epochs}")
+        if self.folds is not None and self.folds < 2:
+            raise UsageError(f"--folds must be at least 2, got {self.folds}")
         return self
 
 
@@ -95,6 +100,11 @@ def diagnose(
     evidence, skipped = run.evidence(monitor)
     policy = Policy(options.confidence, options.min_gap, recipe.target_error)
     evidence = run.follow_up(evidence, policy, skipped)
+    cross_validation = (
+        folds.cross_validate(recipe, data, device, options.seed, options.folds, options.confidence)
+        if options.folds
+        else None
+    )
     return Report(
         recipe=recipe.name,
         task=recipe.task,
@@ -115,6 +125,8 @@ def diagnose(
         critical_point=evidence.critical_point,
         range_test=evidence.range_test,
         mismatch=evidence.mismatch,
+        learning_curve=evidence.learning_curve,
+        cross_validation=cross_validation,
         skipped=skipped,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
@@ -143,9 +155,10 @@ class _Run:
         )
         skipped: dict[str, str] = {}
         easier = self._easier([("convex", lambda: baseline.convex(self.sample, self.num_classes))], skipped)
+        scale = target_scale(self.data, task, options.seed)
         evidence = Evidence(
             task=task,
-            scale=target_scale(self.data, task, options.seed),
+            scale=scale,
             errors=errors,
             bayes=self.bayes.estimate,
             training=_signals(self.history, results["train"], len(self.data.train), recipe.batch_size),
@@ -155,6 +168,7 @@ class _Run:
             gradients=self._gradients(monitor, skipped),
             critical_point=self._critical_point(skipped),
             mismatch=self._mismatch(skipped),
+            learning_curve=self._learning_curve(results, options.min_gap * scale, skipped),
         )
         return evidence, skipped
 
@@ -253,6 +267,17 @@ class _Run:
             skipped["mismatch_test"] = "the weights are not finite"
             return None
         return mismatch.mismatch_test(self.model, self.data, self.options.seed)
+
+    def _learning_curve(
+        self, results: dict[str, SplitResult], threshold: float, skipped: dict[str, str]
+    ) -> LearningCurve | None:
+        if not self.options.learning_curve:
+            skipped["learning_curve"] = "not asked for (--learning-curve)"
+            return None
+        full = (results["train"].error, results["dev"].error)
+        return learning_curve.learning_curve(
+            self.recipe, self.data, self.device, self.options.seed, full, threshold
+        )
 
     def _range_test(self, skipped: dict[str, str]) -> RangeTest | None:
         if not self.options.lr_find:

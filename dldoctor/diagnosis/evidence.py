@@ -114,6 +114,25 @@ class MismatchTest:
 
 
 @dataclass(frozen=True)
+class LearningCurve:
+    """Dev error of the recipe retrained on growing subsets of train, and e(n) = c + a·n^(−b) fitted to it.
+
+    `predicted` maps a multiple of today's training-set size (2, 10) to the fitted dev error there;
+    empty when the fit failed. `helps`: the fit predicts a material drop at 10× the data.
+    """
+
+    sizes: tuple[int, ...]
+    dev_errors: tuple[float, ...]
+    train_errors: tuple[float, ...]
+    c: float | None
+    a: float | None
+    b: float | None
+    predicted: dict[int, float]
+    helps: bool | None
+    threshold: float  # the drop that counts as material, in the errors' units
+
+
+@dataclass(frozen=True)
 class TrainingSignals:
     """The loss trajectory: enough to spot divergence and a model still learning at the end."""
 
@@ -155,6 +174,7 @@ class Evidence:
     critical_point: CriticalPoint | None = None
     range_test: RangeTest | None = None
     mismatch: MismatchTest | None = None
+    learning_curve: LearningCurve | None = None
 
 
 @dataclass(frozen=True)

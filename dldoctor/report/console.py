@@ -279,6 +279,7 @@ def _footnotes(r: Report) -> Text:
     if r.range_test is not None:
         notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
     notes += [f"Not run — {name.replace('_', ' ')}: {why}." for name, why in r.skipped.items()]
+    notes += _statistics(r)
     notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
     if r.bayes.warning:
         notes.append(f"Caution: {r.bayes.warning}.")
@@ -287,3 +288,31 @@ def _footnotes(r: Report) -> Text:
         f" {fmt.gap(r.policy.min_gap * r.scale, r.task).lstrip('+')} (--min-gap)."
     )
     return Text("\n".join(notes), style="dim")
+
+
+def _statistics(r: Report) -> list[str]:
+    """The mismatch test, the learning curve and cross-validation, one line each when they ran."""
+    notes = []
+    if (m := r.mismatch) is not None:
+        notes.append(
+            f"Train-dev vs dev two-sample test (MMD on the model's {m.representation}):"
+            f" p = {m.p_value:.3g}, MMD = {m.mmd:.3g} ({m.n_train_dev} vs {m.n_dev} examples)."
+        )
+    if (lc := r.learning_curve) is not None:
+        points = ", ".join(
+            f"{n:,}: {fmt.error(e, r.task)}" for n, e in zip(lc.sizes, lc.dev_errors, strict=True)
+        )
+        reading = (
+            "no fit"
+            if lc.helps is None
+            else ", ".join(f"{m}× → {fmt.error(v, r.task)}" for m, v in lc.predicted.items())
+            + ("; more data helps" if lc.helps else "; flat: more data will not help much")
+        )
+        notes.append(f"Learning curve (dev error by training size {points}): {reading}.")
+    if (cv := r.cross_validation) is not None:
+        parts = ", ".join(
+            f"{fmt.split(k)} {fmt.error(e.value, r.task)} ({fmt.interval(e, r.task)})"
+            for k, e in cv.errors.items()
+        )
+        notes.append(f"{cv.folds}-fold cross-validation: {parts}.")
+    return notes
