@@ -32,3 +32,27 @@ def test_diagnose_json_carries_every_estimator_and_the_mismatch_test(make_recipe
     assert chosen["interval"][0] <= chosen["value"] <= chosen["interval"][1]
     test = data["mismatch_test"]
     assert 0 < test["p_value"] <= 1 and test["mmd"] >= 0 and test["representation"] == "embedding"
+
+
+def test_learning_curve_and_folds_reach_the_report_and_the_plot(make_recipe, cli, tmp_path):
+    report, plot = tmp_path / "r.json", tmp_path / "curve.png"
+    result = cli(
+        "diagnose", make_recipe(GOOD), "--json", report, "--no-hessian", "--no-probes",
+        "--learning-curve", "--curve-plot", plot, "--folds", "3",
+    )  # fmt: skip
+    assert result.code == 0, result.stderr
+    data = json.loads(report.read_text())
+    curve = data["learning_curve"]
+    assert len(curve["sizes"]) == 5 and curve["sizes"] == sorted(curve["sizes"])
+    assert curve["dev_errors"][-1] == data["errors"]["dev"]
+    assert plot.read_bytes().startswith(b"\x89PNG")
+    cv = data["cross_validation"]
+    assert cv["folds"] == 3 and len(cv["per_fold"]) == 3
+    for name, (low, high) in cv["intervals"].items():
+        assert low <= cv["errors"][name] <= high
+    assert "3-fold cross-validation" in result.stdout and "Learning curve" in result.stdout
+
+
+def test_one_fold_is_a_usage_error(make_recipe, cli):
+    result = cli("diagnose", make_recipe(GOOD), "--folds", "1")
+    assert result.code == 2 and "--folds must be at least 2" in result.stderr
