@@ -6,7 +6,6 @@ seeds and its interval covers the truth in at least 90 % of seeds.
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
@@ -131,14 +130,22 @@ def test_integer_inputs_get_no_estimate_without_a_model():
     assert est.estimate is None and est.source == "unavailable" and "bayes_error" in est.method
 
 
-def test_wide_inputs_warn_that_the_estimate_runs_high():
+def test_neighbours_in_too_many_dimensions_are_flagged_and_not_chosen():
     rng = np.random.default_rng(0)
-    x = rng.standard_normal((300, 40)).astype(np.float32)
-    y = rng.integers(0, 2, 300)
+    x = rng.standard_normal((600, 40)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)
     data = prepare(dd.Splits(train=(x, y), dev=(x[:10], y[:10])), "classification", CPU, 0)
     est = bayes.estimate(data, "classification", 2, NO_CAP)
-    assert all(math.isfinite(c.value) for c in est.candidates)
-    assert est.warning is None or "runs high" in est.warning
+    by_name = {c.name: c for c in est.candidates}
+    assert not by_name["knn.inputs"].reliable and by_name["knn.linear"].reliable
+    assert est.chosen == "knn.linear" and est.warning is None
+
+
+def test_only_unreliable_representations_give_a_warning():
+    wide = bayes.Candidate("knn.inputs", 0.3, 0.25, 0.35, "point", "inputs", 200, 500, 0.1)
+    est_warning = bayes.caution(wide, [wide])
+    assert est_warning is not None and "runs high" in est_warning
+    assert bayes.choose([wide], "classification") is wide
 
 
 def test_given_value_is_exact():

@@ -82,7 +82,7 @@ def estimate(
         "estimated",
         method,
         details,
-        _warning(chosen, candidates),
+        caution(chosen, candidates),
         tuple(candidates),
         chosen.name,
         skipped,
@@ -172,7 +172,8 @@ def _representations(
     return found
 
 
-def _warning(chosen: Candidate, candidates: list[Candidate]) -> str | None:
+def caution(chosen: Candidate, candidates: list[Candidate]) -> str | None:
+    """Why the chosen estimate may mislead: too many dimensions, or noise estimators that disagree."""
     notes = []
     if not chosen.reliable:
         notes.append(
