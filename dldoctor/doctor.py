@@ -327,12 +327,10 @@ def estimate_bayes(
     recipe = recipe.replace(epochs=options.epochs)
     torch_device = resolve_device(device)
     data, model, num_classes = _setup_run(recipe, seed, torch_device)
+    cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate
     if train:
         fit(model, data, recipe, seed=seed)
-    held_out = evaluate(model, data.train_dev, recipe.task).errors
-    cap = (
-        error_estimate(held_out, recipe.task, confidence) if train else Estimate(math.inf, math.inf, math.inf)
-    )
+        cap = error_estimate(evaluate(model, data.train_dev, recipe.task).errors, recipe.task, confidence)
     return bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
     )
