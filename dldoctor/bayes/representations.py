@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from dldoctor.baseline import fit_linear
+from dldoctor.baseline import MAX_FEATURES, fit_linear
 from dldoctor.data import Data, flat_features, standardise
 from dldoctor.errors import user_code
 
@@ -49,6 +49,8 @@ def linear(data: Data, task: str, outputs: int, seed: int) -> Representation | s
     x_held, y_held = data.train_dev.sample(MAX_POINTS, seed)
     if not x_train.is_floating_point():
         return "inputs are integers (token ids)"
+    if flat_features(x_train[:1]).shape[1] > MAX_FEATURES:
+        return f"more than {MAX_FEATURES} input features: too costly to fit, and the model's views cover them"
     train, held = standardise(flat_features(x_train), flat_features(x_held))
     if train.shape[1] == 0:
         return "every input feature is constant"
