@@ -85,6 +85,15 @@ def diagnose_command(
     lr_find: Annotated[
         bool, typer.Option(help="Run the learning-rate range test when optimisation failed.")
     ] = True,
+    learning_curve: Annotated[
+        bool, typer.Option(help="Retrain on growing subsets of train: would more data help?")
+    ] = False,
+    curve_plot: Annotated[Path, typer.Option(help="Where --learning-curve writes its plot (PNG).")] = Path(
+        "learning_curve.png"
+    ),
+    folds: Annotated[
+        int | None, typer.Option(help="Also N-fold cross-validate (small data): errors with intervals.")
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
     params: Annotated[
@@ -93,6 +102,7 @@ def diagnose_command(
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
+    from dldoctor.learning_curve import plot as plot_learning_curve
     from dldoctor.recipe import load_recipe
     from dldoctor.report import check_writable, write_json
     from dldoctor.report.console import render, training_progress
@@ -101,6 +111,8 @@ def diagnose_command(
         failing = _kinds(fail_on)
         if json_path is not None:
             check_writable(json_path)
+        if learning_curve:
+            check_writable(curve_plot)
         options = DiagnoseOptions(
             seed=seed,
             device=device,
@@ -113,6 +125,8 @@ def diagnose_command(
             probes=probes,
             hessian=hessian,
             lr_find=lr_find,
+            learning_curve=learning_curve,
+            folds=folds,
         )
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
@@ -121,6 +135,9 @@ def diagnose_command(
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
             report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
+        if report.learning_curve is not None:
+            plot_learning_curve(report.learning_curve, curve_plot, report.task)
+            out.print(f"[dim]Learning curve written to {curve_plot}[/]")
         if json_path is not None:
             write_json(report, json_path)
             out.print(f"[dim]Report written to {json_path}[/]")
@@ -284,6 +301,32 @@ def report_command(
         out = Console(quiet=quiet)
         render_stored(render_markdown(document), out)
         _write_outputs(document, outputs, plots, out)
+        return 0
+
+    raise typer.Exit(_guarded(run, debug))
+
+
+@app.command("bayes")
+def bayes_command(
+    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    train: Annotated[
+        bool, typer.Option(help="Train the model first, to estimate on its embedding and outputs.")
+    ] = True,
+    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs.")] = None,
+    confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
+    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
+    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
+    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+) -> None:
+    """Estimate the Bayes error every way that applies; show which estimate diagnose uses and why."""
+    from dldoctor.doctor import estimate_bayes
+    from dldoctor.recipe import load_recipe
+    from dldoctor.report.console import render_bayes
+
+    def run() -> int:
+        loaded = load_recipe(recipe)
+        est = estimate_bayes(loaded, seed, device, epochs=epochs, confidence=confidence, train=train)
+        render_bayes(est, loaded.task, Console())
         return 0
 
     raise typer.Exit(_guarded(run, debug))

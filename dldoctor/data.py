@@ -118,6 +118,7 @@ class Data:
     dev: Split
     test: Split | None
     train_dev_carved: bool
+    soft_labels: torch.Tensor | None = None  # (n, K) class probabilities, see Splits
 
     def named(self) -> dict[str, Split]:
         """The present splits, in report order."""
@@ -145,7 +146,24 @@ def prepare(splits: Any, task: str, device: torch.device, seed: int) -> Data:
         train, train_dev = carve_train_dev(train, seed)
     else:
         train_dev = named["train_dev"]
-    return Data(train, train_dev, named["dev"], named.get("test"), carved)
+    soft = None if splits.soft_labels is None else soft_labels(splits.soft_labels, task)
+    return Data(train, train_dev, named["dev"], named.get("test"), carved, soft)
+
+
+def soft_labels(value: Any, task: str) -> torch.Tensor:
+    """Validated class probabilities, (n, K) float64 on the CPU."""
+    if task != "classification":
+        raise DataError("soft_labels are class probabilities: give them only for task='classification'")
+    c = _as_tensor(value, "soft_labels", "probabilities").double().cpu()
+    if c.dim() == 1:
+        c = torch.stack([1 - c, c], dim=1)
+    if c.dim() != 2 or c.shape[1] < 2:
+        raise DataError(f"soft_labels must have shape (n,) or (n, K) with K ≥ 2, got {tuple(c.shape)}")
+    if not bool(torch.isfinite(c).all()) or float(c.min()) < 0 or float(c.max()) > 1:
+        raise DataError("soft_labels must be probabilities in [0, 1]")
+    if not bool(torch.allclose(c.sum(dim=1), torch.ones(len(c), dtype=c.dtype), atol=1e-4)):
+        raise DataError("each row of soft_labels must sum to 1 (class probabilities)")
+    return c
 
 
 def training_steps(n: int, batch_size: int) -> int:

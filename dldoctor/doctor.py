@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes, hessian, lrfind
+from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
 from dldoctor._version import __version__
 from dldoctor.data import Data, check_labels, prepare, target_scale, training_steps
 from dldoctor.diagnosis import (
@@ -17,6 +17,8 @@ from dldoctor.diagnosis import (
     EasierModelResult,
     Evidence,
     GradientHealth,
+    LearningCurve,
+    MismatchTest,
     Policy,
     RangeTest,
     SanityChecks,
@@ -57,6 +59,8 @@ class DiagnoseOptions:
     probes: bool = True  # gradient monitor, activation health, one-batch sanity checks
     hessian: bool = True
     lr_find: bool = True
+    learning_curve: bool = False  # retrain on growing subsets: would more data help?
+    folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -65,6 +69,8 @@ class DiagnoseOptions:
             raise UsageError(f"--min-gap must be a non-negative number, got {self.min_gap}")
         if self.epochs is not None and self.epochs < 1:
             raise UsageError(f"--epochs must be a positive integer, got {self.epochs}")
+        if self.folds is not None and self.folds < 2:
+            raise UsageError(f"--folds must be at least 2, got {self.folds}")
         return self
 
 
@@ -94,6 +100,11 @@ def diagnose(
     evidence, skipped = run.evidence(monitor)
     policy = Policy(options.confidence, options.min_gap, recipe.target_error)
     evidence = run.follow_up(evidence, policy, skipped)
+    cross_validation = (
+        folds.cross_validate(recipe, data, device, options.seed, options.folds, options.confidence)
+        if options.folds
+        else None
+    )
     return Report(
         recipe=recipe.name,
         task=recipe.task,
@@ -113,6 +124,9 @@ def diagnose(
         gradients=evidence.gradients,
         critical_point=evidence.critical_point,
         range_test=evidence.range_test,
+        mismatch=evidence.mismatch,
+        learning_curve=evidence.learning_curve,
+        cross_validation=cross_validation,
         skipped=skipped,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
@@ -135,15 +149,16 @@ class _Run:
         recipe, options, task = self.recipe, self.options, self.recipe.task
         results = {name: evaluate(self.model, split, task) for name, split in self.data.named().items()}
         errors = {name: error_estimate(r.errors, task, options.confidence) for name, r in results.items()}
-        self.bayes = _bayes(recipe, self.data, self.num_classes, errors["train_dev"], options)
+        self.bayes = _bayes(recipe, self.data, self.num_classes, errors["train_dev"], options, self.model)
         self.sample = baseline.TrainingSample.draw(
             self.model, self.data, task, options.confidence, options.seed
         )
         skipped: dict[str, str] = {}
         easier = self._easier([("convex", lambda: baseline.convex(self.sample, self.num_classes))], skipped)
+        scale = target_scale(self.data, task, options.seed)
         evidence = Evidence(
             task=task,
-            scale=target_scale(self.data, task, options.seed),
+            scale=scale,
             errors=errors,
             bayes=self.bayes.estimate,
             training=_signals(self.history, results["train"], len(self.data.train), recipe.batch_size),
@@ -152,6 +167,8 @@ class _Run:
             sanity=self._sanity(skipped),
             gradients=self._gradients(monitor, skipped),
             critical_point=self._critical_point(skipped),
+            mismatch=self._mismatch(skipped),
+            learning_curve=self._learning_curve(results, options.min_gap * scale, skipped),
         )
         return evidence, skipped
 
@@ -245,6 +262,23 @@ class _Run:
             self.model, x, y, self.recipe.task, seed=self.options.seed, budget=budget
         )
 
+    def _mismatch(self, skipped: dict[str, str]) -> MismatchTest | None:
+        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
+            skipped["mismatch_test"] = "the weights are not finite"
+            return None
+        return mismatch.mismatch_test(self.model, self.data, self.options.seed)
+
+    def _learning_curve(
+        self, results: dict[str, SplitResult], threshold: float, skipped: dict[str, str]
+    ) -> LearningCurve | None:
+        if not self.options.learning_curve:
+            skipped["learning_curve"] = "not asked for (--learning-curve)"
+            return None
+        full = (results["train"].error, results["dev"].error)
+        return learning_curve.learning_curve(
+            self.recipe, self.data, self.device, self.options.seed, full, threshold
+        )
+
     def _range_test(self, skipped: dict[str, str]) -> RangeTest | None:
         if not self.options.lr_find:
             skipped["lr_range_test"] = "turned off (--no-lr-find)"
@@ -273,6 +307,35 @@ def find_lr(
     return lrfind.lr_range_test(recipe, data, torch_device, seed, start=start, end=end, steps=steps)
 
 
+def estimate_bayes(
+    recipe: Recipe | str | Path,
+    seed: int = 0,
+    device: str | None = None,
+    *,
+    epochs: int | None = None,
+    confidence: float = 0.95,
+    train: bool = True,
+) -> bayes.BayesEstimate:
+    """Every Bayes-error estimator on the recipe's data, and the one `diagnose` would use.
+
+    With `train`, the recipe's model is trained first (as diagnose does) so that its embedding and
+    outputs of train-dev join the representations; without, only inputs and a linear projection.
+    """
+    options = DiagnoseOptions(seed=seed, device=device, epochs=epochs, confidence=confidence).validate()
+    if not isinstance(recipe, Recipe):
+        recipe = load_recipe(recipe)
+    recipe = recipe.replace(epochs=options.epochs)
+    torch_device = resolve_device(device)
+    data, model, num_classes = _setup_run(recipe, seed, torch_device)
+    cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate
+    if train:
+        fit(model, data, recipe, seed=seed)
+        cap = error_estimate(evaluate(model, data.train_dev, recipe.task).errors, recipe.task, confidence)
+    return bayes.estimate(
+        data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
+    )
+
+
 def _setup_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, torch.nn.Module, int | None]:
     """The recipe's data on the device and a freshly built model, checked against each other."""
     with user_code("the recipe's data factory"):
@@ -286,11 +349,18 @@ def _setup_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, t
 
 
 def _bayes(
-    recipe: Recipe, data: Data, num_classes: int | None, train_dev: Estimate, options: DiagnoseOptions
+    recipe: Recipe,
+    data: Data,
+    num_classes: int | None,
+    train_dev: Estimate,
+    options: DiagnoseOptions,
+    model: torch.nn.Module | None = None,
 ) -> bayes.BayesEstimate:
     if recipe.bayes_error is not None:
         return bayes.given(recipe.bayes_error)
-    return bayes.estimate(data, recipe.task, num_classes, train_dev, options.confidence, options.seed)
+    return bayes.estimate(
+        data, recipe.task, num_classes, train_dev, options.confidence, options.seed, model=model
+    )
 
 
 def _signals(history: History, train: SplitResult, n_train: int, batch_size: int) -> TrainingSignals:

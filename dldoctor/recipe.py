@@ -23,12 +23,18 @@ SplitSource = Any
 
 @dataclass(frozen=True)
 class Splits:
-    """The data sets a diagnosis compares. `train_dev` is carved out of `train` when None."""
+    """The data sets a diagnosis compares. `train_dev` is carved out of `train` when None.
+
+    `soft_labels` (classification, optional): annotators' class probabilities for the examples of
+    the training distribution — shape (n,) with P(y=1|x) for two classes, or (n, K) rows summing
+    to 1. With them the Bayes error is estimated without neighbours: mean(1 − max_k c_k).
+    """
 
     train: SplitSource
     dev: SplitSource
     test: SplitSource | None = None
     train_dev: SplitSource | None = None
+    soft_labels: Any = None
 
 
 @dataclass(frozen=True)

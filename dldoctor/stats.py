@@ -55,15 +55,23 @@ def mean_interval(values: np.ndarray, confidence: float = 0.95, seed: int = 0) -
         half = z_score(confidence) * float(values.std(ddof=1)) / math.sqrt(n)
         return Estimate(mean, mean - half, mean + half, n, "normal")
     rng = np.random.default_rng(seed)
-    means = np.concatenate(
+    if np.isin(values, (0.0, 1.0)).all():  # 0/1 values: a resample's mean is Binomial(n, p)/n exactly
+        means = rng.binomial(n, mean, size=BOOTSTRAP_RESAMPLES) / n
+    else:
+        means = _resampled_means(values, rng)
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(means, [tail, 1 - tail])
+    return Estimate(mean, float(low), float(high), n, "bootstrap")
+
+
+def _resampled_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    n = values.size
+    return np.concatenate(
         [
             values[rng.integers(0, n, size=(chunk, n))].mean(axis=1)
             for chunk in _chunks(BOOTSTRAP_RESAMPLES, max(1, 4_000_000 // n))
         ]
     )
-    tail = (1 - confidence) / 2
-    low, high = np.quantile(means, [tail, 1 - tail])
-    return Estimate(mean, float(low), float(high), n, "bootstrap")
 
 
 def error_estimate(errors: np.ndarray, task: str, confidence: float = 0.95) -> Estimate:

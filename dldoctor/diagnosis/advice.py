@@ -14,6 +14,7 @@ STILL_FALLING = 0.02  # relative drop of the training loss over the last quarter
 def high_bias(ev: Evidence) -> list[str]:
     s = ev.setup
     tips = [
+        *_curve(ev, "bias"),
         "Use a bigger model — wider layers or more of them — so it can fit the training set;"
         " this is the dependable cure for bias.",
         _train_longer(ev),
@@ -34,6 +35,7 @@ def high_bias(ev: Evidence) -> list[str]:
 def high_variance(ev: Evidence) -> list[str]:
     s = ev.setup
     tips = [
+        *_curve(ev, "variance"),
         f"Get more training data (the model trained on {s.n_train} examples) — the dependable"
         " cure for variance.",
         "Augment the training data with transformations that keep labels valid (shifts, crops,"
@@ -116,6 +118,25 @@ def settle(gap: Gap, extra: dict[str, int], task: str) -> list[str]:
     tips = [f"Collect {more} to tell whether the {fmt.gap(gap.estimate.value, task)} gap is real."]
     tips.append("Meanwhile treat the gap as a hypothesis; re-run with other --seed values to see it move.")
     return tips
+
+
+def _curve(ev: Evidence, problem: str) -> list[str]:
+    """What the learning curve says about more data, when one was run and fitted."""
+    lc = ev.learning_curve
+    if lc is None or lc.helps is None:
+        return []
+    at = ", ".join(f"{fmt.error(v, ev.task)} at {m}×" for m, v in lc.predicted.items())
+    if lc.helps:
+        return [
+            f"The learning curve is still falling: it predicts dev error {at} today's"
+            f" {lc.sizes[-1]:,} training examples — more data will help"
+            + (" even though the main problem is bias." if problem == "bias" else ".")
+        ]
+    return [
+        f"The learning curve has flattened (predicted dev error {at} the data): more data alone"
+        " will not help much"
+        + ("; regularise or change the model instead." if problem == "variance" else ".")
+    ]
 
 
 def _train_longer(ev: Evidence) -> str:

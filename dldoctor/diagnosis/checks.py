@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import asdict, replace
 
 from dldoctor import fmt
 from dldoctor.diagnosis import advice
@@ -113,7 +113,7 @@ def _gap_finding(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> Finding
 
 def _gap_evidence(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> dict:
     upper, lower = ends(ev, gap)
-    return {
+    return _two_sample(ev, gap) | {
         "rule": (
             f"{gap.name} = {gap.upper} − {gap.lower}; flagged when its interval excludes 0 and it is at"
             f" least {fmt.gap(unit, ev.task).lstrip('+')}; intervals hold jointly at"
@@ -128,6 +128,13 @@ def _gap_evidence(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> dict:
         "threshold": unit,
         "confidence": policy.confidence,
     }
+
+
+def _two_sample(ev: Evidence, gap: Gap) -> dict:
+    """The train-dev vs dev two-sample test corroborates (or not) a data-mismatch gap."""
+    if gap.name != "data_mismatch" or ev.mismatch is None:
+        return {}
+    return {"mismatch_test": asdict(ev.mismatch)}
 
 
 def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutcome]) -> list[Finding]:

@@ -95,6 +95,45 @@ class RangeTest:
 
 
 @dataclass(frozen=True)
+class MismatchTest:
+    """A two-sample test of train-dev against dev on the model's embedding (or outputs).
+
+    `mmd2` is the squared maximum mean discrepancy (RBF kernel, median-heuristic `bandwidth`, on
+    standardised features); `mmd` its square root, the effect size (0 = same distribution, at most
+    sqrt(2)); `p_value` from `permutations` random relabellings of the pooled sample.
+    """
+
+    mmd2: float
+    p_value: float
+    mmd: float
+    n_train_dev: int
+    n_dev: int
+    permutations: int
+    bandwidth: float
+    representation: str
+    method: str = "MMD, RBF kernel (median heuristic), permutation p-value"
+
+
+@dataclass(frozen=True)
+class LearningCurve:
+    """Dev error of the recipe retrained on growing subsets of train, and e(n) = c + a·n^(−b) fitted to it.
+
+    `predicted` maps a multiple of today's training-set size (2, 10) to the fitted dev error there;
+    empty when the fit failed. `helps`: the fit predicts a material drop at 10× the data.
+    """
+
+    sizes: tuple[int, ...]
+    dev_errors: tuple[float, ...]
+    train_errors: tuple[float, ...]
+    c: float | None
+    a: float | None
+    b: float | None
+    predicted: dict[int, float]
+    helps: bool | None
+    threshold: float  # the drop that counts as material, in the errors' units
+
+
+@dataclass(frozen=True)
 class TrainingSignals:
     """The loss trajectory: enough to spot divergence and a model still learning at the end."""
 
@@ -135,6 +174,8 @@ class Evidence:
     gradients: GradientHealth | None = None
     critical_point: CriticalPoint | None = None
     range_test: RangeTest | None = None
+    mismatch: MismatchTest | None = None
+    learning_curve: LearningCurve | None = None
 
 
 @dataclass(frozen=True)

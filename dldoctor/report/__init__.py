@@ -16,6 +16,8 @@ from dldoctor.diagnosis import (
     Diagnosis,
     EasierModelResult,
     GradientHealth,
+    LearningCurve,
+    MismatchTest,
     Policy,
     RangeTest,
     SanityChecks,
@@ -24,6 +26,7 @@ from dldoctor.diagnosis import (
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
 from dldoctor.errors import UsageError
+from dldoctor.folds import CrossValidation
 from dldoctor.stats import Estimate
 from dldoctor.training import History
 
@@ -53,6 +56,9 @@ class Report:
     gradients: GradientHealth | None = None
     critical_point: CriticalPoint | None = None
     range_test: RangeTest | None = None
+    mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
+    learning_curve: LearningCurve | None = None
+    cross_validation: CrossValidation | None = None  # --folds
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -99,6 +105,9 @@ class Report:
                 "gradients": _plain(self.gradients),
                 "critical_point": _critical(self.critical_point),
                 "lr_range_test": _plain(self.range_test),
+                "mismatch_test": _plain(self.mismatch),
+                "learning_curve": _plain(self.learning_curve),
+                "cross_validation": _cross_validation(self.cross_validation),
                 "skipped": self.skipped,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
@@ -157,6 +166,17 @@ def _interval(est: Estimate | None) -> list[float] | None:
 
 def _plain(obj: Any) -> dict[str, Any] | None:
     return None if obj is None else asdict(obj)
+
+
+def _cross_validation(cv: CrossValidation | None) -> dict[str, Any] | None:
+    if cv is None:
+        return None
+    return {
+        "folds": cv.folds,
+        "errors": {k: e.value for k, e in cv.errors.items()},
+        "intervals": {k: [e.low, e.high] for k, e in cv.errors.items()},
+        "per_fold": list(cv.per_fold),
+    }
 
 
 def _critical(cp: CriticalPoint | None) -> dict[str, Any] | None:

@@ -14,6 +14,7 @@ from rich.table import Table
 from rich.text import Text
 
 from dldoctor import fmt
+from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
@@ -91,6 +92,45 @@ def render_range_test(rt: RangeTest, console: Console) -> None:
         console.print(
             f"Next: set lr={rt.suggested_lr:.2g} in the recipe, or tune around it with `dldoctor tune`."
         )
+
+
+def render_bayes(est: BayesEstimate, task: str, console: Console) -> None:
+    """Every estimator with its interval; the one diagnose uses is marked, with the rule that chose it."""
+    table = Table(title="Bayes-error estimators", title_justify="left")
+    for column in ("", "estimator", "kind", "on", "n", "d", "estimate", "95% interval", "seconds"):
+        table.add_column(
+            column,
+            justify="right" if column in ("n", "d", "estimate", "seconds") else "left",
+            overflow="fold",
+            no_wrap=column == "estimator",
+        )
+    for c in est.candidates:
+        chosen = c.name == est.chosen
+        table.add_row(
+            "→" if chosen else "",
+            c.name,
+            c.kind,
+            c.representation + ("" if c.reliable else " (d too high)"),
+            str(c.n),
+            str(c.dimension),
+            fmt.error(c.value, task),
+            fmt.interval(Estimate(c.value, c.low, c.high), task),
+            f"{c.seconds:.2f}",
+            style="bold" if chosen else None,
+        )
+    console.print(table)
+    if est.estimate is None:
+        console.print(f"[yellow]No estimate:[/] {est.method}")
+        return
+    console.print(
+        f"diagnose uses [bold]{fmt.error(est.estimate.value, task)}[/]"
+        f" ({fmt.interval(est.estimate, task)}): {est.method}."
+    )
+    console.print(f"[dim]Rule: {est.details.get('rule', '')}.[/]")
+    for name, why in est.skipped.items():
+        console.print(f"[dim]Not used: {name} — {why}.[/]")
+    if est.warning:
+        console.print(f"[yellow]Caution:[/] {est.warning}.")
 
 
 def _range_reading(rt: RangeTest) -> str:
@@ -240,6 +280,7 @@ def _footnotes(r: Report) -> Text:
     if r.range_test is not None:
         notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
     notes += [f"Not run — {name.replace('_', ' ')}: {why}." for name, why in r.skipped.items()]
+    notes += _statistics(r)
     notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
     if r.bayes.warning:
         notes.append(f"Caution: {r.bayes.warning}.")
@@ -302,3 +343,31 @@ def _delta_table(comparison: dict, task: str) -> Table:
 def render_stored(markdown_text: str, console: Console) -> None:
     """A stored report in the terminal: its Markdown summary, rendered."""
     console.print(Markdown(markdown_text))
+
+
+def _statistics(r: Report) -> list[str]:
+    """The mismatch test, the learning curve and cross-validation, one line each when they ran."""
+    notes = []
+    if (m := r.mismatch) is not None:
+        notes.append(
+            f"Train-dev vs dev two-sample test (MMD on the model's {m.representation}):"
+            f" p = {m.p_value:.3g}, MMD = {m.mmd:.3g} ({m.n_train_dev} vs {m.n_dev} examples)."
+        )
+    if (lc := r.learning_curve) is not None:
+        points = ", ".join(
+            f"{n:,}: {fmt.error(e, r.task)}" for n, e in zip(lc.sizes, lc.dev_errors, strict=True)
+        )
+        reading = (
+            "no fit"
+            if lc.helps is None
+            else ", ".join(f"{m}× → {fmt.error(v, r.task)}" for m, v in lc.predicted.items())
+            + ("; more data helps" if lc.helps else "; flat: more data will not help much")
+        )
+        notes.append(f"Learning curve (dev error by training size {points}): {reading}.")
+    if (cv := r.cross_validation) is not None:
+        parts = ", ".join(
+            f"{fmt.split(k)} {fmt.error(e.value, r.task)} ({fmt.interval(e, r.task)})"
+            for k, e in cv.errors.items()
+        )
+        notes.append(f"{cv.folds}-fold cross-validation: {parts}.")
+    return notes
