@@ -81,14 +81,38 @@ class TrainingSample:
         return num_classes if num_classes is not None else self.y.reshape(len(self.y), -1).shape[1]
 
 
-def convex(sample: TrainingSample, num_classes: int | None) -> EasierModelResult | Skipped:
-    """Linear or logistic regression fitted to convergence by L-BFGS."""
+@dataclass(frozen=True)
+class LinearProbe:
+    """A linear / logistic model on standardised flattened inputs, fitted once on the training sample.
+
+    Two readers share the one L-BFGS fit: the convex easier model (its training loss) and the Bayes
+    estimator's linear representation (its outputs on train-dev).
+    """
+
+    reference: torch.Tensor  # flattened training inputs: the standardisation's mean and spread
+    features: torch.Tensor  # the same, standardised
+    model: nn.Linear
+
+    @torch.no_grad()
+    def __call__(self, x: torch.Tensor) -> torch.Tensor:
+        """The model's outputs on new inputs, standardised like the training sample."""
+        return self.model(standardise(self.reference, flat_features(x))[1])
+
+
+def linear_probe(sample: TrainingSample, num_classes: int | None) -> LinearProbe | Skipped:
     features = sample.features()
     if isinstance(features, Skipped):
         return features
     linear = fit_linear(features, sample.y, sample.task, sample.outputs(num_classes))
+    return LinearProbe(flat_features(sample.x), features, linear)
+
+
+def convex(sample: TrainingSample, probe: LinearProbe | Skipped) -> EasierModelResult | Skipped:
+    """Linear or logistic regression fitted to convergence by L-BFGS (see `linear_probe`)."""
+    if isinstance(probe, Skipped):
+        return probe
     name = "logistic regression" if sample.task == "classification" else "linear least squares"
-    return sample.compare(name, "convex", _score(linear(features).detach(), sample))
+    return sample.compare(name, "convex", _score(probe.model(probe.features).detach(), sample))
 
 
 def shallow(

@@ -149,12 +149,16 @@ class _Run:
         recipe, options, task = self.recipe, self.options, self.recipe.task
         results = {name: evaluate(self.model, split, task) for name, split in self.data.named().items()}
         errors = {name: error_estimate(r.errors, task, options.confidence) for name, r in results.items()}
-        self.bayes = _bayes(recipe, self.data, self.num_classes, errors["train_dev"], options, self.model)
         self.sample = baseline.TrainingSample.draw(
             self.model, self.data, task, options.confidence, options.seed
         )
+        probe = baseline.linear_probe(self.sample, self.num_classes)
+        fitted = None if isinstance(probe, baseline.Skipped) else probe
+        self.bayes = _bayes(
+            recipe, self.data, self.num_classes, errors["train_dev"], options, self.model, fitted
+        )
         skipped: dict[str, str] = {}
-        easier = self._easier([("convex", lambda: baseline.convex(self.sample, self.num_classes))], skipped)
+        easier = self._easier([("convex", lambda: baseline.convex(self.sample, probe))], skipped)
         scale = target_scale(self.data, task, options.seed)
         evidence = Evidence(
             task=task,
@@ -355,11 +359,19 @@ def _bayes(
     train_dev: Estimate,
     options: DiagnoseOptions,
     model: torch.nn.Module | None = None,
+    linear: baseline.LinearProbe | None = None,
 ) -> bayes.BayesEstimate:
     if recipe.bayes_error is not None:
         return bayes.given(recipe.bayes_error)
     return bayes.estimate(
-        data, recipe.task, num_classes, train_dev, options.confidence, options.seed, model=model
+        data,
+        recipe.task,
+        num_classes,
+        train_dev,
+        options.confidence,
+        options.seed,
+        model=model,
+        linear=linear,
     )
 
 

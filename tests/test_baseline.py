@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 from torch import nn
 
 import dldoctor as dd
-from dldoctor.baseline import Skipped, TrainingSample, convex, recipe_baseline, shallow
+from dldoctor.baseline import Skipped, TrainingSample, convex, linear_probe, recipe_baseline, shallow
 from dldoctor.data import prepare
 
 CPU = torch.device("cpu")
@@ -27,7 +28,7 @@ def test_an_untrained_model_loses_to_logistic_regression():
     sample = sample_for(
         nn.Linear(5, 2), dd.Splits(train=linear_data(), dev=linear_data(50)), "classification"
     )
-    result = convex(sample, 2)
+    result = convex(sample, linear_probe(sample, 2))
     assert result.name == "logistic regression" and result.kind == "convex"
     assert result.baseline_error < 0.05 and result.baseline_loss < result.model_loss
     assert result.difference.low > 0 and result.n == len(sample.y) == 750  # a quarter carved for train-dev
@@ -38,7 +39,7 @@ def test_linear_least_squares_finds_a_linear_target():
     x = rng.standard_normal((800, 3)).astype(np.float32)
     y = (x @ np.array([1.0, 2.0, -1.0]) + 3.0).astype(np.float32)
     sample = sample_for(nn.Linear(3, 1), dd.Splits(train=(x, y), dev=(x[:10], y[:10])), "regression")
-    result = convex(sample, None)
+    result = convex(sample, linear_probe(sample, None))
     assert result.name == "linear least squares" and result.baseline_loss < 1e-3
 
 
@@ -47,7 +48,7 @@ def test_token_inputs_are_skipped():
     y = np.zeros(100, dtype=int)
     model = nn.Sequential(nn.Embedding(9, 2), nn.Flatten(), nn.Linear(8, 2))
     sample = sample_for(model, dd.Splits(train=(x, y), dev=(x, y)), "classification")
-    assert isinstance(convex(sample, 2), Skipped)
+    assert isinstance(convex(sample, linear_probe(sample, 2)), Skipped)
 
 
 def xor_data(n: int = 600) -> tuple[np.ndarray, np.ndarray]:
@@ -63,7 +64,7 @@ def test_shallow_mlp_fits_what_a_linear_model_cannot_and_keeps_its_curve():
     recipe = dd.Recipe(name="xor", model=lambda: wide, data=lambda seed: splits, epochs=30, batch_size=32)
     net = shallow(sample, wide, recipe, 2, seed=0)
     assert net.kind == "shallow" and "units" in net.name and len(net.curve) == 30
-    assert net.baseline_error < 0.1 < convex(sample, 2).baseline_error
+    assert net.baseline_error < 0.1 < convex(sample, linear_probe(sample, 2)).baseline_error
 
 
 def test_shallow_mlp_never_has_more_parameters_than_the_model():
@@ -80,3 +81,17 @@ def test_a_recipe_without_baseline_skips_the_recipe_baseline():
     sample = TrainingSample.draw(model, data, "classification", 0.95, 0)
     recipe = dd.Recipe(name="plain", model=lambda: model, data=lambda seed: splits)
     assert isinstance(recipe_baseline(sample, recipe, data, CPU, 0), Skipped)
+
+
+def test_the_bayes_estimator_reuses_the_convex_fit_without_changing_its_estimate():
+    from dldoctor import bayes
+    from dldoctor.stats import Estimate
+
+    x, y = linear_data(1200)
+    data = prepare(dd.Splits(train=(x, y), dev=(x[:50], y[:50])), "classification", CPU, 0)
+    sample = TrainingSample.draw(nn.Linear(5, 2), data, "classification", 0.95, 0)
+    no_cap = Estimate(1.0, 1.0, 1.0)
+    reused = bayes.estimate(data, "classification", 2, no_cap, linear=linear_probe(sample, 2))
+    fresh = bayes.estimate(data, "classification", 2, no_cap)
+    mine, theirs = reused.details["estimators"]["knn.linear"], fresh.details["estimators"]["knn.linear"]
+    assert [mine["value"], *mine["interval"]] == pytest.approx([theirs["value"], *theirs["interval"]])

@@ -8,6 +8,7 @@ see how far they agree.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,9 +56,13 @@ def estimate(
     confidence: float = 0.95,
     seed: int = 0,
     model: nn.Module | None = None,
+    linear: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> BayesEstimate:
-    """Run every estimator that applies, choose one by RULE, cap it by `cap` (a held-out error)."""
-    candidates, skipped = run_estimators(data, task, num_classes, confidence, seed, model)
+    """Run every estimator that applies, choose one by RULE, cap it by `cap` (a held-out error).
+
+    `linear`: a linear model already fitted on the training inputs, reused for that representation.
+    """
+    candidates, skipped = run_estimators(data, task, num_classes, confidence, seed, model, linear)
     if not candidates:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
         return BayesEstimate(
@@ -96,11 +101,12 @@ def run_estimators(
     confidence: float,
     seed: int = 0,
     model: nn.Module | None = None,
+    linear: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> tuple[list[Candidate], dict[str, str]]:
     """Every estimator on every representation that can be built; and why the others could not."""
     skipped: dict[str, str] = {}
     classes = num_classes or (int(data.train.sample(1 << 20, seed)[1].max()) + 1)
-    views = _representations(data, task, classes, seed, model, skipped)
+    views = _representations(data, task, classes, seed, model, linear, skipped)
     found: list[Candidate] = []
     if data.soft_labels is not None and task == "classification":
         found.append(classification.soft_labels(data.soft_labels, confidence))
@@ -147,12 +153,18 @@ def describe(c: Candidate) -> str:
 
 
 def _representations(
-    data: Data, task: str, classes: int, seed: int, model: nn.Module | None, skipped: dict[str, str]
+    data: Data,
+    task: str,
+    classes: int,
+    seed: int,
+    model: nn.Module | None,
+    linear: Callable[[torch.Tensor], torch.Tensor] | None,
+    skipped: dict[str, str],
 ) -> list[representations.Representation]:
     outputs = classes if task == "classification" else data.train.sample(1, seed)[1].reshape(1, -1).shape[1]
     made: list[representations.Representation | str] = [
         representations.inputs(data, seed),
-        representations.linear(data, task, outputs, seed),
+        representations.linear(data, task, outputs, seed, linear),
     ]
     names = ["inputs", "linear"]
     if model is None:

@@ -10,6 +10,7 @@ would make every neighbour agree and the estimate collapse towards zero.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -43,10 +44,21 @@ def inputs(data: Data, seed: int) -> Representation | str:
     return Representation("inputs", features, torch.cat([y_train, y_held]))
 
 
-def linear(data: Data, task: str, outputs: int, seed: int) -> Representation | str:
-    """A linear model's outputs on train-dev: a low-dimensional projection fitted on other points."""
+def linear(
+    data: Data,
+    task: str,
+    outputs: int,
+    seed: int,
+    fitted: Callable[[torch.Tensor], torch.Tensor] | None = None,
+) -> Representation | str:
+    """A linear model's outputs on train-dev: a low-dimensional projection fitted on other points.
+
+    `fitted` is such a model already fitted on the training set (the convex easier model's), reused.
+    """
     x_train, y_train = data.train.sample(MAX_POINTS, seed)
     x_held, y_held = data.train_dev.sample(MAX_POINTS, seed)
+    if fitted is not None:
+        return Representation("linear", _centred(fitted(x_held), task), y_held)
     if not x_train.is_floating_point():
         return "inputs are integers (token ids)"
     if flat_features(x_train[:1]).shape[1] > MAX_FEATURES:
