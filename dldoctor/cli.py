@@ -28,6 +28,23 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
+# Arguments and options several commands share, written once.
+RecipeArg = Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")]
+DeviceOpt = Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")]
+SeedOpt = Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")]
+EpochsOpt = Annotated[int | None, typer.Option(help="Override the recipe's epochs.")]
+BayesErrorOpt = Annotated[
+    float | None, typer.Option(help="Known (e.g. human-level) error; skips the estimate.")
+]
+TargetErrorOpt = Annotated[
+    float | None, typer.Option(help="Dev error you would accept; at or below it is healthy.")
+]
+ConfidenceOpt = Annotated[float, typer.Option(help="Confidence level of every interval.")]
+MinGapOpt = Annotated[
+    float, typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y).")
+]
+DebugOpt = Annotated[bool, typer.Option(help="Show full tracebacks.")]
+
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
@@ -53,26 +70,19 @@ def _root(
 
 @app.command("diagnose")
 def diagnose_command(
-    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    recipe: RecipeArg,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")] = None,
     fail_on: Annotated[
         str | None,
         typer.Option(help=f"Comma-separated kinds that make the exit code 1: {', '.join(KINDS)}."),
     ] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
-    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
-    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs.")] = None,
-    bayes_error: Annotated[
-        float | None, typer.Option(help="Known (e.g. human-level) error; skips the estimate.")
-    ] = None,
-    target_error: Annotated[
-        float | None, typer.Option(help="Dev error you would accept; at or below it is healthy.")
-    ] = None,
-    confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
-    min_gap: Annotated[
-        float,
-        typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y)."),
-    ] = Policy.min_gap,
+    device: DeviceOpt = None,
+    seed: SeedOpt = 0,
+    epochs: EpochsOpt = None,
+    bayes_error: BayesErrorOpt = None,
+    target_error: TargetErrorOpt = None,
+    confidence: ConfidenceOpt = 0.95,
+    min_gap: MinGapOpt = Policy.min_gap,
     easier_model: Annotated[
         bool, typer.Option(help="Fit easier models (linear, shallow) to tell optimisation failure from bias.")
     ] = True,
@@ -95,7 +105,7 @@ def diagnose_command(
         int | None, typer.Option(help="Also N-fold cross-validate (small data): errors with intervals.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+    debug: DebugOpt = False,
     params: Annotated[
         Path | None, typer.Option(help="Apply parameters exported by `dldoctor tune --export`.")
     ] = None,
@@ -152,14 +162,14 @@ def diagnose_command(
 
 @app.command("lr-find")
 def lr_find_command(
-    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    recipe: RecipeArg,
     plot: Annotated[Path, typer.Option(help="Write the loss-vs-lr plot (PNG) here.")] = Path("lr_find.png"),
     start: Annotated[float, typer.Option(help="First learning rate of the sweep.")] = 1e-7,
     end: Annotated[float, typer.Option(help="Last learning rate of the sweep.")] = 10.0,
     steps: Annotated[int, typer.Option(help="Training steps over the sweep.")] = 100,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
-    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
-    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+    device: DeviceOpt = None,
+    seed: SeedOpt = 0,
+    debug: DebugOpt = False,
 ) -> None:
     """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
     from dldoctor import lrfind
@@ -181,7 +191,7 @@ def lr_find_command(
 
 @app.command("check")
 def check_command(
-    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    recipe: RecipeArg,
     policy: Annotated[
         Path | None,
         typer.Option(help="TOML policy file (default: [tool.dldoctor.check] of the nearest pyproject.toml)."),
@@ -216,22 +226,15 @@ def check_command(
     plots: Annotated[
         Path | None, typer.Option(help="Write curves.png and errors.png into this folder.")
     ] = None,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
-    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
-    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs.")] = None,
-    bayes_error: Annotated[
-        float | None, typer.Option(help="Known (e.g. human-level) error; skips the estimate.")
-    ] = None,
-    target_error: Annotated[
-        float | None, typer.Option(help="Dev error you would accept; at or below it is healthy.")
-    ] = None,
-    confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
-    min_gap: Annotated[
-        float,
-        typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y)."),
-    ] = Policy.min_gap,
+    device: DeviceOpt = None,
+    seed: SeedOpt = 0,
+    epochs: EpochsOpt = None,
+    bayes_error: BayesErrorOpt = None,
+    target_error: TargetErrorOpt = None,
+    confidence: ConfidenceOpt = 0.95,
+    min_gap: MinGapOpt = Policy.min_gap,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Diagnose RECIPE, then enforce a policy: exit 0 all rules pass, 1 any FAIL or ERROR, 2 bad usage."""
     from dldoctor.check import check
@@ -288,7 +291,7 @@ def report_command(
         Path | None, typer.Option(help="Write curves.png and errors.png into this folder.")
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Write the files only.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Re-render a stored report (terminal, Markdown, JUnit, plots) without training anything."""
     from dldoctor.report.console import render_stored
@@ -308,15 +311,15 @@ def report_command(
 
 @app.command("bayes")
 def bayes_command(
-    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    recipe: RecipeArg,
     train: Annotated[
         bool, typer.Option(help="Train the model first, to estimate on its embedding and outputs.")
     ] = True,
-    epochs: Annotated[int | None, typer.Option(help="Override the recipe's epochs.")] = None,
-    confidence: Annotated[float, typer.Option(help="Confidence level of every interval.")] = 0.95,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
-    seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling.")] = 0,
-    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+    epochs: EpochsOpt = None,
+    confidence: ConfidenceOpt = 0.95,
+    device: DeviceOpt = None,
+    seed: SeedOpt = 0,
+    debug: DebugOpt = False,
 ) -> None:
     """Estimate the Bayes error every way that applies; show which estimate diagnose uses and why."""
     from dldoctor.doctor import estimate_bayes
@@ -377,7 +380,7 @@ def _with_params(recipe: Recipe, path: Path, seed: int, err: Console) -> Recipe:
 
 @app.command("tune")
 def tune_command(
-    recipe: Annotated[str, typer.Argument(help="Recipe file, or FILE:NAME for another attribute.")],
+    recipe: RecipeArg,
     trials: Annotated[
         int, typer.Option(help="Finished trials the study should hold (a rerun resumes).")
     ] = 20,
@@ -393,7 +396,7 @@ def tune_command(
     study: Annotated[str | None, typer.Option(help="Study name (default: the recipe's name).")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes on this host.")] = 1,
     seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling of every trial.")] = 0,
-    device: Annotated[str | None, typer.Option(help="cpu, cuda, cuda:N (default: cuda if present).")] = None,
+    device: DeviceOpt = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per trial (default: the recipe's).")] = None,
     heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 60,
     grace: Annotated[
@@ -409,7 +412,7 @@ def tune_command(
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write every trial as CSV here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view.")] = False,
-    debug: Annotated[bool, typer.Option(help="Show full tracebacks.")] = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Search RECIPE's hyperparameters (lr, β, batch size, and what it declares) with Optuna."""
     from dldoctor.recipe import load_recipe
