@@ -17,6 +17,7 @@ from optuna.trial import TrialState
 
 URL = "postgresql://postgres@127.0.0.1:5432/test"
 SECRET_URL = "postgresql://postgres:hunter2-not-shown@127.0.0.1:5432/test"
+PARAMS = ("lr", "one_minus_beta", "log2_batch_size")  # the search space of RECIPE below
 
 
 def _reachable() -> str | None:
@@ -101,7 +102,7 @@ def test_three_workers_reach_exactly_the_requested_count(make_recipe, study_name
 
 
 def test_a_worker_killed_with_minus_9_has_its_trial_failed_and_retried(make_recipe, study_name):
-    path = make_recipe("DELAY = 0.05\n" + RECIPE)
+    path = make_recipe("DELAY = 0.3\n" + RECIPE)
     command = _tune(path, study_name, "--trials", "3", "--heartbeat", "1", "--grace", "3", "-q")
     victim = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed = _wait_for_running_trial(study_name, victim.pid)
@@ -128,7 +129,7 @@ def _wait_for_running_trial(study_name: str, pid: int, timeout: float = 60) -> i
             if (
                 t.state == TrialState.RUNNING
                 and t.user_attrs.get("worker", "").endswith(f":{pid}")
-                and t.params
+                and len(t.params) == len(PARAMS)  # every parameter suggested: training has begun
             ):
                 return t.number
         time.sleep(0.1)

@@ -287,16 +287,20 @@ def _release(study: optuna.Study, trial: optuna.Trial) -> None:
 
 
 def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> optuna.trial.FrozenTrial:
-    """Train one trial and record how it ended."""
-    trial.set_user_attr("worker", worker.name)
-    changes, model_params = worker.space.decode(worker.space.suggest(trial))
-    plan = TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
+    """Train one trial and record how it ended.
+
+    The heartbeat starts before anything else is written: a worker killed after that point leaves a
+    trial the others can see go stale, fail and retry — not one left RUNNING for ever.
+    """
 
     def monitor(number: int, epoch: int, value: float) -> bool:
         trial.report(value, epoch)
         return trial.should_prune()
 
     with _heartbeat(study, trial):
+        trial.set_user_attr("worker", worker.name)
+        changes, model_params = worker.space.decode(worker.space.suggest(trial))
+        plan = TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
         outcome = worker.runner.run([plan], monitor)[0]
     return _tell(study, trial, outcome)
 
@@ -331,12 +335,11 @@ def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
         yield
         return
     stop = threading.Event()
+    storage.record_heartbeat(trial._trial_id)  # the first beat before this returns, not when a thread runs
 
     def beat() -> None:
-        while True:
+        while not stop.wait(interval):
             storage.record_heartbeat(trial._trial_id)
-            if stop.wait(interval):
-                return
 
     thread = threading.Thread(target=beat, name="dldoctor-heartbeat", daemon=True)
     thread.start()
