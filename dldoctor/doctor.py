@@ -11,7 +11,7 @@ import torch
 
 from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
 from dldoctor._version import __version__
-from dldoctor.data import Data, check_labels, prepare, target_scale, training_steps
+from dldoctor.data import Data, target_scale, training_steps
 from dldoctor.diagnosis import (
     CriticalPoint,
     EasierModelResult,
@@ -26,7 +26,7 @@ from dldoctor.diagnosis import (
     TrainingSignals,
     conclude,
 )
-from dldoctor.errors import UsageError, user_code
+from dldoctor.errors import UsageError
 from dldoctor.gradients import ACTIVATION_EXAMPLES, GradientMonitor, NonFiniteLocator, activation_health
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
@@ -37,9 +37,9 @@ from dldoctor.training import (
     History,
     SplitResult,
     build_model,
-    check_output,
     evaluate,
     fit,
+    prepare_run,
     resolve_device,
 )
 
@@ -92,7 +92,7 @@ def diagnose(
         epochs=options.epochs, bayes_error=options.bayes_error, target_error=options.target_error
     )
     device = resolve_device(options.device)
-    data, model, num_classes = _setup_run(recipe, options.seed, device)
+    data, model, num_classes = prepare_run(recipe, options.seed, device)
     steps = recipe.epochs * training_steps(len(data.train), recipe.batch_size)
     monitor = GradientMonitor(model, steps) if options.probes else None
     history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch, monitor=monitor)
@@ -307,7 +307,7 @@ def find_lr(
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     torch_device = resolve_device(device)
-    data, _, _ = _setup_run(recipe, seed, torch_device)
+    data, _, _ = prepare_run(recipe, seed, torch_device)
     return lrfind.lr_range_test(recipe, data, torch_device, seed, start=start, end=end, steps=steps)
 
 
@@ -330,7 +330,7 @@ def estimate_bayes(
         recipe = load_recipe(recipe)
     recipe = recipe.replace(epochs=options.epochs)
     torch_device = resolve_device(device)
-    data, model, num_classes = _setup_run(recipe, seed, torch_device)
+    data, model, num_classes = prepare_run(recipe, seed, torch_device)
     cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate
     if train:
         fit(model, data, recipe, seed=seed)
@@ -338,18 +338,6 @@ def estimate_bayes(
     return bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
     )
-
-
-def _setup_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, torch.nn.Module, int | None]:
-    """The recipe's data on the device and a freshly built model, checked against each other."""
-    with user_code("the recipe's data factory"):
-        splits = recipe.data(seed)
-    data = prepare(splits, recipe.task, device, seed)
-    model = build_model(recipe, seed, device)
-    num_classes = check_output(model, data, recipe.task)
-    if num_classes is not None:
-        check_labels(data, num_classes)
-    return data, model, num_classes
 
 
 def _bayes(

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dldoctor.data import Data, Split, TensorSplit, training_steps
+from dldoctor.data import Data, Split, TensorSplit, check_labels, prepare, training_steps
 from dldoctor.errors import ModelError, UsageError, user_code
 from dldoctor.recipe import Recipe
 
@@ -129,6 +129,19 @@ def check_output(model: nn.Module, data: Data, task: str) -> int | None:
             f" {tuple(y.shape)} it returned shape {shape}"
         )
     return None
+
+
+def prepare_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, nn.Module, int | None]:
+    """The recipe's data on the device and a freshly built model, checked against each other;
+    returns the class count the model's output implies (None for regression)."""
+    with user_code("the recipe's data factory"):
+        splits = recipe.data(seed)
+    data = prepare(splits, recipe.task, device, seed)
+    model = build_model(recipe, seed, device)
+    num_classes = check_output(model, data, recipe.task)
+    if num_classes is not None:
+        check_labels(data, num_classes)
+    return data, model, num_classes
 
 
 def make_optimizer(recipe: Recipe, model: nn.Module) -> torch.optim.Optimizer:

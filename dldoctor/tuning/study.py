@@ -26,10 +26,10 @@ import optuna
 import torch
 from optuna.trial import TrialState
 
-from dldoctor.data import Data, check_labels, prepare
-from dldoctor.errors import DldoctorError, UsageError, user_code
+from dldoctor.data import Data
+from dldoctor.errors import DldoctorError, UsageError
 from dldoctor.recipe import Recipe, load_recipe
-from dldoctor.training import build_model, check_output, resolve_device
+from dldoctor.training import prepare_run, resolve_device
 from dldoctor.tuning.progress import Progress, TrialReport
 from dldoctor.tuning.results import TuneResult, summarise
 from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
@@ -182,12 +182,7 @@ def _feed(progress: Progress, trial: optuna.trial.FrozenTrial, listener: Listene
 def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
     """Load the data once for all this process's trials and check the model fits it."""
     device = resolve_device(options.device)
-    with user_code("the recipe's data factory"):
-        splits = recipe.data(options.seed)
-    data = prepare(splits, recipe.task, device, options.seed)
-    classes = check_output(build_model(recipe, options.seed, device), data, recipe.task)
-    if classes is not None:
-        check_labels(data, classes)
+    data, _, _ = prepare_run(recipe, options.seed, device)
     space = build_space(recipe.search_space, recipe.model, len(data.train), recipe.name)
     runner = SequentialRunner(data, options.metric, device)
     return _Worker(recipe, data, space, runner, options)
