@@ -3,14 +3,14 @@
 Cases: two Gaussians with identity covariance and Mahalanobis distance 2 in 10-D and 50-D
 (B = Φ(−1)); three separated classes with labels moved to another class with probability 0.2
 (B = 0.2); y = f(x) + N(0, 0.25) in 4-D (σ² = 0.25). Each case runs with a large train-dev
-(n train + n train-dev) and, with `--carved`, also as diagnose runs it when the user gives no
-train-dev (n train, of which 10 % — at least 500 — is carved off as train-dev). Each case is
+(n train + n train-dev) and as diagnose runs it when the user gives no train-dev (n train, of
+which 10 % — at least 500 — is carved off as train-dev); `--train-dev` picks one of the two. Each case is
 estimated with a small MLP trained on train, as `dldoctor diagnose` does (and, with `--no-model`,
 without it), capped at the MLP's train-dev error as diagnose caps it. Prints two Markdown tables:
 the chosen estimate per case against issue 10's acceptance (mean within 0.01 of the truth, every
 seed within 0.02), then every estimator.
 
-    python benchmarks/bayes_truth.py --seeds 10 --carved
+    PYTHONPATH=. python benchmarks/bayes_truth.py --seeds 10
 """
 
 from __future__ import annotations
@@ -119,14 +119,19 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--n", type=int, default=5000)
-    parser.add_argument("--carved", action="store_true", help="also run each case with a carved train-dev")
+    parser.add_argument(
+        "--train-dev",
+        choices=("both", "large", "carved"),
+        default="both",
+        help="a large given train-dev, one carved from train as diagnose carves it, or both (default)",
+    )
     parser.add_argument("--no-model", action="store_true", help="also run each case without a trained model")
     parser.add_argument("--cases", nargs="*", default=list(CASES), help="a subset of the cases, by name")
     args = parser.parse_args()
     summary, detail = [], []
     for name in args.cases:
         truth = CASES[name][2]
-        for carved in (False, True) if args.carved else (False,):
+        for carved in {"both": (False, True), "large": (False,), "carved": (True,)}[args.train_dev]:
             for with_model in (True, False) if args.no_model else (True,):
                 label = f"{'carved' if carved else 'large'} / {'MLP' if with_model else 'none'}"
                 runs = [run_case(name, seed, args.n, with_model, carved) for seed in range(args.seeds)]

@@ -105,6 +105,13 @@ def diagnose(
         if options.folds
         else None
     )
+    if cross_validation is not None:
+        run.bayes = bayes.with_held_out(
+            run.bayes,
+            {f"the {options.folds}-fold cross-validation error": cross_validation.errors["train_dev"]},
+            recipe.task,
+        )
+        evidence = replace(evidence, bayes=run.bayes.estimate)
     return Report(
         recipe=recipe.name,
         task=recipe.task,
@@ -320,7 +327,8 @@ def estimate_bayes(
     confidence: float = 0.95,
     train: bool = True,
 ) -> bayes.BayesEstimate:
-    """Every Bayes-error estimator on the recipe's data, and the one `diagnose` would use.
+    """Every Bayes-error estimator on the recipe's data, and what `diagnose` would use: the recipe's
+    bayes_error when it gives one, else the estimate RULE chooses.
 
     With `train`, the recipe's model is trained first (as diagnose does) so that its embedding and
     outputs of train-dev join the representations; without, only inputs and a linear projection.
@@ -335,9 +343,10 @@ def estimate_bayes(
     if train:
         fit(model, data, recipe, seed=seed)
         cap = error_estimate(evaluate(model, data.train_dev, recipe.task).errors, recipe.task, confidence)
-    return bayes.estimate(
+    found = bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
     )
+    return found if recipe.bayes_error is None else bayes.given(recipe.bayes_error, found)
 
 
 def _bayes(
