@@ -60,6 +60,7 @@ class Report:
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
+    probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -109,6 +110,7 @@ class Report:
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
                 "skipped": self.skipped,
+                "probe_failures": self.probe_failures,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
                 "nonfinite_step": self.history.nonfinite_step,

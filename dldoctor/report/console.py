@@ -280,6 +280,10 @@ def _footnotes(r: Report) -> Text:
     if r.range_test is not None:
         notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
     notes += [f"Not run — {name.replace('_', ' ')}: {why}." for name, why in r.skipped.items()]
+    notes += [
+        f"Probe failed — {name.replace('_', ' ')}: {why.rstrip('.')}. The diagnosis completed without it."
+        for name, why in r.probe_failures.items()
+    ]
     notes += _statistics(r)
     notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
     if r.bayes.warning:
