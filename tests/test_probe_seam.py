@@ -125,7 +125,8 @@ def test_the_runner_records_a_failure_and_runs_every_later_probe(blank):
 
 
 def test_a_follow_up_sees_the_evidence_of_the_probes_before_it(blank):
-    probes = [Note("late", skip_unless_after="early"), Note("early"), Note("again", skip_unless_after="early")]
+    late, again = Note("late", skip_unless_after="early"), Note("again", skip_unless_after="early")
+    probes = [late, Note("early"), again]
     run = run_probes(probes, None, blank)  # type: ignore[arg-type]
     assert run.skipped == {"late": "needs early first"}
     assert list(run.results) == ["early", "again"]
