@@ -43,7 +43,7 @@ def test_diagnose_json_carries_every_estimator_and_the_mismatch_test(make_recipe
     assert chosen["interval"][0] <= chosen["value"] <= chosen["interval"][1]
     bracket = data["bayes_bracket"]
     assert bracket["lower"] <= data["errors"]["bayes"] <= bracket["upper"] and bracket["upper_source"]
-    assert bracket["upper"] <= data["errors"]["train_dev"] and "bracket [" in result.stdout
+    assert bracket["upper"] <= data["intervals"]["train_dev"][1] and "bracket [" in result.stdout
     test = data["mismatch_test"]
     assert 0 < test["p_value"] <= 1 and test["mmd"] >= 0 and test["representation"] == "embedding"
 

@@ -27,7 +27,8 @@ RULE = (
     " add error), so each upper bound is also an upper bound on the Bayes error and the lowest is the"
     " tightest; ranking by the bound rather than the point keeps an estimate on few examples from"
     " winning by a lucky low draw, which biases the lowest point downwards. The chosen value is then"
-    " capped at the lowest held-out error of a model the run trained (no model beats the Bayes error)"
+    " capped at the lowest upper bound of a held-out error of a model the run trained (no model beats"
+    " the Bayes error; the bound, not the point, for the same reason)"
 )
 MAIN_FAMILY = {"classification": "knn", "regression": "gamma"}
 LINEAR_NAME = {"classification": "logistic regression", "regression": "linear least squares"}
@@ -39,8 +40,8 @@ class Bracket:
 
     lower: the Cover–Hart bound from the 1-NN error on the chosen representation (classification), or
     the chosen estimate's interval low end (regression: no such bound); never above the estimate.
-    upper: the lowest held-out error of any model the run trained, each unbiased for an error that no
-    model can beat.
+    upper: the lowest upper confidence bound of a held-out error of any model the run trained (each
+    error is unbiased for an error that no model can beat).
     """
 
     lower: float
@@ -144,11 +145,14 @@ def with_held_out(found: BayesEstimate, held_out: dict[str, Estimate], task: str
     every = {**found.held_out, **{k: v for k, v in held_out.items() if math.isfinite(v.value)}}
     chosen = next(c for c in found.candidates if c.name == found.chosen)
     raw = clip(Estimate(chosen.value, chosen.low, chosen.high, chosen.n, "bootstrap"), task)
-    lowest = min(every, key=lambda k: every[k].value) if every else None
+    lowest = min(every, key=lambda k: every[k].high) if every else None
     point = _cap(raw, every[lowest]) if lowest is not None else raw
     method = describe(chosen)
     if lowest is not None and point.value < raw.value:
-        method += f"; capped at {lowest} ({every[lowest].value:.4g}): no model beats the Bayes error"
+        method += (
+            f"; capped at the upper bound of {lowest} ({every[lowest].high:.4g}):"
+            " no model beats the Bayes error"
+        )
     bracket = _bracket(chosen, found.candidates, point, lowest, every)
     details = {**found.details, "held_out": {k: [v.value, v.low, v.high] for k, v in every.items()}}
     return replace(found, estimate=point, method=method, details=details, held_out=every, bracket=bracket)
@@ -273,10 +277,13 @@ def caution(chosen: Candidate, candidates: list[Candidate]) -> str | None:
 
 
 def _cap(raw: Estimate, cap: Estimate) -> Estimate:
-    """No classifier beats the Bayes error, so a held-out error bounds it from above."""
-    value = min(raw.value, cap.value)
-    high = max(value, min(raw.high, cap.high)) if math.isfinite(cap.high) else raw.high
-    return Estimate(value, min(raw.low, value), high, raw.n, raw.method)
+    """No classifier beats the Bayes error, so a held-out error's upper bound bounds it from above.
+
+    The bound, not the point: capping at a noisy point would pull the estimate down whenever the
+    held-out error drew low — the same selection bias the choice rule avoids.
+    """
+    value = min(raw.value, cap.high)
+    return Estimate(value, min(raw.low, value), max(value, min(raw.high, cap.high)), raw.n, raw.method)
 
 
 def _bracket(
@@ -292,7 +299,7 @@ def _bracket(
         lower, source = bound.value, f"Cover–Hart bound from the 1-NN error on the {chosen.representation}"
     else:
         lower, source = point.low, "the estimate's interval low end (no lower bound is known here)"
-    upper = held_out[lowest].value if lowest is not None else None
+    upper = held_out[lowest].high if lowest is not None else None
     return Bracket(min(lower, point.value), upper, source, lowest)
 
 
