@@ -507,16 +507,26 @@ def _kinds(spec: str | None) -> set[str]:
 
 
 def _guarded(run: Callable[[], int], debug: bool) -> int:
-    """Run a command; turn failures into one line on stderr and an exit code."""
+    """Run a command; turn failures into one line on stderr and an exit code. Only a failure in
+    dldoctor's own code is exit 3: the user's code raising or exiting, however deep, is exit 2."""
+    from dldoctor.errors import UserCodeError, raised_by_user_code, user_location
+
     try:
         return run()
     except DldoctorError as exc:
         _fail(f"error: {exc}", debug)
         return 2
-    except KeyboardInterrupt:
-        _fail("interrupted", debug)
+    except KeyboardInterrupt as exc:
+        where = user_location(exc)
+        _fail(f"interrupted (in {where})" if where else "interrupted", debug)
         return 130
+    except SystemExit as exc:
+        _fail(f"error: {UserCodeError('code run by dldoctor', exc)}", debug)
+        return 2
     except Exception as exc:
+        if (user_error := raised_by_user_code(exc)) is not None:
+            _fail(f"error: {user_error}", debug)
+            return 2
         _fail(
             f"internal error in dldoctor ({type(exc).__name__}: {exc}); rerun with --debug and report it",
             debug,

@@ -94,11 +94,12 @@ class DatasetSplit:
             drop_last=shuffle and training_steps(len(self), batch_size) * batch_size < len(self),
             pin_memory=self.device.type == "cuda",
         )
-        for x, y in loader:
-            yield (
-                x.to(self.device, non_blocking=True),
-                y.to(self.device, dtype=self.target_dtype, non_blocking=True),
-            )
+        with user_code(f"reading the '{self.name}' Dataset"):
+            for x, y in loader:
+                yield (
+                    x.to(self.device, non_blocking=True),
+                    y.to(self.device, dtype=self.target_dtype, non_blocking=True),
+                )
 
     def take(self, indices: torch.Tensor, name: str) -> DatasetSplit:
         return DatasetSplit(name, Subset(self.dataset, indices.tolist()), self.device, self.target_dtype)
