@@ -113,16 +113,17 @@ def diagnose_command(
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
     from dldoctor.learning_curve import plot as plot_learning_curve
+    from dldoctor.outputs import check_file
     from dldoctor.recipe import load_recipe
-    from dldoctor.report import check_writable, write_json
+    from dldoctor.report import write_json
     from dldoctor.report.console import render, training_progress
 
     def run() -> int:
         failing = _kinds(fail_on)
         if json_path is not None:
-            check_writable(json_path)
+            check_file(json_path, "--json")
         if learning_curve:
-            check_writable(curve_plot)
+            check_file(curve_plot, "--curve-plot")
         options = DiagnoseOptions(
             seed=seed,
             device=device,
@@ -174,11 +175,11 @@ def lr_find_command(
     """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
     from dldoctor import lrfind
     from dldoctor.doctor import find_lr
-    from dldoctor.report import check_writable
+    from dldoctor.outputs import check_file
     from dldoctor.report.console import render_range_test
 
     def run() -> int:
-        check_writable(plot)
+        check_file(plot, "--plot")
         result = find_lr(recipe, seed, device, start=start, end=end, steps=steps)
         lrfind.plot(result, plot)
         out = Console()
@@ -258,7 +259,7 @@ def check_command(
     }
 
     def run() -> int:
-        outputs = _outputs(json_path, junit, markdown)
+        outputs = _outputs(json_path, junit, markdown, plots)
         rules = load_policy(policy, flags, Path.cwd())
         options = DiagnoseOptions(
             seed=seed,
@@ -299,7 +300,7 @@ def report_command(
     from dldoctor.report.stored import load_report
 
     def run() -> int:
-        outputs = _outputs(None, junit, markdown)
+        outputs = _outputs(None, junit, markdown, plots)
         document = load_report(path)
         out = Console(quiet=quiet)
         render_stored(render_markdown(document), out)
@@ -335,21 +336,25 @@ def bayes_command(
     raise typer.Exit(_guarded(run, debug))
 
 
-def _outputs(json_path: Path | None, junit: Path | None, markdown: Path | None) -> dict[str, Path]:
-    """The report files asked for, each checked writable before any work starts."""
-    from dldoctor.report import check_writable
+def _outputs(
+    json_path: Path | None, junit: Path | None, markdown: Path | None, plots: Path | None
+) -> dict[str, Path]:
+    """The report files asked for, each (and the plots folder) checked writable before any work starts."""
+    from dldoctor.outputs import check_file, check_folder
 
     chosen = {"json": json_path, "junit": junit, "markdown": markdown}
-    for target in chosen.values():
+    for kind, target in chosen.items():
         if target is not None:
-            check_writable(target)
+            check_file(target, f"--{kind}")
+    if plots is not None:
+        check_folder(plots, "--plots")
     return {kind: target for kind, target in chosen.items() if target is not None}
 
 
 def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None, out: Console) -> None:
     import json
 
-    from dldoctor.report import write_atomic
+    from dldoctor.outputs import write_text
     from dldoctor.report.junit import render_junit
     from dldoctor.report.markdown import render_markdown
 
@@ -359,7 +364,7 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
         "markdown": lambda: render_markdown(document),
     }
     for kind, target in outputs.items():
-        write_atomic(target, renderers[kind]())
+        write_text(target, renderers[kind]())
         out.print(f"[dim]{kind} written to {target}[/]")
     if plots is not None:
         from dldoctor.report.plots import write_plots
@@ -415,8 +420,8 @@ def tune_command(
     debug: DebugOpt = False,
 ) -> None:
     """Search RECIPE's hyperparameters (lr, β, batch size, and what it declares) with Optuna."""
+    from dldoctor.outputs import check_file, check_folder
     from dldoctor.recipe import load_recipe
-    from dldoctor.report import check_writable
     from dldoctor.report.tune_console import live_trials, render_result, render_setup
     from dldoctor.tuning import study as tuning
 
@@ -438,9 +443,11 @@ def tune_command(
             grace,
             retries,
         ).validate()
-        for path in (export, csv):
+        for option, path in (("--export", export), ("--csv", csv)):
             if path is not None:
-                check_writable(path)
+                check_file(path, option)
+        if plots is not None:
+            check_folder(plots, "--plots")
         out = Console(quiet=quiet)
         loaded = load_recipe(recipe)
         adjust = _guidance(loaded, options, from_diagnosis, auto, force)

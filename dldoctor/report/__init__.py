@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +23,8 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
-from dldoctor.errors import UsageError
 from dldoctor.folds import CrossValidation
+from dldoctor.outputs import write_text
 from dldoctor.stats import Estimate
 from dldoctor.training import History
 
@@ -128,32 +126,9 @@ class Report:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
 
 
-def check_writable(path: Path) -> None:
-    """Fail before training, not after, when a report could not be written to `path`."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UsageError(f"cannot write the report to {path}: it is a directory; give a file name")
-    if not parent.is_dir():
-        raise UsageError(f"cannot write the report to {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write the report to {path}: permission denied; choose another path")
-
-
 def write_json(report: Report, path: Path) -> None:
     """Write atomically: a reader sees the old file or the whole new one, never half of it."""
-    write_atomic(path, report.to_json() + "\n")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step (a temporary file beside it, then a rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".dldoctor-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, report.to_json() + "\n")
 
 
 def _value(est: Estimate | None) -> float | None:

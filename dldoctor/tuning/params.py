@@ -5,13 +5,12 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from dldoctor.errors import UsageError
+from dldoctor.outputs import write_text
 from dldoctor.recipe import Recipe
 from dldoctor.tuning.space import model_keywords
 
@@ -41,17 +40,7 @@ class TunedParams:
 def write_params(params: TunedParams, path: Path) -> None:
     """Write atomically, so a reader never sees half a file."""
     text = json.dumps({"kind": KIND, "schema": SCHEMA, **asdict(params)}, indent=2, allow_nan=False)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ParamsError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dldoctor-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text + "\n")
 
 
 def read_params(path: Path) -> TunedParams:

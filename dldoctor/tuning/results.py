@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState
 
+from dldoctor.outputs import write_text
 from dldoctor.tuning.progress import Counts, Progress, settings, status
 from dldoctor.tuning.space import Dimension, SearchSpace
 
@@ -139,4 +140,4 @@ def trials_table(study: optuna.Study, space: SearchSpace):  # -> pandas.DataFram
 
 
 def write_csv(study: optuna.Study, space: SearchSpace, path: Path) -> None:
-    trials_table(study, space).to_csv(path, index=False)
+    write_text(path, trials_table(study, space).to_csv(index=False))
