@@ -109,6 +109,7 @@ def diagnose_command(
     params: Annotated[
         Path | None, typer.Option(help="Apply parameters exported by `dldoctor tune --export`.")
     ] = None,
+    force: Annotated[bool, typer.Option(help="Apply --params exported for another recipe.")] = False,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
@@ -142,7 +143,7 @@ def diagnose_command(
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
         if params is not None:
-            loaded = _with_params(loaded, params, seed, err)
+            loaded = _with_params(loaded, params, seed, err, force)
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
             report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
@@ -234,6 +235,7 @@ def check_command(
     target_error: TargetErrorOpt = None,
     confidence: ConfidenceOpt = 0.95,
     min_gap: MinGapOpt = Policy.min_gap,
+    force: Annotated[bool, typer.Option(help="Compare with a --baseline of another recipe.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
 ) -> None:
@@ -273,7 +275,7 @@ def check_command(
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
-            result = check(loaded, rules, options.validate(), on_epoch=on_epoch)
+            result = check(loaded, rules, options.validate(), on_epoch=on_epoch, force=force)
         document = result.to_dict()
         render(result.report, out)
         render_gate(document, out)
@@ -373,14 +375,14 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
             out.print(f"[dim]plot written to {written}[/]")
 
 
-def _with_params(recipe: Recipe, path: Path, seed: int, err: Console) -> Recipe:
+def _with_params(recipe: Recipe, path: Path, seed: int, err: Console, force: bool) -> Recipe:
     from dldoctor.tuning.params import apply_params, read_params
 
     tuned = read_params(path)
     err.print(f"[dim]Using trial {tuned.trial} of study '{tuned.study}' from {path}[/]")
     if tuned.seed != seed:
         err.print(f"[dim]That trial ran with seed {tuned.seed}; pass --seed {tuned.seed} to reproduce it.[/]")
-    return apply_params(recipe, tuned)
+    return apply_params(recipe, tuned, force)
 
 
 @app.command("tune")
@@ -412,7 +414,10 @@ def tune_command(
         Path | None, typer.Option(help="Shape the space by a `diagnose --json` report.")
     ] = None,
     auto: Annotated[bool, typer.Option(help="Diagnose first, then shape the space by the verdict.")] = False,
-    force: Annotated[bool, typer.Option(help="Tune even when the diagnosis says it will not help.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="Tune even when the diagnosis says it will not help, or is of another recipe."),
+    ] = False,
     export: Annotated[Path | None, typer.Option(help="Write the best parameters here (JSON).")] = None,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write every trial as CSV here.")] = None,

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from dldoctor.errors import UsageError
+from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.tuning.space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
 
@@ -113,7 +114,9 @@ def read_report(path: Path) -> dict[str, Any]:
 
 
 def guidance(report: dict[str, Any], recipe: Recipe, force: bool) -> Guidance:
-    """The space shaping the report calls for; raises TuningWontHelp for what tuning cannot fix."""
+    """The space shaping the report calls for; raises TuningWontHelp for what tuning cannot fix.
+    A report of another recipe shapes the space only when `force`d; one of another task never."""
+    check_same_recipe("the diagnosis report", report.get("recipe"), report.get("task"), recipe, force)
     verdict = report["verdict"]
     if verdict in UNFIXABLE and not force:
         raise TuningWontHelp(

@@ -11,6 +11,7 @@ from typing import Any
 
 from dldoctor.errors import UsageError
 from dldoctor.outputs import write_text
+from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.tuning.space import model_keywords
 
@@ -66,8 +67,10 @@ def read_params(path: Path) -> TunedParams:
     return params
 
 
-def apply_params(recipe: Recipe, params: TunedParams) -> Recipe:
-    """The recipe with the tuned optimiser settings, its model factory bound to the tuned keywords."""
+def apply_params(recipe: Recipe, params: TunedParams, force: bool = False) -> Recipe:
+    """The recipe with the tuned optimiser settings, its model factory bound to the tuned keywords;
+    params tuned for another recipe only when `force`d."""
+    check_same_recipe(f"params of study '{params.study}'", params.recipe, None, recipe, force)
     accepted = model_keywords(recipe.model)
     missing = sorted(set(params.model_params) - accepted) if accepted is not None else []
     if missing:
