@@ -57,7 +57,7 @@ class UserCodeError(DldoctorError):
                 " script does this: guard it with `if __name__ == '__main__':`"
             )
             return
-        detail = _one_line(str(exc)) or "(no message)"
+        detail = one_line(str(exc)) or "(no message)"
         super().__init__(f"{action} raised {type(exc).__name__}: {detail}{suffix}")
 
 
@@ -89,7 +89,7 @@ def user_location(exc: BaseException) -> str:
     return _user_frames(exc, keep=1)
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
