@@ -148,7 +148,7 @@ def tune(
     if adjust is not None:
         worker.space, notes = adjust(worker.space)
     storage = open_storage(options.storage_url, options.storage_settings)
-    study = _open_study(storage, worker, options, sampler_seed=_sampler_seed(options, 0))
+    study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
         worker.recipe.name,
@@ -188,10 +188,10 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
     return _Worker(recipe, data, space, runner, options)
 
 
-def _open_study(
-    storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions, sampler_seed: int | None
-) -> optuna.Study:
+def _open_study(storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions) -> optuna.Study:
     """Create the study, or load it and check it was made for this recipe, metric and space."""
+    name = options.study or worker.recipe.name
+    sampler_seed = _sampler_seed(options, 0, _trial_count(storage, name))
     fingerprint = {
         "recipe": worker.recipe.name,
         "metric": options.metric,
@@ -201,7 +201,7 @@ def _open_study(
     }
     study = optuna.create_study(
         storage=storage,
-        study_name=options.study or worker.recipe.name,
+        study_name=name,
         direction="minimize",
         sampler=make_sampler(options.sampler, sampler_seed, options.explore, qmc_seed=options.seed),
         pruner=make_pruner(options.pruner, worker.recipe.epochs),
@@ -219,13 +219,21 @@ def _open_study(
     return study
 
 
-def _sampler_seed(options: TuneOptions, index: int) -> int | None:
-    """Reproducible for one local worker; mixed with host and process when workers share a study,
-    so their random start-up trials differ."""
+def _sampler_seed(options: TuneOptions, index: int, history: int) -> int | None:
+    """Reproducible for one local worker, and mixed with the `history` (trials the study already
+    holds) so that a resumed study continues the search instead of replaying its first trials;
+    mixed with host and process when workers share a study, so their random start-up trials differ."""
     shared = options.workers > 1 or not options.storage_url.startswith("sqlite")
-    if not shared:
-        return options.seed
-    return hash((options.seed, index, socket.gethostname(), os.getpid())) % 2**31
+    if shared:
+        return hash((options.seed, index, socket.gethostname(), os.getpid())) % 2**31
+    return options.seed if history == 0 else hash((options.seed, history)) % 2**31
+
+
+def _trial_count(storage: optuna.storages.BaseStorage, name: str) -> int:
+    try:
+        return storage.get_n_trials(storage.get_study_id_from_name(name))
+    except KeyError:
+        return 0
 
 
 def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial.FrozenTrial], None]) -> None:
@@ -415,7 +423,7 @@ def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions,
             study_name=study_name,
             storage=storage,
             sampler=make_sampler(
-                options.sampler, _sampler_seed(options, index), options.explore, options.seed
+                options.sampler, _sampler_seed(options, index, 0), options.explore, options.seed
             ),
             pruner=make_pruner(options.pruner, worker.recipe.epochs),
         )
