@@ -405,10 +405,10 @@ def tune_command(
     seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling of every trial.")] = 0,
     device: DeviceOpt = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per trial (default: the recipe's).")] = None,
-    heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 60,
+    heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 10,
     grace: Annotated[
         int, typer.Option(help="Seconds without a heartbeat before a trial is failed and retried.")
-    ] = 180,
+    ] = 60,
     retries: Annotated[int, typer.Option(help="How often a trial lost with its worker is retried.")] = 2,
     from_diagnosis: Annotated[
         Path | None, typer.Option(help="Shape the space by a `diagnose --json` report.")
@@ -453,7 +453,7 @@ def tune_command(
                 check_file(path, option)
         if plots is not None:
             check_folder(plots, "--plots")
-        out = Console(quiet=quiet)
+        out, note = Console(quiet=quiet), Console(stderr=True)
         loaded = load_recipe(recipe)
         adjust = _guidance(loaded, options, from_diagnosis, auto, force)
         unit = loaded.task if options.metric == "dev_error" else "loss"
@@ -463,7 +463,9 @@ def tune_command(
                 render_setup(setup, out)
                 listener.finished = stack.enter_context(live_trials(out, setup, unit)).finished
 
-            listener = tuning.Listener(started=started)
+            listener = tuning.Listener(
+                started=started, note=lambda message: note.print(message, markup=False)
+            )
             result = tuning.tune(recipe if workers > 1 else loaded, options, adjust=adjust, listener=listener)
         _write_tune_outputs(result, export, plots, csv)
         render_result(result, out, unit, str(export) if export and result.best else None)

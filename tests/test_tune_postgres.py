@@ -146,3 +146,45 @@ def test_a_storage_password_is_never_printed(make_recipe, study_name, cli):
     refused = cli("tune", path, "--storage", SECRET_URL.replace("5432", "1"), "--trials", "1")
     assert refused.code == 2 and "cannot open storage postgresql://postgres:***@" in refused.stderr
     assert "hunter2" not in refused.stdout + refused.stderr
+
+
+def test_four_workers_with_one_killed_finish_the_study_report_it_and_export(
+    make_recipe, study_name, tmp_path
+):
+    path = make_recipe("DELAY = 0.2\n" + RECIPE)
+    export, csv = tmp_path / "best.json", tmp_path / "trials.csv"
+    command = _tune(path, study_name, "--trials", "6", "--workers", "4", "--export", export, "--csv", csv)
+    parent = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        killed, victim = _wait_for_running_trial_of_a_child(study_name, parent.pid)
+        os.kill(victim, signal.SIGKILL)
+        stdout, stderr = parent.communicate(timeout=240)
+    finally:
+        parent.kill()
+    assert parent.returncode == 0, stderr
+    trials = optuna.load_study(study_name=study_name, storage=URL).trials
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 6
+    assert trials[killed].state == TrialState.FAIL
+    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == killed)
+    assert retry.params == trials[killed].params
+    assert (
+        f"(pid {victim}) died (killed by signal 9)" in stderr and f"retried as trial {retry.number}" in stderr
+    )
+    assert "Best" in stdout or "best" in stdout, stdout
+    assert export.exists() and csv.exists()
+
+
+def _wait_for_running_trial_of_a_child(study_name: str, parent: int, timeout: float = 120) -> tuple[int, int]:
+    """A trial a worker process (not the watching parent) is training: (trial number, worker pid)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            trials = optuna.load_study(study_name=study_name, storage=URL).trials
+        except KeyError:
+            trials = []
+        for t in trials:
+            pid = int(t.user_attrs.get("worker", ":0").rsplit(":", 1)[1])
+            if t.state == TrialState.RUNNING and pid not in (0, parent) and len(t.params) == len(PARAMS):
+                return t.number, pid
+        time.sleep(0.1)
+    raise AssertionError("no worker ever started a trial")

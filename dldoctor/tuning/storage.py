@@ -34,8 +34,8 @@ class StorageError(UsageError):
 class StorageSettings:
     """Heartbeats (seconds) and how often a trial lost with its worker is retried."""
 
-    heartbeat: int = 60
-    grace: int = 180
+    heartbeat: int = 10
+    grace: int = 60
     retries: int = 2
 
 

@@ -27,7 +27,7 @@ import torch
 from optuna.trial import TrialState
 
 from dldoctor.data import Data
-from dldoctor.errors import DldoctorError, UsageError
+from dldoctor.errors import DldoctorError, UsageError, raised_by_user_code
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.training import prepare_run, resolve_device
 from dldoctor.tuning.progress import Progress, TrialReport
@@ -61,8 +61,8 @@ class TuneOptions:
     seed: int = 0
     device: str | None = None
     epochs: int | None = None
-    heartbeat: int = 60
-    grace: int = 180
+    heartbeat: int = 10
+    grace: int = 60
     retries: int = 2
 
     def validate(self) -> TuneOptions:
@@ -109,10 +109,12 @@ class StudySetup:
 
 @dataclass
 class Listener:
-    """Hooks for a front end: the setup before the first trial, then each finished trial."""
+    """Hooks for a front end: the setup before the first trial, then each finished trial, and
+    events worth a line (a worker died, its trial was retried; waiting for another's trial)."""
 
     started: Callable[[StudySetup], None] = lambda setup: None
     finished: Callable[[TrialReport], None] = lambda report: None
+    note: Callable[[str], None] = lambda message: None
 
 
 @dataclass
@@ -165,7 +167,7 @@ def tune(
     interrupted = False
     try:
         if options.workers == 1:
-            _work(study, worker, lambda trial: _feed(progress, trial, listener))
+            _work(study, worker, lambda trial: _feed(progress, trial, listener), listener.note)
         else:
             _run_processes(study, spec, worker.space, options, progress, listener)
     except KeyboardInterrupt:
@@ -236,11 +238,17 @@ def _trial_count(storage: optuna.storages.BaseStorage, name: str) -> int:
         return 0
 
 
-def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial.FrozenTrial], None]) -> None:
+def _work(
+    study: optuna.Study,
+    worker: _Worker,
+    finished: Callable[[optuna.trial.FrozenTrial], None],
+    note: Callable[[str], None],
+) -> None:
     """Run trials until the study holds the budget; wait for others' running trials to end (or go
-    stale and be retried) before leaving."""
+    stale and be retried) before leaving, and say what it waits for when that takes a while."""
     budget = worker.options.trials
     idle_since: float | None = None
+    told = False
     while True:
         _fail_stale(study)
         trials = study.get_trials(deepcopy=False)
@@ -250,11 +258,15 @@ def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial
         live = sum(t.state in LIVE for t in trials)
         if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
             idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since > worker.options.grace + worker.options.heartbeat:
+            waited = time.monotonic() - idle_since
+            if waited > worker.options.grace + worker.options.heartbeat:
                 return
+            if not told and waited > 2 * worker.options.heartbeat:
+                note(_waiting(trials, worker))
+                told = True
             time.sleep(POLL_S)
             continue
-        idle_since = None
+        idle_since, told = None, False
         trial = _ask(study)
         try:
             # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
@@ -267,6 +279,15 @@ def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial
             _abandon(study, trial, exc)
             raise
         finished(report)
+
+
+def _waiting(trials: list[optuna.trial.FrozenTrial], worker: _Worker) -> str:
+    running = [t for t in trials if t.state == TrialState.RUNNING]
+    listed = ", ".join(f"{t.number} ({t.user_attrs.get('worker', 'starting')})" for t in running)
+    return (
+        f"{worker.name}: nothing left to start; waiting for trial {listed} to finish. A trial whose"
+        f" worker died is failed and retried after {worker.options.grace} s without a heartbeat (--grace)"
+    )
 
 
 def _ask(study: optuna.Study) -> optuna.Trial:
@@ -368,7 +389,9 @@ def _run_processes(
     progress: Progress,
     listener: Listener,
 ) -> None:
-    """N worker processes share the study; this process only watches it for the live view."""
+    """N worker processes share the study; this process watches it for the live view, and when a
+    worker dies fails and requeues its trial at once (it knows the worker is gone: no grace
+    needed). A study that still reaches its budget has succeeded; the deaths are reported."""
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_child, args=(spec, study.study_name, space, options, i), name=f"dldoctor-{i}")
@@ -376,18 +399,60 @@ def _run_processes(
     ]
     for process in processes:
         process.start()
+    lost: dict[int, str] = {}
     try:
         while any(p.is_alive() for p in processes):
             _poll(study, progress, listener)
+            _reclaim(study, processes, lost, options.retries, listener)
             time.sleep(POLL_S)
     except KeyboardInterrupt:
         _stop(processes)
         raise
     finally:
         _poll(study, progress, listener)
-    failed = [p.exitcode for p in processes if p.exitcode not in (0, 130)]
-    if failed:
-        raise DldoctorError(f"{len(failed)} of {len(processes)} workers stopped with an error (see above)")
+    _reclaim(study, processes, lost, options.retries, listener)
+    held = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.get_trials(deepcopy=False))
+    if lost and held < options.trials:
+        raise DldoctorError(
+            f"{len(lost)} of {len(processes)} workers stopped ({'; '.join(lost.values())}) and the study"
+            f" holds {held} of {options.trials} trials; rerun the same command to resume it"
+        )
+
+
+def _reclaim(
+    study: optuna.Study, processes: list[Any], lost: dict[int, str], retries: int, listener: Listener
+) -> None:
+    """Note each worker that ended badly, once; fail its running trials and queue their retries."""
+    for index, process in enumerate(processes):
+        code = process.exitcode
+        if index in lost or code in (None, 0, 130):
+            continue
+        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        lost[index] = f"worker {index}: {how}"
+        name = f"{socket.gethostname()}:{process.pid}"
+        orphans = [
+            t
+            for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if t.user_attrs.get("worker") == name
+        ]
+        retried = "; ".join(_retry(study, trial, retries) for trial in orphans)
+        listener.note(f"worker {index} (pid {process.pid}) died ({how}){'; ' + retried if retried else ''}")
+
+
+def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, retries: int) -> str:
+    """Fail a dead worker's trial and queue it again with the same parameters (up to `retries`)."""
+    study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    optuna.storages.RetryFailedTrialCallback(max_retry=retries)(
+        study, study._storage.get_trial(trial._trial_id)
+    )
+    again = [
+        t.number
+        for t in study.get_trials(deepcopy=False)
+        if t.system_attrs.get("failed_trial") == trial.number
+    ]
+    if not again:
+        return f"its trial {trial.number} failed and was not retried (--retries {retries} used up)"
+    return f"its trial {trial.number} was failed and is retried as trial {again[-1]}"
 
 
 def _poll(study: optuna.Study, progress: Progress, listener: Listener) -> None:
@@ -412,7 +477,8 @@ def quiet_optuna() -> None:
 
 
 def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int) -> None:
-    """A worker process: load the recipe and data, join the study, run trials."""
+    """A worker process: load the recipe and data, join the study, run trials. Ends with one line
+    and exit 2 (bad input, the user's code) or 3 (a bug in dldoctor), never a traceback."""
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // options.workers))
     quiet_optuna()
     try:
@@ -427,9 +493,15 @@ def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions,
             ),
             pruner=make_pruner(options.pruner, worker.recipe.epochs),
         )
-        _work(study, worker, lambda trial: None)
+        _work(study, worker, lambda trial: None, lambda message: print(message, file=sys.stderr))
     except KeyboardInterrupt:
         sys.exit(130)
     except DldoctorError as exc:
         print(f"error (worker {index}): {exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:
+        if (user_error := raised_by_user_code(exc)) is not None:
+            print(f"error (worker {index}): {user_error}", file=sys.stderr)
+            sys.exit(2)
+        print(f"internal error in dldoctor worker {index} ({type(exc).__name__}: {exc})", file=sys.stderr)
+        sys.exit(3)
