@@ -11,7 +11,7 @@ import torch
 
 from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
 from dldoctor._version import __version__
-from dldoctor.data import Data, target_scale, training_steps
+from dldoctor.data import Data, batch_size_warning, target_scale, training_steps
 from dldoctor.diagnosis import (
     CriticalPoint,
     EasierModelResult,
@@ -128,6 +128,9 @@ def diagnose(
         learning_curve=evidence.learning_curve,
         cross_validation=cross_validation,
         skipped=skipped,
+        warnings=[
+            w for w in (batch_size_warning(len(data.train), recipe.batch_size, data.train_dev_carved),) if w
+        ],
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
     )

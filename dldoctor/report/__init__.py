@@ -58,6 +58,7 @@ class Report:
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
+    warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -107,6 +108,7 @@ class Report:
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
                 "skipped": self.skipped,
+                "warnings": self.warnings,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
                 "nonfinite_step": self.history.nonfinite_step,
