@@ -18,6 +18,8 @@ def check_file(path: Path, option: str) -> None:
     if path.exists() and not path.is_file():
         raise UsageError(f"{option}: cannot write {path}: it is not a regular file; choose another path")
     parent = _folder_of(path)
+    if parent.exists() and not parent.is_dir():
+        raise UsageError(f"{option}: cannot write {path}: {parent} is not a folder")
     if not parent.is_dir():
         raise UsageError(f"{option}: cannot write {path}: folder {parent} does not exist")
     _probe(parent, path, option)

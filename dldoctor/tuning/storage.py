@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from dldoctor.errors import UsageError
+from dldoctor.errors import UsageError, one_line
 
 DEFAULT_FILE = "dldoctor-tune.db"
 SQLITE_TIMEOUT_S = 600
@@ -121,8 +121,8 @@ def _prepare_sqlite(database: str | None) -> None:
             connection.execute("PRAGMA journal_mode=WAL")
     except sqlite3.DatabaseError as exc:
         raise StorageError(
-            f"the study file {path} is damaged ({exc}): restore it from a backup, or move it aside and"
-            " start again (a new file, or --storage sqlite:///NEW.db)"
+            f"the study file {path} is damaged ({one_line(str(exc), 120)}): restore it from a backup,"
+            " or move it aside and start again (a new file, or --storage sqlite:///NEW.db)"
         ) from None
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open the study file {path}: {exc}") from None

@@ -145,11 +145,11 @@ def tune(
     if options.workers > 1 and spec is None:
         raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
     loaded = load_recipe(recipe) if spec is not None else recipe.validate()
+    storage = open_storage(options.storage_url, options.storage_settings)  # a bad URL fails before training
     worker = _prepare(loaded.replace(epochs=options.epochs), options)
     notes: list[str] = []
     if adjust is not None:
         worker.space, notes = adjust(worker.space)
-    storage = open_storage(options.storage_url, options.storage_settings)
     study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
