@@ -1,5 +1,6 @@
 """A resumed study continues its search: asking for more trials, or rerunning after Ctrl-C or after
-kill -9, never replays the parameter sets it already tried (random and TPE samplers)."""
+kill -9, never replays the parameter sets it already tried (random and TPE samplers). A worker with
+nothing left to start says which trials it waits for."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import pytest
 from conftest import REPO
 from optuna.trial import TrialState
 
-from dldoctor.tuning.study import Listener, TuneOptions, tune
+from dldoctor.recipe import load_recipe
+from dldoctor.tuning.storage import open_storage
+from dldoctor.tuning.study import Listener, TuneOptions, _ask, _open_study, _prepare, _work, tune
 
 WIDE = """
 def make_wide_model(hidden=16):
@@ -97,3 +100,15 @@ def _wait_for_complete_trials(db, count: int, timeout: float = 120) -> None:
                 return
         time.sleep(0.1)
     raise AssertionError(f"the study never reached {count} complete trials")
+
+
+def test_an_idle_worker_says_which_trial_it_waits_for_and_what_the_grace_is(make_recipe, tmp_path):
+    opts = options(tmp_path, "random", 1, heartbeat=1, grace=2)
+    worker = _prepare(load_recipe(make_recipe(WIDE)), opts)
+    study = _open_study(open_storage(opts.storage, opts.storage_settings), worker, opts)
+    other = _ask(study)  # another worker's trial, still running: the budget of one is taken
+    other.set_user_attr("worker", "elsewhere:123")
+    notes: list[str] = []
+    _work(study, worker, lambda trial: None, notes.append)
+    assert len(notes) == 1, notes
+    assert "waiting for trial 0 (elsewhere:123)" in notes[0] and "after 2 s without a heartbeat" in notes[0]

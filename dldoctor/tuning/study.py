@@ -415,7 +415,8 @@ def _run_processes(
     if lost and held < options.trials:
         raise DldoctorError(
             f"{len(lost)} of {len(processes)} workers stopped ({'; '.join(lost.values())}) and the study"
-            f" holds {held} of {options.trials} trials; rerun the same command to resume it"
+            f" holds {held} of {options.trials} trials; rerun the same command to resume it (a worker's"
+            " own error, if it had one, is printed above)"
         )
 
 
