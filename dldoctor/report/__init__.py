@@ -6,9 +6,8 @@ import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import (
     CriticalPoint,
     Diagnosis,
@@ -23,10 +22,13 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
-from dldoctor.folds import CrossValidation
 from dldoctor.outputs import write_text
 from dldoctor.stats import Estimate
-from dldoctor.training import History
+
+if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.folds import CrossValidation
+    from dldoctor.training import History
 
 SCHEMA = 1
 ERROR_NAMES = ("bayes", "train", "train_dev", "dev", "test")
@@ -58,6 +60,7 @@ class Report:
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
+    probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -108,6 +111,7 @@ class Report:
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
                 "skipped": self.skipped,
+                "probe_failures": self.probe_failures,
                 "warnings": self.warnings,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
