@@ -170,7 +170,8 @@ def test_four_workers_with_one_killed_finish_the_study_report_it_and_export(
     retry = next(t for t in trials if t.system_attrs.get("failed_trial") == killed)
     assert retry.params == trials[killed].params
     assert (
-        f"(pid {victim}) died (killed by signal 9)" in stderr and f"retried as trial {retry.number}" in stderr
+        f"(pid {victim}) died, killed by signal 9; its trial {killed} was failed" in stderr
+        and f"retried as trial {retry.number}" in stderr
     )
     assert "Best trial" in stdout, stdout
     assert export.exists() and csv.exists()

@@ -428,7 +428,7 @@ def _reclaim(
         code = process.exitcode
         if index in lost or code in (None, 0, 130):
             continue
-        how = f"killed by signal {-code}" if code < 0 else f"exit code {code}"
+        how = f"died, killed by signal {-code}" if code < 0 else f"stopped with exit code {code}"
         lost[index] = f"worker {index}: {how}"
         name = f"{socket.gethostname()}:{process.pid}"
         orphans = [
@@ -437,7 +437,7 @@ def _reclaim(
             if t.user_attrs.get("worker") == name
         ]
         retried = "; ".join(_retry(study, trial, retries) for trial in orphans)
-        listener.note(f"worker {index} (pid {process.pid}) died ({how}){'; ' + retried if retried else ''}")
+        listener.note(f"worker {index} (pid {process.pid}) {how}{'; ' + retried if retried else ''}")
 
 
 def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, retries: int) -> str:
@@ -446,11 +446,8 @@ def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, retries: int) -
     optuna.storages.RetryFailedTrialCallback(max_retry=retries)(
         study, study._storage.get_trial(trial._trial_id)
     )
-    again = [
-        t.number
-        for t in study.get_trials(deepcopy=False)
-        if t.system_attrs.get("failed_trial") == trial.number
-    ]
+    trials = study.get_trials(deepcopy=False)
+    again = [t.number for t in trials if t.system_attrs.get("retry_history", [])[-1:] == [trial.number]]
     if not again:
         return f"its trial {trial.number} failed and was not retried (--retries {retries} used up)"
     return f"its trial {trial.number} was failed and is retried as trial {again[-1]}"
