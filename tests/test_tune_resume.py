@@ -112,3 +112,15 @@ def test_an_idle_worker_says_which_trial_it_waits_for_and_what_the_grace_is(make
     _work(study, worker, lambda trial: None, notes.append)
     assert len(notes) == 1, notes
     assert "waiting for trial 0 (elsewhere:123)" in notes[0] and "after 2 s without a heartbeat" in notes[0]
+
+
+def test_a_trial_whose_worker_died_before_its_first_beat_does_not_hold_the_budget(make_recipe, tmp_path):
+    """kill -9 between Optuna creating a trial and its first heartbeat leaves it RUNNING and unclaimed;
+    a rerun fails it after the grace instead of ending one trial short."""
+    path = make_recipe(WIDE)
+    opts = options(tmp_path, "random", 2, heartbeat=1, grace=2)
+    worker = _prepare(load_recipe(path), opts)
+    _ask(_open_study(open_storage(opts.storage, opts.storage_settings), worker, opts))  # then "killed"
+    assert tune(path, opts).counts.finished == 2
+    study = optuna.load_study(study_name="resumed", storage=opts.storage)
+    assert study.trials[0].state == TrialState.FAIL and len(finished_params(opts)) == 2

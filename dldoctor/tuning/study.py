@@ -8,6 +8,7 @@ on several machines stop at exactly the requested count.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -19,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -250,7 +252,7 @@ def _work(
     idle_since: float | None = None
     told = False
     while True:
-        _fail_stale(study)
+        _fail_stale(study, worker.options.grace)
         trials = study.get_trials(deepcopy=False)
         done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
         if done >= budget:
@@ -374,11 +376,18 @@ def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
         thread.join()
 
 
-def _fail_stale(study: optuna.Study) -> None:
-    """Fail trials whose worker stopped beating; the storage's callback queues their retry."""
+def _fail_stale(study: optuna.Study, grace: int) -> None:
+    """Fail trials whose worker stopped beating (the storage's callback queues their retry), and
+    trials whose worker died between creating them and its first beat: still RUNNING, never
+    claimed, older than the grace. Left alone, such a trial would hold a slot of the budget for ever."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    cutoff = datetime.now() - timedelta(seconds=grace)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if "worker" not in trial.user_attrs and trial.datetime_start and trial.datetime_start < cutoff:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
 
 
 def _run_processes(
