@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
+from dldoctor import baseline, bayes, folds, held_out, hessian, learning_curve, lrfind, mismatch
 from dldoctor._version import __version__
 from dldoctor.data import Data, target_scale, training_steps
 from dldoctor.diagnosis import (
@@ -26,6 +26,7 @@ from dldoctor.diagnosis import (
     TrainingSignals,
     conclude,
 )
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.gradients import ACTIVATION_EXAMPLES, GradientMonitor, NonFiniteLocator, activation_health
 from dldoctor.recipe import Recipe, load_recipe
@@ -61,6 +62,7 @@ class DiagnoseOptions:
     lr_find: bool = True
     learning_curve: bool = False  # retrain on growing subsets: would more data help?
     folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
+    errors: bool = True  # error analysis: per class, label noise, calibration, slices (one more pass)
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -105,6 +107,7 @@ def diagnose(
         if options.folds
         else None
     )
+    analysis = run.error_analysis(cross_validation, skipped)
     return Report(
         recipe=recipe.name,
         task=recipe.task,
@@ -127,6 +130,7 @@ def diagnose(
         mismatch=evidence.mismatch,
         learning_curve=evidence.learning_curve,
         cross_validation=cross_validation,
+        error_analysis=analysis,
         skipped=skipped,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
@@ -281,6 +285,21 @@ class _Run:
         full = (results["train"].error, results["dev"].error)
         return learning_curve.learning_curve(
             self.recipe, self.data, self.device, self.options.seed, full, threshold
+        )
+
+    def error_analysis(
+        self, cross_validation: folds.CrossValidation | None, skipped: dict[str, str]
+    ) -> ErrorAnalysis | None:
+        if not self.options.errors:
+            skipped["error_analysis"] = "turned off (--no-errors)"
+            return None
+        return held_out.error_analysis(
+            self.model,
+            self.data,
+            self.recipe.task,
+            self.options.confidence,
+            self.options.seed,
+            cross_validation,
         )
 
     def _range_test(self, skipped: dict[str, str]) -> RangeTest | None:
