@@ -65,6 +65,11 @@ def analyse(
 ) -> ErrorAnalysis:
     """Every analysis that applies to `predictions` (split name → SplitPredictions)."""
     main = predictions[split]
+    broken = [name for name, p in predictions.items() if not np.isfinite(p.outputs).all()]
+    if broken:
+        return ErrorAnalysis(
+            task, split, skipped={"all": f"the model's outputs on {broken[0]} are not finite"}
+        )
     skipped: dict[str, str] = {}
     errors = main.per_example_error(task)
     found: dict[str, Any] = {}

@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dldoctor.stats import BOOTSTRAP_RESAMPLES, Estimate, paired_difference
+from dldoctor.stats import Estimate, bootstrap_counts, paired_difference
 
 BINS = 15
+RESAMPLES = 1000
 WORK_PER_CHUNK = 4_000_000  # resamples × examples held in memory at once
 
 
@@ -79,9 +80,8 @@ def _interval(
     gaps_by_bin[np.arange(n), members] = gap
     chunk = max(1, WORK_PER_CHUNK // n)
     values = []
-    for start in range(0, BOOTSTRAP_RESAMPLES, chunk):
-        size = min(chunk, BOOTSTRAP_RESAMPLES - start)
-        weights = rng.multinomial(n, np.full(n, 1 / n), size=size).astype(float)
+    for start in range(0, RESAMPLES, chunk):
+        weights = bootstrap_counts(n, min(chunk, RESAMPLES - start), rng)
         values.append(np.abs(weights @ gaps_by_bin).sum(axis=1) / n)
     tail = (1 - level) / 2
     low, high = np.quantile(np.concatenate(values), [tail, 1 - tail])

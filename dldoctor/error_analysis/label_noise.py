@@ -19,10 +19,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dldoctor.stats import BOOTSTRAP_RESAMPLES, Estimate
+from dldoctor.stats import Estimate, bootstrap_counts
 
+RESAMPLES = 1000
 WORK_PER_CHUNK = 2_000_000  # resamples × examples × classes held in memory at once
-BOOTSTRAP_WORK = 2_000_000_000  # beyond this, fewer resamples (at least MIN_RESAMPLES)
+BOOTSTRAP_WORK = 1_000_000_000  # beyond this, fewer resamples (at least MIN_RESAMPLES)
 MIN_RESAMPLES = 200
 
 
@@ -65,7 +66,7 @@ def label_noise(
     n, k = probs.shape
     onehot = np.eye(k)[labels]
     ones = np.ones((1, n))
-    thresholds = _thresholds(probs, onehot, ones)
+    thresholds = _thresholds(probs * onehot, onehot, ones)
     suggested, counted = _confident_class(probs, thresholds)
     rate = float(_noise_rates(labels, onehot, suggested, counted, ones, k)[0])
     flagged = np.flatnonzero(counted[0] & (suggested[0] != labels))
@@ -84,9 +85,10 @@ def label_noise(
     )
 
 
-def _thresholds(probs: np.ndarray, onehot: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """(resamples, K): each class's mean own-class probability; +inf for a class nobody is given."""
-    sums, counts = weights @ (probs * onehot), weights @ onehot
+def _thresholds(own: np.ndarray, onehot: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(resamples, K): each class's mean own-class probability (`own` = probs · onehot); +inf for a
+    class nobody is given."""
+    sums, counts = weights @ own, weights @ onehot
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(counts > 0, sums / counts, np.inf)
 
@@ -128,13 +130,14 @@ def _interval(
     n, k = probs.shape
     if n < 2:
         return Estimate(rate, rate, rate, n, "none")
-    resamples = min(BOOTSTRAP_RESAMPLES, max(MIN_RESAMPLES, BOOTSTRAP_WORK // (n * k)))
+    resamples = min(RESAMPLES, max(MIN_RESAMPLES, BOOTSTRAP_WORK // (n * k)))
     rng = np.random.default_rng(seed)
     chunk = max(1, WORK_PER_CHUNK // (n * k))
+    own = probs * onehot
     rates = []
     for start in range(0, resamples, chunk):
-        weights = rng.multinomial(n, np.full(n, 1 / n), size=min(chunk, resamples - start)).astype(float)
-        thresholds = _thresholds(probs, onehot, weights)
+        weights = bootstrap_counts(n, min(chunk, resamples - start), rng)
+        thresholds = _thresholds(own, onehot, weights)
         suggested, counted = _confident_class(probs, thresholds)
         rates.append(_noise_rates(labels, onehot, suggested, counted, weights, k))
     tail = (1 - confidence) / 2

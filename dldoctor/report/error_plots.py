@@ -102,8 +102,8 @@ def suspects_grid(analysis: ErrorAnalysis):
         return None
     columns = min(8, len(images))
     rows = -(-len(images) // columns)
-    figure = Figure(figsize=(1.6 * columns, 1.8 * rows + 0.4), layout="constrained")
-    figure.suptitle(f"Most suspicious labels on {fmt.split(analysis.split)}: given → suggested", fontsize=10)
+    figure = Figure(figsize=(max(4.0, 1.6 * columns), 1.8 * rows + 0.5), layout="constrained")
+    figure.suptitle(f"Suspected label errors on {fmt.split(analysis.split)}: given → suggested", fontsize=10)
     axes = np.atleast_1d(figure.subplots(rows, columns)).ravel()
     for ax, image, suspect in zip(axes, images, noise.suspects, strict=False):
         ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
