@@ -111,12 +111,15 @@ def main() -> None:
     torch.set_num_threads(1)
     started = time.perf_counter()
     found: dict[tuple[float, str], list[Outcome]] = {}
+    costs = []
     for rate in args.rates:
         for seed in range(args.seeds):
-            analysis, moved = analyse_corrupted(rate, seed, args.epochs)
+            analysis, moved, cost = analyse_corrupted(rate, seed, args.epochs)
+            costs.append(cost)
             for split, truth in moved.items():
                 found.setdefault((rate, split), []).append(outcome(analysis, split, truth))
-    print(f"{args.seeds} seeds, {args.epochs} epochs, {time.perf_counter() - started:.0f} s\n")
+    print(f"{args.seeds} seeds, {args.epochs} epochs, {time.perf_counter() - started:.0f} s")
+    print(f"error analysis time / training time: median {statistics.median(costs):.2f}\n")
     print(
         "| rate moved | split | median precision | median recall | runs meeting both bars"
         " | median estimate | interval covers truth |"

@@ -130,3 +130,14 @@ def test_errors_csv_without_the_analysis_is_a_usage_error(make_recipe, cli, tmp_
     path = make_recipe(NOISY_SITE)
     found = cli("diagnose", path, "-q", "--no-errors", "--errors-csv", tmp_path / "s.csv")
     assert found.code == 2 and "--errors-csv needs the error analysis" in found.stderr
+
+
+def test_a_stored_report_renders_the_section_and_its_plots_without_the_run(noisy_run, cli, tmp_path):
+    folder, _, _ = noisy_run
+    found = cli("report", folder / "r.json", "-q", "--markdown", tmp_path / "s.md", "--plots", tmp_path / "p")
+    assert found.code == 0, found.stderr
+    text = (tmp_path / "s.md").read_text()
+    assert "### Error analysis (dev)" in text and "cleaning these labels can take off at most" in text
+    for name in ("confusion.png", "reliability.png"):
+        png_size(tmp_path / "p" / name)
+    assert not (tmp_path / "p" / "suspects.png").exists()  # the grid needs the inputs: live runs only
