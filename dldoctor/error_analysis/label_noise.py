@@ -152,6 +152,6 @@ def _ranked(
     margin = probs[flagged, suggested[flagged]] - own
     order = np.argsort(-margin, kind="stable")
     return tuple(
-        Suspect(int(rows[i]), int(labels[i]), int(suggested[i]), float(own[o]), float(margin[o]))
-        for o, i in ((o, flagged[o]) for o in order)
+        Suspect(int(rows[i]), int(labels[i]), int(suggested[i]), float(p), float(m))
+        for i, p, m in zip(flagged[order], own[order], margin[order], strict=True)
     )

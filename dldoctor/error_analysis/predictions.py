@@ -28,11 +28,6 @@ class SplitPredictions:
         return len(self.labels)
 
     @property
-    def rows(self) -> np.ndarray:
-        """The user's index of every example."""
-        return np.arange(len(self)) if self.index is None else np.asarray(self.index)
-
-    @property
     def predicted(self) -> np.ndarray:
         """The predicted class (classification only)."""
         return self.outputs.argmax(axis=1)
