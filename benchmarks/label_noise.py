@@ -80,12 +80,16 @@ def corrupted_recipe(rate: float, seed: int, epochs: int = 50) -> tuple[dd.Recip
 
 def analyse_corrupted(
     rate: float, seed: int, epochs: int = 50
-) -> tuple[ErrorAnalysis, dict[str, np.ndarray]]:
-    """Train on the clean train split and run the error analysis on the corrupted ones."""
+) -> tuple[ErrorAnalysis, dict[str, np.ndarray], float]:
+    """Train on the clean train split and run the error analysis on the corrupted ones; also the
+    analysis's time as a share of the training time."""
     recipe, moved = corrupted_recipe(rate, seed, epochs)
     data, model, _ = prepare_run(recipe, seed, torch.device("cpu"))
+    started = time.perf_counter()
     fit(model, data, recipe, seed=seed)
-    return held_out.error_analysis(model, data, recipe.task, 0.95, seed), moved
+    trained = time.perf_counter()
+    analysis = held_out.error_analysis(model, data, recipe.task, 0.95, seed)
+    return analysis, moved, (time.perf_counter() - trained) / (trained - started)
 
 
 def outcome(analysis: ErrorAnalysis, split: str, moved: np.ndarray) -> Outcome:
