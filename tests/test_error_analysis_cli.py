@@ -141,3 +141,14 @@ def test_a_stored_report_renders_the_section_and_its_plots_without_the_run(noisy
     for name in ("confusion.png", "reliability.png"):
         png_size(tmp_path / "p" / name)
     assert not (tmp_path / "p" / "suspects.png").exists()  # the grid needs the inputs: live runs only
+
+
+def test_folds_give_train_out_of_sample_label_noise(make_recipe):
+    import dldoctor as dd
+
+    path = make_recipe(NOISY_SITE)
+    options = dd.DiagnoseOptions(folds=2, probes=False, hessian=False, easier_model=False)
+    analysis = dd.diagnose(path, options).error_analysis
+    assert analysis is not None and set(analysis.label_noise) == {"train", "train_dev", "dev"}
+    train, train_dev = analysis.label_noise["train"], analysis.label_noise["train_dev"]
+    assert train.n + train_dev.n == 600 and train.rate.high < 0.05  # train's labels are clean

@@ -8,13 +8,13 @@ itself whether it is wanted, from the options and the evidence gathered so far, 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
-from dldoctor import baseline
+from dldoctor import baseline, folds
 from dldoctor.data import Data
 from dldoctor.diagnosis import Evidence, Policy
 from dldoctor.gradients import GradientMonitor
@@ -39,7 +39,7 @@ class RunContext:
     history: History
     results: dict[str, SplitResult]  # the trained model's loss and errors on each split
     monitor: GradientMonitor | None = None
-    found: dict[str, object] = field(default_factory=dict)  # results of the probes that already ran
+    cross_validation: folds.CrossValidation | None = None  # set by that probe, read by error analysis
 
     @property
     def seed(self) -> int:

@@ -3,7 +3,7 @@ slices. Runs after cross-validation, whose held-out predictions give train's lab
 
 from __future__ import annotations
 
-from dldoctor import folds, held_out
+from dldoctor import held_out
 from dldoctor.diagnosis import Evidence
 from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.probes._base import Probe, RunContext
@@ -16,12 +16,6 @@ class ErrorAnalysisProbe(Probe):
         return None if ctx.options.errors else "turned off (--no-errors)"
 
     def run(self, ctx: RunContext, evidence: Evidence) -> ErrorAnalysis:
-        cross_validation = ctx.found.get("cross_validation")
         return held_out.error_analysis(
-            ctx.model,
-            ctx.data,
-            ctx.recipe.task,
-            ctx.options.confidence,
-            ctx.seed,
-            cross_validation if isinstance(cross_validation, folds.CrossValidation) else None,
+            ctx.model, ctx.data, ctx.recipe.task, ctx.options.confidence, ctx.seed, ctx.cross_validation
         )

@@ -34,7 +34,7 @@ def run_probes(probes: Sequence[Probe], ctx: RunContext, evidence: Evidence) -> 
                 failures[probe.name] = describe(exc)
                 continue
             if not isinstance(result, Skipped):
-                results[probe.name] = ctx.found[probe.name] = result
+                results[probe.name] = result
                 evidence = probe.add(evidence, result)
                 continue
             reason = result.reason
