@@ -24,6 +24,7 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.stats import Estimate
 
@@ -61,6 +62,7 @@ class Report:
     mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
+    error_analysis: ErrorAnalysis | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     description: str = ""
@@ -111,6 +113,7 @@ class Report:
                 "mismatch_test": _plain(self.mismatch),
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
+                "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
                 "skipped": self.skipped,
                 "probe_failures": self.probe_failures,
                 "history": [asdict(r) for r in self.history.epochs],
