@@ -22,6 +22,7 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.outputs import write_text
 from dldoctor.stats import Estimate
 
@@ -59,6 +60,7 @@ class Report:
     mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
+    error_analysis: ErrorAnalysis | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
@@ -110,6 +112,7 @@ class Report:
                 "mismatch_test": _plain(self.mismatch),
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
+                "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
                 "skipped": self.skipped,
                 "probe_failures": self.probe_failures,
                 "warnings": self.warnings,
