@@ -216,6 +216,12 @@ ROWS = [
     Row("--json onto a device", (*CHECK, "--json", "/dev/null"), ("not a regular file",)),
     Row("--junit in a missing folder", (*CHECK, "--junit", "{dir}/no/j.xml"), ("--junit", "does not exist")),
     Row("--markdown is a folder", (*CHECK, "--markdown", "{dir}"), ("--markdown", "directory")),
+    Row("diagnose --plots under /proc", (*DIAGNOSE, "--plots", "/proc/plots"), ("--plots: cannot write",)),
+    Row(
+        "diagnose --errors-csv is a folder",
+        (*DIAGNOSE, "--errors-csv", "{dir}"),
+        ("--errors-csv", "directory"),
+    ),
     Row("check --plots under /proc", (*CHECK, "--plots", "/proc/plots"), ("--plots: cannot write",)),
     Row(
         "report --plots under /proc",
