@@ -35,7 +35,7 @@ def greedy_on_dev(train, dev, keep=8):
     chosen = []
     for _ in range(keep):
         rest = [c for c in range(train[0].shape[1]) if c not in chosen]
-        chosen.append(min(rest, key=lambda c: centroid_error(train, dev, chosen + [c])))
+        chosen.append(min(rest, key=lambda c: centroid_error(train, dev, [*chosen, c])))
     return chosen
 
 
