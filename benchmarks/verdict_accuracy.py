@@ -254,7 +254,7 @@ def main() -> None:
             flush=True,
         )
         started = time.perf_counter()
-        jobs = [(c, s) for c in cases for s in seeds]
+        jobs = [(c, s) for s in seeds for c in cases]  # seed-major: a cut-short sweep still covers every case
         with ProcessPoolExecutor(args.jobs, initializer=init_worker) as pool:
             futures = [pool.submit(diagnose_one, c, s) for c, s in jobs]
             outcomes = []
@@ -262,9 +262,9 @@ def main() -> None:
                 outcomes.append(future.result())
                 o = outcomes[-1]
                 print(f"  {o.case} seed {o.seed}: {o.got} ({o.seconds:.0f} s)", file=sys.stderr, flush=True)
+                if args.save:  # after every run, so a sweep cut short can still be reported with --load
+                    args.save.write_text(json.dumps({"outcomes": [asdict(o) for o in outcomes]}, indent=1))
         print(f"wall time {time.perf_counter() - started:.0f} s")
-        if args.save:
-            args.save.write_text(json.dumps({"outcomes": [asdict(o) for o in outcomes]}, indent=1))
     report(cases, outcomes, Printer(args.markdown))
 
 
