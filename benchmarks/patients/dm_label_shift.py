@@ -7,7 +7,7 @@ import numpy as np
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: unbalance training data (UTD); DEFault: training-data fault (class imbalance)"
+SOURCE = "DeepCrime: unbalance_train_data; DEFault: training-data fault (class imbalance)"
 EXPECTED = "data_mismatch"
 WHY = "train-dev follows the skewed training priors, dev the balanced ones: a distribution gap"
 

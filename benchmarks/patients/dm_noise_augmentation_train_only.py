@@ -8,7 +8,7 @@ import numpy as np
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: add noise to training data (ANTD); UMLAUT: preprocessing applied to one split only"
+SOURCE = "DeepCrime: add_noise (to training data); UMLAUT: preprocessing applied to one split only"
 EXPECTED = "data_mismatch"
 WHY = (
     "train-dev and dev come from different distributions (dev far easier): a mismatch in the other direction"

@@ -9,10 +9,7 @@ import numpy as np
 
 import dldoctor as dd
 
-SOURCE = (
-    "DeepCrime / Humbatova taxonomy: validation-set faults (choices tuned on the evaluation set); issue "
-    "10 dev_overfit"
-)
+SOURCE = "Kapoor & Narayanan leakage L1.3 (feature selection on the evaluation set); the course: dev overfit"
 EXPECTED = "dev_overfit"
 WHY = "dev and test share a distribution, yet test error is far above dev: choices were overfit to dev"
 

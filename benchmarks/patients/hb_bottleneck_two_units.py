@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DEFault: layer fault (too few neurons in a layer); DeepCrime-style 'change number of neurons'"
+SOURCE = "DEFault: layer fault (too few neurons in a layer)"
 EXPECTED = "high_bias"
 WHY = "a capacity fault: train error far above the Bayes error, and a bigger model (no bottleneck) fixes it"
 

@@ -5,7 +5,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: add / change weights regularisation (AWR, CWR); DEFault: regularisation fault"
+SOURCE = "DeepCrime: add_weights_regularisation, change_weights_regularisation; DEFault: regularisation"
 EXPECTED = "high_bias"
 WHY = "over-regularisation shrinks the effective capacity: train error far above Bayes; less decay cures it"
 

@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "UMLAUT: missing activation function; DeepCrime: remove activation function (RAF)"
+SOURCE = "UMLAUT: missing activation function; DeepCrime: remove_activation_function"
 EXPECTED = "high_bias"
 WHY = "stacked linear layers collapse to a linear classifier: it underfits a curved boundary (Bayes ≈ 0)"
 

@@ -5,7 +5,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepFD: epochs (insufficient training); DeepCrime: change epochs (HEP), regression subject"
+SOURCE = "DeepFD: epochs (insufficient training); DeepCrime: change_epochs (fewer), regression subject"
 EXPECTED = "high_bias"
 WHY = "train MSE far above the noise variance with the loss still falling: high bias, 'train longer'"
 

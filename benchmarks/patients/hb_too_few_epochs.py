@@ -5,7 +5,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepFD: epochs (insufficient training iterations); DeepCrime: change epochs (HEP)"
+SOURCE = "DeepFD: epochs (insufficient training iterations); DeepCrime: change_epochs (fewer)"
 EXPECTED = "high_bias"
 WHY = (
     "the model underfits its training set and the loss is still falling: by convention high bias, 'train "

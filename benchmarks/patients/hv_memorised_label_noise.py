@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: remove weights regularisation (RWR) / change dropout rate; UMLAUT: overfitting"
+SOURCE = "DeepCrime: change_dropout_rate / the undoing of add_weights_regularisation; UMLAUT: overfitting"
 EXPECTED = "high_variance"
 WHY = (
     "train error far below the 21 % floor, train-dev far above it: memorised noise, material recoverable "

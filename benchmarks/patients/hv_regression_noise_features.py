@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: delete training data (TRD) on a regression subject; UMLAUT: overfitting heuristic"
+SOURCE = "DeepCrime: delete_training_data on a regression subject; UMLAUT: overfitting heuristic"
 EXPECTED = "high_variance"
 WHY = "train MSE near or below the noise variance, train-dev MSE several times it: variance"
 

@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: delete training data (TRD); UMLAUT: overfitting heuristic (train ≫ validation accuracy)"
+SOURCE = "DeepCrime: delete_training_data; UMLAUT: overfitting heuristic (train ≫ validation accuracy)"
 EXPECTED = "high_variance"
 WHY = "train error ≈ 0 below Bayes, train-dev well above Bayes: the recoverable variance is material"
 

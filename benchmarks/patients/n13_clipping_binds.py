@@ -7,9 +7,7 @@ import numpy as np
 
 import dldoctor as dd
 
-SOURCE = (
-    "DeepCrime: change gradient clipping (CGC); issue 13 reading 'clipping that binds on nearly every step'"
-)
+SOURCE = "DEFault: optimisation fault; issue 13 reading 'clipping that binds on every step'"
 EXPECTED = "optimization_failure"
 WHY = "clipping throttles every update: the optimiser cannot move, the same model fits unclipped"
 NEEDS = "issue 13: grad_clip"

@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: change optimisation function / learning rate; AUTOTRAINER: oscillating loss"
+SOURCE = "DeepCrime: change_optimisation_function + change_learning_rate; AUTOTRAINER: oscillating loss"
 EXPECTED = "optimization_failure"
 WHY = "the same network trains with RMSprop at a sane rate: the optimiser's step size is the fault"
 NEEDS = "issue 13: optimizer='rmsprop'"

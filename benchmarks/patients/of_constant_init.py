@@ -8,7 +8,7 @@ from torch import nn
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: change weights initialisation (WCI); TheDeepChecker: parameter initialisation issue"
+SOURCE = "DeepCrime: change_weights_initialisation; TheDeepChecker: parameter initialisation issue"
 EXPECTED = "optimization_failure"
 WHY = "symmetry is never broken: the same architecture randomly initialised fits, so training failed"
 

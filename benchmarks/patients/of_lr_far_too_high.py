@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "AUTOTRAINER: oscillating loss (learning rate too large); DeepCrime: change learning rate (HLR)"
+SOURCE = "AUTOTRAINER: oscillating loss (learning rate too large); DeepCrime: change_learning_rate (higher)"
 EXPECTED = "optimization_failure"
 WHY = "the same model trains fine at a sane learning rate: the optimiser, not the capacity, fails"
 

@@ -7,7 +7,7 @@ import numpy as np
 
 import dldoctor as dd
 
-SOURCE = "AUTOTRAINER: slow convergence; DeepCrime: change learning rate (decrease)"
+SOURCE = "AUTOTRAINER: slow convergence; DeepCrime: change_learning_rate (lower)"
 EXPECTED = "optimization_failure"
 WHY = "updates are far too small for the loss to move: the optimiser fails, not the model"
 

@@ -6,7 +6,7 @@ import clinic
 
 import dldoctor as dd
 
-SOURCE = "DeepCrime: change learning rate (increase); AUTOTRAINER: exploding gradient (regression subject)"
+SOURCE = "DeepCrime: change_learning_rate (higher); AUTOTRAINER: exploding gradient (regression subject)"
 EXPECTED = "optimization_failure"
 WHY = "the loss diverges to a non-finite value: the optimiser fails before any fit can be judged"
 
