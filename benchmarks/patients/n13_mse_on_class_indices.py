@@ -8,9 +8,7 @@ import numpy as np
 
 import dldoctor as dd
 
-SOURCE = (
-    "DeepFD: loss function fault (wrong loss); DEFault: loss fault; DeepCrime: change_loss_function"
-)
+SOURCE = "DeepFD: loss function fault (wrong loss); DEFault: loss fault; DeepCrime: change_loss_function"
 EXPECTED = "optimization_failure"
 WHY = "the objective being minimised is not the task's: the model can fit, the training set-up cannot"
 NEEDS = "issue 13: loss"
