@@ -20,8 +20,8 @@ SETUP = dict(
     data=lambda seed: clinic.splits(sample, seed, 300, 1000, 1000),
     task="regression",
     bayes_error=1.0,
-    lr=1e-3,
-    batch_size=32,
+    lr=3e-3,
+    batch_size=16,
     epochs=60,
 )
 CURE = dict(data=lambda seed: clinic.splits(sample, seed, 4000, 1000, 1000))
