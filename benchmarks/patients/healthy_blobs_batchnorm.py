@@ -2,7 +2,6 @@
 momentum; Bayes error left to the estimator."""
 
 import clinic
-import numpy as np
 from torch import nn
 
 import dldoctor as dd
@@ -10,12 +9,6 @@ import dldoctor as dd
 SOURCE = "control: BatchNorm architecture, SGD, 4 classes, Bayes error estimated"
 EXPECTED = "healthy"
 WHY = "a well-conditioned BatchNorm MLP with ample data fits the mixture to its floor; no gap material"
-
-CENTRES = 3.0 * np.eye(4, 16)  # pairwise 4.2 apart: Bayes error ≈ 5 %
-
-
-def sample(n, rng):
-    return clinic.blobs(n, rng, CENTRES, np.arange(4))
 
 
 def make_model():
@@ -27,7 +20,7 @@ def make_model():
 
 SETUP = dict(
     model=make_model,
-    data=lambda seed: clinic.splits(sample, seed, 8000, 2000, 2000),
+    data=lambda seed: clinic.splits(clinic.four_blobs, seed, 8000, 2000, 2000),
     optimizer="sgd",
     lr=0.05,
     beta=0.9,

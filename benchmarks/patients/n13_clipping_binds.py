@@ -3,7 +3,6 @@ natural size (~1), so every step is clipped and the effective learning rate is ~
 the one set. Cure: no clipping (or a max norm near the typical gradient norm)."""
 
 import clinic
-import numpy as np
 
 import dldoctor as dd
 
@@ -12,16 +11,9 @@ EXPECTED = "optimization_failure"
 WHY = "clipping throttles every update: the optimiser cannot move, the same model fits unclipped"
 NEEDS = "issue 13: grad_clip"
 
-CENTRES = 3.0 * np.eye(4, 16)
-
-
-def sample(n, rng):
-    return clinic.blobs(n, rng, CENTRES, np.arange(4))
-
-
 SETUP = dict(
     model=lambda: clinic.mlp([16, 64, 64, 4]),
-    data=lambda seed: clinic.splits(sample, seed, 4000, 1000, 1000),
+    data=lambda seed: clinic.splits(clinic.four_blobs, seed, 4000, 1000, 1000),
     grad_clip=1e-3,
     optimizer="sgd",
     lr=0.05,

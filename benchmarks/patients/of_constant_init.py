@@ -3,7 +3,6 @@ the same function and receive the same gradient, so they stay identical: the 64-
 single units, and four classes cannot be told apart. Cure: random (default) initialisation."""
 
 import clinic
-import numpy as np
 from torch import nn
 
 import dldoctor as dd
@@ -11,12 +10,6 @@ import dldoctor as dd
 SOURCE = "DeepCrime: change_weights_initialisation; TheDeepChecker: parameter initialisation issue"
 EXPECTED = "optimization_failure"
 WHY = "symmetry is never broken: the same architecture randomly initialised fits, so training failed"
-
-CENTRES = 3.0 * np.eye(4, 16)
-
-
-def sample(n, rng):
-    return clinic.blobs(n, rng, CENTRES, np.arange(4))
 
 
 def make_model(constant=0.01):
@@ -28,7 +21,7 @@ def make_model(constant=0.01):
 
 SETUP = dict(
     model=make_model,
-    data=lambda seed: clinic.splits(sample, seed, 4000, 1000, 1000),
+    data=lambda seed: clinic.splits(clinic.four_blobs, seed, 4000, 1000, 1000),
     lr=1e-3,
     batch_size=64,
     epochs=10,

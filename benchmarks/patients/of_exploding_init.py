@@ -3,7 +3,6 @@ N(0, 0.5²) — about 2.8× the He scale per layer, so signals grow ≈ 2.8⁸ �
 trained with SGD. The first steps blow the loss up (inf/NaN). Cure: default initialisation."""
 
 import clinic
-import numpy as np
 from torch import nn
 
 import dldoctor as dd
@@ -11,12 +10,6 @@ import dldoctor as dd
 SOURCE = "AUTOTRAINER: exploding gradient; DeepDiagnosis: exploding tensor / numerical error"
 EXPECTED = "optimization_failure"
 WHY = "gradients explode from the first steps (loss non-finite): a training failure, not a capacity one"
-
-CENTRES = 3.0 * np.eye(4, 16)
-
-
-def sample(n, rng):
-    return clinic.blobs(n, rng, CENTRES, np.arange(4))
 
 
 def make_model(std=0.5):
@@ -26,7 +19,7 @@ def make_model(std=0.5):
 
 SETUP = dict(
     model=make_model,
-    data=lambda seed: clinic.splits(sample, seed, 4000, 1000, 1000),
+    data=lambda seed: clinic.splits(clinic.four_blobs, seed, 4000, 1000, 1000),
     optimizer="sgd",
     lr=0.01,
     beta=0.9,

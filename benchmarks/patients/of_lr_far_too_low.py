@@ -3,7 +3,6 @@ have hardly moved from initialisation and the 4-class mixture is barely better t
 Cure: lr = 1e-3."""
 
 import clinic
-import numpy as np
 
 import dldoctor as dd
 
@@ -11,16 +10,9 @@ SOURCE = "AUTOTRAINER: slow convergence; DeepCrime: change_learning_rate (lower)
 EXPECTED = "optimization_failure"
 WHY = "updates are far too small for the loss to move: the optimiser fails, not the model"
 
-CENTRES = 3.0 * np.eye(4, 16)
-
-
-def sample(n, rng):
-    return clinic.blobs(n, rng, CENTRES, np.arange(4))
-
-
 SETUP = dict(
     model=lambda: clinic.mlp([16, 64, 64, 4]),
-    data=lambda seed: clinic.splits(sample, seed, 4000, 1000, 1000),
+    data=lambda seed: clinic.splits(clinic.four_blobs, seed, 4000, 1000, 1000),
     lr=1e-6,
     batch_size=64,
     epochs=15,
