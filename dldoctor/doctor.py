@@ -28,6 +28,7 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.errors import UsageError
 from dldoctor.gradients import ACTIVATION_EXAMPLES, GradientMonitor, NonFiniteLocator, activation_health
+from dldoctor.optim import optimizer_label
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
 from dldoctor.sanity import sanity_checks
@@ -39,6 +40,7 @@ from dldoctor.training import (
     build_model,
     evaluate,
     fit,
+    optimizer_steps,
     prepare_run,
     resolve_device,
 )
@@ -93,7 +95,7 @@ def diagnose(
     )
     device = resolve_device(options.device)
     data, model, num_classes = prepare_run(recipe, options.seed, device)
-    steps = recipe.epochs * training_steps(len(data.train), recipe.batch_size)
+    steps = recipe.epochs * optimizer_steps(len(data.train), recipe.batch_size, recipe.accumulate)
     monitor = GradientMonitor(model, steps) if options.probes else None
     history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch, monitor=monitor)
     run = _Run(recipe, options, device, data, model, num_classes, history)
@@ -150,7 +152,7 @@ class _Run:
         results = {name: evaluate(self.model, split, task) for name, split in self.data.named().items()}
         errors = {name: error_estimate(r.errors, task, options.confidence) for name, r in results.items()}
         self.sample = baseline.TrainingSample.draw(
-            self.model, self.data, task, options.confidence, options.seed
+            self.model, self.data, task, options.confidence, options.seed, recipe.loss
         )
         probe = baseline.linear_probe(self.sample, self.num_classes)
         fitted = None if isinstance(probe, baseline.Skipped) else probe
@@ -240,7 +242,7 @@ class _Run:
         if monitor is None:
             skipped["gradients"] = "turned off (--no-probes)"
             return None
-        step = self.history.nonfinite_step
+        step = self.history.nonfinite_update
         if step is not None:
             return replace(monitor.summary(), nonfinite_origin=self._locate(step))
         x, _ = self.data.train.sample(ACTIVATION_EXAMPLES, self.options.seed)
@@ -263,7 +265,13 @@ class _Run:
         x, y = self.data.train.sample(hessian.EXAMPLES, self.options.seed)
         budget = min(hessian.BUDGET_SECONDS, max(1.0, 0.25 * sum(r.seconds for r in self.history.epochs)))
         return hessian.critical_point(
-            self.model, x, y, self.recipe.task, seed=self.options.seed, budget=budget
+            self.model,
+            x,
+            y,
+            self.recipe.task,
+            seed=self.options.seed,
+            budget=budget,
+            loss_fn=self.recipe.loss,
         )
 
     def _mismatch(self, skipped: dict[str, str]) -> MismatchTest | None:
@@ -377,7 +385,7 @@ def _signals(history: History, train: SplitResult, n_train: int, batch_size: int
 
 def _setup(recipe: Recipe, n_train: int) -> Setup:
     return Setup(
-        optimizer=recipe.optimizer,
+        optimizer=optimizer_label(recipe.optimizer),
         lr=recipe.lr,
         beta=recipe.beta,
         batch_size=recipe.batch_size,
