@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
+from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch, regimen
 from dldoctor._version import __version__
 from dldoctor.data import Data, target_scale, training_steps
 from dldoctor.diagnosis import (
@@ -28,7 +28,7 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.errors import UsageError
 from dldoctor.gradients import ACTIVATION_EXAMPLES, GradientMonitor, NonFiniteLocator, activation_health
-from dldoctor.optim import optimizer_label
+from dldoctor.optim import field_label
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
 from dldoctor.sanity import sanity_checks
@@ -129,6 +129,7 @@ def diagnose(
         mismatch=evidence.mismatch,
         learning_curve=evidence.learning_curve,
         cross_validation=cross_validation,
+        regimen=evidence.regimen,
         skipped=skipped,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
@@ -175,6 +176,7 @@ class _Run:
             critical_point=self._critical_point(skipped),
             mismatch=self._mismatch(skipped),
             learning_curve=self._learning_curve(results, options.min_gap * scale, skipped),
+            regimen=regimen.measure(recipe, self.data, self.history, self.model),
         )
         return evidence, skipped
 
@@ -385,11 +387,18 @@ def _signals(history: History, train: SplitResult, n_train: int, batch_size: int
 
 def _setup(recipe: Recipe, n_train: int) -> Setup:
     return Setup(
-        optimizer=optimizer_label(recipe.optimizer),
+        optimizer=field_label(recipe.optimizer),
         lr=recipe.lr,
         beta=recipe.beta,
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
         weight_decay=recipe.weight_decay,
         n_train=n_train,
+        scheduler=None if recipe.scheduler is None else field_label(recipe.scheduler),
+        loss=None if recipe.loss is None else field_label(recipe.loss),
+        grad_clip=recipe.grad_clip,
+        precision=recipe.precision,
+        accumulate=recipe.accumulate,
+        shuffle=recipe.shuffle,
+        early_stopping=recipe.early_stopping,
     )

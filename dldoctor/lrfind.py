@@ -19,7 +19,7 @@ import torch
 from dldoctor.data import Batch, Data, Split
 from dldoctor.diagnosis.evidence import RangeTest
 from dldoctor.errors import DataError, user_code
-from dldoctor.optim import optimizer_label
+from dldoctor.optim import field_label
 from dldoctor.recipe import Recipe
 from dldoctor.training import Stepper, build_model, check_precision, make_optimizer
 
@@ -70,7 +70,7 @@ def lr_range_test(
                 break
     if len(lrs) < 3:
         raise DataError(f"the range test diverged within {len(lrs)} steps of lr={start:g}; lower --start")
-    return suggest(np.array(lrs), np.array(losses), optimizer_label(recipe.optimizer))
+    return suggest(np.array(lrs), np.array(losses), field_label(recipe.optimizer))
 
 
 def suggest(lrs: np.ndarray, losses: np.ndarray, optimizer: str) -> RangeTest:

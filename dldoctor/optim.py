@@ -62,11 +62,11 @@ def has_beta(optimizer: str | Callable[..., Any]) -> bool:
     return callable(optimizer) or beta_slot(optimizer_class("recipe", optimizer)) is not None
 
 
-def optimizer_label(optimizer: str | Callable[..., Any]) -> str:
-    """A short name for reports: the optimiser's own name, or the callable's."""
-    if isinstance(optimizer, str):
-        return optimizer.lower()
-    return getattr(optimizer, "__qualname__", None) or type(optimizer).__name__
+def field_label(value: str | Callable[..., Any]) -> str:
+    """A short name for reports of a field given by name or as a function (optimizer, scheduler, loss)."""
+    if isinstance(value, str):
+        return value.lower()
+    return getattr(value, "__qualname__", None) or type(value).__name__
 
 
 def validate_optimizer(recipe: str, optimizer: Any, kwargs: Any, beta: float, weight_decay: float) -> None:

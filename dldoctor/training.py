@@ -52,6 +52,7 @@ class History:
     lrs: list[float] = field(default_factory=list)  # the learning rate of each optimiser step
     grad_norms: list[float] = field(default_factory=list)  # total norm before clipping (clip or fp16 only)
     best_epoch: int | None = None  # early stopping: the epoch whose weights were kept
+    initial_task_loss: float | None = None  # the task's own loss at initialisation, with a custom loss
 
 
 @dataclass(frozen=True)
@@ -332,6 +333,8 @@ def fit(
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)  # dropout and the like: the same run whatever ran before it
     history = History(initial_loss=initial_loss(model, data, recipe.task, seed, loss=recipe.loss))
+    if recipe.loss is not None:
+        history.initial_task_loss = initial_loss(model, data, recipe.task, seed)
     steps = training_steps(len(data.train), recipe.batch_size)
     stopper = _EarlyStopping(recipe.early_stopping, model) if recipe.early_stopping else None
     for epoch in range(1, total + 1):

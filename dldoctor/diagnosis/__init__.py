@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dldoctor import fmt
-from dldoctor.diagnosis import checks, probes
+from dldoctor.diagnosis import checks, probes, regimen
 from dldoctor.diagnosis.evidence import (
     KINDS,
     PROBLEMS,
@@ -21,6 +21,7 @@ from dldoctor.diagnosis.evidence import (
     MismatchTest,
     Policy,
     RangeTest,
+    Regimen,
     SanityChecks,
     Setup,
     TrainingSignals,
@@ -46,6 +47,7 @@ __all__ = [
     "Policy",
     "ProbeOutcome",
     "RangeTest",
+    "Regimen",
     "SanityChecks",
     "Setup",
     "TrainingSignals",
@@ -60,7 +62,7 @@ def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
     that was never really fitted.
     """
     gaps = decompose(ev, policy)
-    outcomes = probes.assess(ev)
+    outcomes = probes.assess(ev) + regimen.assess(ev)
     dev = ev.errors["dev"].value
     if policy.target_error is not None and dev <= policy.target_error:
         return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps, outcomes)

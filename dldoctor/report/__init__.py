@@ -20,6 +20,7 @@ from dldoctor.diagnosis import (
     MismatchTest,
     Policy,
     RangeTest,
+    Regimen,
     SanityChecks,
     Setup,
 )
@@ -59,6 +60,7 @@ class Report:
     mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
+    regimen: Regimen | None = None  # how the recipe trained: schedule, clipping, fp16, order, loss
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -108,6 +110,8 @@ class Report:
                 "mismatch_test": _plain(self.mismatch),
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
+                "regimen": _plain(self.regimen),
+                "best_epoch": self.history.best_epoch,
                 "skipped": self.skipped,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
