@@ -100,9 +100,10 @@ class Recipe:
             if getattr(self, field) is not None:
                 _check_number(self.name, field, getattr(self, field), low=0.0, high=high)
         if self.search_space is not None:
+            from dldoctor.optim import has_beta
             from dldoctor.tuning.space import validate_declared
 
-            validate_declared(self.name, self.search_space, self.model)
+            validate_declared(self.name, self.search_space, self.model, has_beta(self.optimizer))
         return self
 
     def _validate_training(self) -> None:
