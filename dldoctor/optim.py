@@ -62,6 +62,14 @@ def has_beta(optimizer: str | Callable[..., Any]) -> bool:
     return callable(optimizer) or beta_slot(optimizer_class("recipe", optimizer)) is not None
 
 
+def scale_free(optimizer: str | Callable[..., Any]) -> bool | None:
+    """Whether the optimiser divides out the gradient's scale (Adam family, RMSprop, Adagrad, ...), so
+    that shrinking every gradient barely shrinks the step; None for a callable (unknown)."""
+    if not isinstance(optimizer, str):
+        return None
+    return optimizer_class("recipe", optimizer) not in (torch.optim.SGD, torch.optim.ASGD)
+
+
 def field_label(value: str | Callable[..., Any]) -> str:
     """A short name for reports of a field given by name or as a function (optimizer, scheduler, loss)."""
     if isinstance(value, str):

@@ -13,6 +13,7 @@ from torch import nn
 from dldoctor.data import Data, TensorSplit
 from dldoctor.diagnosis.evidence import Regimen
 from dldoctor.errors import user_code
+from dldoctor.optim import scale_free
 from dldoctor.recipe import Recipe
 from dldoctor.training import History, per_example
 
@@ -42,6 +43,7 @@ def measure(recipe: Recipe, data: Data, history: History, model: nn.Module) -> R
         grad_clip=recipe.grad_clip,
         clipped_share=clipped,
         clip_factor=factor,
+        scale_free=scale_free(recipe.optimizer),
         precision=recipe.precision,
         overflow_steps=int((~np.isfinite(norms)).sum()),
         underflow_steps=int((norms == 0).sum()),

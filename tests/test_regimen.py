@@ -116,6 +116,7 @@ REGIMEN = Regimen(
     grad_clip=None,
     clipped_share=None,
     clip_factor=None,
+    scale_free=True,
     precision="fp32",
     overflow_steps=0,
     underflow_steps=0,

@@ -209,3 +209,23 @@ def test_early_stopping_restores_the_best_epoch():
     assert history.best_epoch == 1 + int(np.argmin(dev_losses))
     assert len(history.epochs) == history.best_epoch + 2 < 40
     assert evaluate(model, data.dev, "classification").loss == pytest.approx(min(dev_losses), rel=1e-6)
+
+
+def test_gradient_monitor_reads_unscaled_unclipped_norms_per_optimiser_step():
+    from dldoctor.gradients import GradientMonitor
+
+    def monitored(**changes):
+        r = recipe(epochs=1, **changes)
+        device = torch.device("cpu")
+        data = prepare(r.data(0), r.task, device, 0)
+        model = build_model(r, 0, device)
+        monitor = GradientMonitor(model, total_steps=8, samples=8)
+        history = fit(model, data, r, seed=0, monitor=monitor)
+        return monitor.summary(), history
+
+    plain, _ = monitored(optimizer="sgd", beta=0.0)
+    mixed, history = monitored(optimizer="sgd", beta=0.0, precision="fp16", grad_clip=1e-4, accumulate=2)
+    assert mixed.samples == len(history.lrs) == 4  # one reading per optimiser step
+    ratio = mixed.layers[0].grad_norm / plain.layers[0].grad_norm
+    assert 0.3 < ratio < 3  # neither scaled by the grad scaler (65536×) nor clipped (1e-4)
+    assert mixed.layers[0].update_ratio < plain.layers[0].update_ratio  # the step itself was clipped

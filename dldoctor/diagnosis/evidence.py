@@ -206,6 +206,9 @@ class Regimen:
     grad_clip: float | None
     clipped_share: float | None  # share of measured steps whose gradient norm exceeded grad_clip
     clip_factor: float | None  # median of min(1, grad_clip / norm): the step taken over the one asked for
+    scale_free: (
+        bool | None
+    )  # the optimiser divides out the gradient's scale (Adam, RMSprop, ...); None: unknown
     precision: str
     overflow_steps: int  # fp16: steps the grad scaler skipped (non-finite gradients)
     underflow_steps: int  # fp16: steps whose gradient was exactly zero

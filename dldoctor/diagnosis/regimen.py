@@ -74,16 +74,22 @@ def _clipping(r: Regimen) -> ProbeOutcome | None:
         return ProbeOutcome(
             "setup.clipping", "ok", f"clipping bound on {100 * r.clipped_share:.0f}% of steps", numbers
         )
+    if r.scale_free:
+        effect = (
+            "an optimiser that divides out the gradient's scale undoes most of that, so clipping only"
+            " re-weights steps against each other"
+        )
+    else:
+        effect = f"the effective learning rate is about {r.lr * r.clip_factor:.2g}, not {r.lr:g}"
     return ProbeOutcome(
         "setup.clipping",
         "warn",
-        f"gradient clipping at {r.grad_clip:g} bound on {100 * r.clipped_share:.0f}% of steps, shrinking"
-        f" the median step to {r.clip_factor:.2g}× its size: the effective learning rate is about"
-        f" {r.lr * r.clip_factor:.2g}, not {r.lr:g}",
+        f"gradient clipping at {r.grad_clip:g} bound on {100 * r.clipped_share:.0f}% of steps, scaling"
+        f" the median gradient by {r.clip_factor:.2g}: it no longer trims spikes; {effect}",
         numbers,
         "Raise grad_clip to about the 90th percentile of the gradient norm so it trims only spikes,"
         " and set the learning rate you want directly.",
-        implicates_lr=True,
+        implicates_lr=not r.scale_free,
     )
 
 
