@@ -1,0 +1,39 @@
+"""Three Gaussian classes in 8-D (Bayes error 2.3 % by construction) and a small MLP trained with
+RMSprop (β = its momentum), a warm-up-then-cosine schedule, gradient clipping that only trims
+spikes, and early stopping on dev loss. Nothing to fix: healthy."""
+
+import numpy as np
+from toolkit import mlp
+
+import dldoctor as dd
+
+CENTRES = 3.2 * np.eye(3, 8)  # class means on orthogonal axes, 4.5 apart: Bayes error 2.3 %
+
+
+def sample(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    y = rng.integers(0, 3, size=n)
+    x = CENTRES[y] + rng.standard_normal((n, 8))
+    return x.astype(np.float32), y
+
+
+def make_data(seed: int) -> dd.Splits:
+    rng = np.random.default_rng(seed)
+    return dd.Splits(train=sample(10_000, rng), train_dev=sample(3000, rng), dev=sample(3000, rng))
+
+
+recipe = dd.Recipe(
+    name="gaussians-rmsprop",
+    model=lambda: mlp([8, 16, 3]),
+    data=make_data,
+    optimizer="rmsprop",
+    optimizer_kwargs={"alpha": 0.9, "eps": 1e-7},
+    lr=1e-3,
+    beta=0.5,
+    scheduler="warmup_cosine",
+    grad_clip=5.0,
+    early_stopping=3,
+    batch_size=256,
+    epochs=12,
+    description="3 Gaussian classes in 8-D, 10,000 train; MLP 8-16-3; RMSprop, warm-up + cosine, clip 5,"
+    " early stopping. Expected: healthy.",
+)
