@@ -29,7 +29,12 @@ PROBE = {
     "dying_relu.py": "activations.dead_relu",
     "saddle.py": "hessian.critical_point",
 }
-NO_ALARM = ("healthy.py", "high_bias.py", "digits_cnn.py", "rmsprop.py")  # must not raise any optimisation warning
+NO_ALARM = (
+    "healthy.py",
+    "high_bias.py",
+    "digits_cnn.py",
+    "rmsprop.py",
+)  # must not raise any optimisation warning
 HELPERS = {"toolkit.py"}
 
 
