@@ -36,13 +36,17 @@ def assess(ev: Evidence) -> list[ProbeOutcome]:
     return [f for f in found if f is not None]
 
 
+def _warn(probe: str, summary: str, numbers: dict, remedy: str, implicates_lr: bool = False) -> ProbeOutcome:
+    """A reading that found a fault in the set-up, with the change that fixes it."""
+    return ProbeOutcome(probe, "warn", summary, numbers, remedy, implicates_lr=implicates_lr)
+
+
 def _schedule(r: Regimen) -> ProbeOutcome | None:
     if r.decayed_at is None or r.decayed_at >= EARLY_DECAY:
         return None
     wasted = 1 - r.decayed_at
-    return ProbeOutcome(
+    return _warn(
         "setup.schedule",
-        "warn",
         f"the learning-rate schedule reached ~0 (below 1/1000 of its peak {r.lr_peak:.2g}) after"
         f" {100 * r.decayed_at:.0f}% of the run: the last {100 * wasted:.0f}% of the steps barely moved",
         {"decayed_at": r.decayed_at, "lr_peak": r.lr_peak, "lr_final": r.lr_final},
@@ -55,9 +59,8 @@ def _schedule(r: Regimen) -> ProbeOutcome | None:
 def _warmup(r: Regimen) -> ProbeOutcome | None:
     if r.diverged_at is None or r.diverged_at >= EARLY_DIVERGENCE or r.warmup:
         return None
-    return ProbeOutcome(
+    return _warn(
         "setup.warmup",
-        "warn",
         f"the loss went non-finite {100 * r.diverged_at:.1f}% into the run, with the learning rate at"
         f" {r.lr_peak:.2g} from the first step (no warm-up)",
         {"diverged_at": r.diverged_at, "lr_peak": r.lr_peak},
@@ -81,9 +84,8 @@ def _clipping(r: Regimen) -> ProbeOutcome | None:
         )
     else:
         effect = f"the effective learning rate is about {r.lr * r.clip_factor:.2g}, not {r.lr:g}"
-    return ProbeOutcome(
+    return _warn(
         "setup.clipping",
-        "warn",
         f"gradient clipping at {r.grad_clip:g} bound on {100 * r.clipped_share:.0f}% of steps, scaling"
         f" the median gradient by {r.clip_factor:.2g}: it no longer trims spikes; {effect}",
         numbers,
@@ -112,9 +114,8 @@ def _fp16(r: Regimen) -> ProbeOutcome | None:
         )
     what = "overflowed (skipped by the grad scaler)" if overflow > SKIPPED else "underflowed to zero"
     share = max(overflow, underflow)
-    return ProbeOutcome(
+    return _warn(
         "setup.fp16",
-        "warn",
         f"fp16: {100 * share:.0f}% of {r.measured_steps} optimiser steps {what}",
         numbers,
         "Train in bf16 (precision='bf16', same range as fp32) or fp32; in fp16 keep the loss and"
@@ -125,9 +126,8 @@ def _fp16(r: Regimen) -> ProbeOutcome | None:
 def _accumulation(r: Regimen) -> ProbeOutcome | None:
     if r.effective_batch <= r.n_train:
         return None
-    return ProbeOutcome(
+    return _warn(
         "setup.accumulation",
-        "warn",
         f"the effective batch (batch_size × accumulate = {r.effective_batch}) is larger than the training"
         f" set ({r.n_train}): one optimiser step per epoch, {r.optimizer_steps} in the whole run",
         {"effective_batch": r.effective_batch, "n_train": r.n_train, "optimizer_steps": r.optimizer_steps},
@@ -139,9 +139,8 @@ def _order(r: Regimen, task: str) -> ProbeOutcome | None:
     if r.shuffle or r.label_order is None or r.label_order < SORTED:
         return None
     what = "labels" if task == "classification" else "targets"
-    return ProbeOutcome(
+    return _warn(
         "setup.order",
-        "warn",
         f"shuffle is off and the training {what} are stored in order (order {r.label_order:.2f}, 0 random,"
         " 1 sorted): each stretch of steps sees one part of the distribution and undoes the last",
         {"label_order": r.label_order},
@@ -152,9 +151,8 @@ def _order(r: Regimen, task: str) -> ProbeOutcome | None:
 def _loss_scaling(r: Regimen) -> ProbeOutcome | None:
     if r.loss_batch_scaling is None or r.loss_batch_scaling < SUMMED:
         return None
-    return ProbeOutcome(
+    return _warn(
         "setup.loss_reduction",
-        "warn",
         f"the recipe's per-example loss grows {r.loss_batch_scaling:.2f}× when the batch doubles: it sums"
         " over the batch, so the step size depends on batch_size",
         {"loss_batch_scaling": r.loss_batch_scaling},
@@ -169,9 +167,8 @@ def _loss_start(r: Regimen, task: str) -> ProbeOutcome | None:
     if ratio <= INCONSISTENT:
         return None
     own = "cross-entropy" if task == "classification" else "mean squared error"
-    return ProbeOutcome(
+    return _warn(
         "setup.loss",
-        "warn",
         f"the recipe's loss starts at {r.initial_loss:.3g}, {ratio:.1f}× the task's own {own}"
         f" ({r.initial_task_loss:.3g}) on the same untrained model: it does not match the task",
         {"initial_loss": r.initial_loss, "task_loss": r.initial_task_loss, "ratio": ratio},
