@@ -11,10 +11,12 @@ import torch
 
 from dldoctor import bayes, folds, lrfind
 from dldoctor._version import __version__
-from dldoctor.data import target_scale, training_steps
+from dldoctor.data import batch_size_warning, target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.gradients import GradientMonitor
+from dldoctor.optim import field_label
 from dldoctor.probes import PROBES, RunContext, run_probes
 from dldoctor.probes.bayes_error import unavailable
 from dldoctor.recipe import Recipe, load_recipe
@@ -26,6 +28,7 @@ from dldoctor.training import (
     SplitResult,
     evaluate,
     fit,
+    optimizer_steps,
     prepare_run,
     resolve_device,
 )
@@ -48,6 +51,7 @@ class DiagnoseOptions:
     lr_find: bool = True
     learning_curve: bool = False  # retrain on growing subsets: would more data help?
     folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
+    errors: bool = True  # error analysis: per class, label noise, calibration, slices (one more pass)
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -80,10 +84,12 @@ def diagnose(
     )
     device = resolve_device(options.device)
     data, model, num_classes = prepare_run(recipe, options.seed, device)
-    steps = recipe.epochs * training_steps(len(data.train), recipe.batch_size)
+    steps = recipe.epochs * optimizer_steps(len(data.train), recipe.batch_size, recipe.accumulate)
     monitor = GradientMonitor(model, steps) if options.probes else None
     history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch, monitor=monitor)
-    results = {name: evaluate(model, split, recipe.task) for name, split in data.named().items()}
+    results = {
+        name: evaluate(model, split, recipe.task, loss=recipe.loss) for name, split in data.named().items()
+    }
     policy = Policy(options.confidence, options.min_gap, recipe.target_error)
     ctx = RunContext(recipe, options, policy, device, data, model, num_classes, history, results, monitor)
     found = run_probes(PROBES, ctx, _measured(ctx))
@@ -98,6 +104,7 @@ def diagnose(
         }
         bayes_estimate = bayes.with_held_out(bayes_estimate, held_out, recipe.task)
         evidence = replace(evidence, bayes=bayes_estimate.estimate)
+    analysis = found.results.get("error_analysis")
     return Report(
         recipe=recipe.name,
         task=recipe.task,
@@ -120,8 +127,13 @@ def diagnose(
         mismatch=evidence.mismatch,
         learning_curve=evidence.learning_curve,
         cross_validation=cross_validation if isinstance(cross_validation, folds.CrossValidation) else None,
+        error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,
+        warnings=[
+            w for w in (batch_size_warning(len(data.train), recipe.batch_size, data.train_dev_carved),) if w
+        ],
+        regimen=evidence.regimen,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
     )
@@ -185,7 +197,9 @@ def estimate_bayes(
     cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate
     if train:
         fit(model, data, recipe, seed=seed)
-        cap = error_estimate(evaluate(model, data.train_dev, recipe.task).errors, recipe.task, confidence)
+        cap = error_estimate(
+            evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).errors, recipe.task, confidence
+        )
     found = bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
     )
@@ -206,11 +220,18 @@ def _signals(history: History, train: SplitResult, n_train: int, batch_size: int
 
 def _setup(recipe: Recipe, n_train: int) -> Setup:
     return Setup(
-        optimizer=recipe.optimizer,
+        optimizer=field_label(recipe.optimizer),
         lr=recipe.lr,
         beta=recipe.beta,
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
         weight_decay=recipe.weight_decay,
         n_train=n_train,
+        scheduler=None if recipe.scheduler is None else field_label(recipe.scheduler),
+        loss=None if recipe.loss is None else field_label(recipe.loss),
+        grad_clip=recipe.grad_clip,
+        precision=recipe.precision,
+        accumulate=recipe.accumulate,
+        shuffle=recipe.shuffle,
+        early_stopping=recipe.early_stopping,
     )

@@ -12,10 +12,12 @@ from dldoctor.probes.bayes_error import BayesError
 from dldoctor.probes.critical_point import Hessian
 from dldoctor.probes.cross_validation import CrossValidation
 from dldoctor.probes.easier_models import Convex, RecipeBaseline, Shallow
+from dldoctor.probes.error_analysis import ErrorAnalysisProbe
 from dldoctor.probes.gradients import Gradients
 from dldoctor.probes.learning_curve import LearningCurveProbe
 from dldoctor.probes.mismatch import Mismatch
 from dldoctor.probes.range_test import RangeTestProbe
+from dldoctor.probes.regimen import RegimenProbe
 from dldoctor.probes.runner import ProbeRun, run_probes
 from dldoctor.probes.sanity import Sanity
 
@@ -27,6 +29,7 @@ PROBES: tuple[Probe, ...] = (
     Convex(),
     Sanity(),
     Gradients(),
+    RegimenProbe(),
     Hessian(),
     Mismatch(),
     LearningCurveProbe(),
@@ -34,4 +37,5 @@ PROBES: tuple[Probe, ...] = (
     RecipeBaseline(),
     RangeTestProbe(),
     CrossValidation(),
+    ErrorAnalysisProbe(),
 )

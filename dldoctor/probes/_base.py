@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
-from dldoctor import baseline
+from dldoctor import baseline, folds
 from dldoctor.data import Data
 from dldoctor.diagnosis import Evidence, Policy
 from dldoctor.gradients import GradientMonitor
@@ -39,6 +39,7 @@ class RunContext:
     history: History
     results: dict[str, SplitResult]  # the trained model's loss and errors on each split
     monitor: GradientMonitor | None = None
+    cross_validation: folds.CrossValidation | None = None  # set by that probe, read by error analysis
 
     @property
     def seed(self) -> int:
@@ -48,7 +49,7 @@ class RunContext:
     def sample(self) -> baseline.TrainingSample:
         """The training examples the easier models are compared on."""
         return baseline.TrainingSample.draw(
-            self.model, self.data, self.recipe.task, self.options.confidence, self.seed
+            self.model, self.data, self.recipe.task, self.options.confidence, self.seed, self.recipe.loss
         )
 
     @cached_property
