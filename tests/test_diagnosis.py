@@ -79,7 +79,7 @@ def test_all_errors_at_bayes_is_healthy():
     d = conclude(evidence(), Policy())
     assert d.verdict == "healthy"
     assert d.findings == []
-    assert "No gap is both significant" in d.reason
+    assert "Nothing material to gain" in d.reason
 
 
 def test_the_largest_problem_is_the_verdict_and_the_others_are_kept():
@@ -88,22 +88,23 @@ def test_the_largest_problem_is_the_verdict_and_the_others_are_kept():
     assert [f.kind for f in d.findings] == ["data_mismatch", "high_variance"]
 
 
-def test_a_material_gap_on_too_few_examples_is_inconclusive_and_says_how_many_more():
-    d = conclude(evidence(train=(10, 1000), train_dev=(2, 40), dev=(50, 5000)), Policy())
+def test_a_material_total_of_unknown_source_is_inconclusive_and_says_how_many_more():
+    # dev is 4 points above Bayes for sure, but 40 train-dev examples cannot say whether it is variance.
+    d = conclude(evidence(train=(10, 1000), train_dev=(2, 40), dev=(250, 5000)), Policy())
     assert d.verdict == "inconclusive"
     finding = d.findings[0]
-    assert finding.evidence["gap"] == "variance"
+    assert finding.evidence["gap"] == "recoverable_variance"
     more = finding.evidence["more_examples_needed"]
     assert set(more) == {"train_dev"} and more["train_dev"] > 0
     assert "train-dev" in finding.advice[0]
     # Collecting that many more at the same error rate settles it.
     grown = 50 * -(-(40 + more["train_dev"]) // 50)
-    settled = conclude(evidence(train=(10, 1000), train_dev=(grown // 20, grown), dev=(50, 5000)), Policy())
+    settled = conclude(evidence(train=(10, 1000), train_dev=(grown // 20, grown), dev=(250, 5000)), Policy())
     assert settled.verdict == "high_variance"
 
 
 def test_significant_but_immaterial_gap_is_healthy():
-    d = conclude(evidence(train=(500, 100_000), train_dev=(580, 100_000), dev=(580, 100_000)), Policy())
+    d = conclude(evidence(train=(500, 100_000), train_dev=(600, 100_000), dev=(600, 100_000)), Policy())
     assert d.gaps["variance"].significant and not d.gaps["variance"].material
     assert d.verdict == "healthy"
 

@@ -11,6 +11,7 @@ from dldoctor.diagnosis.evidence import (
     VERDICTS,
     CriticalPoint,
     Diagnosis,
+    Duplicates,
     EasierModelResult,
     Evidence,
     Finding,
@@ -19,13 +20,14 @@ from dldoctor.diagnosis.evidence import (
     LayerHealth,
     LearningCurve,
     MismatchTest,
+    ModelCheck,
     Policy,
     RangeTest,
     SanityChecks,
     Setup,
     TrainingSignals,
 )
-from dldoctor.diagnosis.gaps import decompose, threshold
+from dldoctor.diagnosis.gaps import SPEC, decompose, threshold
 from dldoctor.diagnosis.probes import ProbeOutcome
 
 __all__ = [
@@ -35,6 +37,7 @@ __all__ = [
     "VERDICTS",
     "CriticalPoint",
     "Diagnosis",
+    "Duplicates",
     "EasierModelResult",
     "Evidence",
     "Finding",
@@ -43,6 +46,7 @@ __all__ = [
     "LayerHealth",
     "LearningCurve",
     "MismatchTest",
+    "ModelCheck",
     "Policy",
     "ProbeOutcome",
     "RangeTest",
@@ -54,26 +58,33 @@ __all__ = [
 
 
 def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
-    """The verdict: within target → healthy; else the dominant problem; else cannot tell; else healthy.
+    """The verdict: within target → healthy; training blew up → optimisation failure; else judge the total.
 
-    A failed optimisation outranks every gap: until training works, the gaps describe a model
-    that was never really fitted.
+    The total excess dev − Bayes decides whether there is anything material to gain; only then is it
+    attributed to its components (avoidable bias, recoverable variance, mismatch). Problems that
+    the total cannot show come first: leaked dev examples, and a dev set *easier* than train-dev.
     """
     gaps = decompose(ev, policy)
     outcomes = probes.assess(ev)
     dev = ev.errors["dev"].value
     if policy.target_error is not None and dev <= policy.target_error:
         return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps, outcomes)
-    problems = checks.divergence(ev) or checks.optimisation(
-        ev, checks.gap_findings(ev, gaps, policy), outcomes
-    )
+    blown = checks.divergence(ev)
+    if blown:
+        return Diagnosis(blown[0].kind, blown[0].summary, blown, gaps, outcomes)
+    attributed, unsure = checks.attribute(ev, gaps, policy)
+    problems = [
+        *checks.leakage(ev, policy),
+        *checks.optimisation(ev, attributed, outcomes),
+        *checks.reversed_mismatch(ev, gaps, policy),
+        *checks.dev_overfit(ev, gaps, policy),
+    ]
     if problems:
-        problems.sort(key=lambda f: (f.kind != "optimization_failure", -f.evidence.get("gap", 0.0)))
+        problems = checks.rank(ev, problems)
         return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps, outcomes)
-    unsure = sorted(checks.undecided(ev, gaps, policy), key=lambda f: -f.evidence["value"])
     if unsure:
         return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps, outcomes)
-    return Diagnosis("healthy", _no_material_gap(ev, gaps, policy), [], gaps, outcomes)
+    return Diagnosis("healthy", _nothing_to_gain(ev, gaps, policy), [], gaps, outcomes)
 
 
 def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
@@ -81,18 +92,28 @@ def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
         f"Dev error {fmt.error(ev.errors['dev'].value, ev.task)} is within your target"
         f" {fmt.error(policy.target_error, ev.task)}."
     )
-    flagged = [g.name.replace("_", " ") for g in gaps.values() if g.significant and g.material]
+    shown = [g for g in gaps.values() if SPEC[g.name].judged]
+    flagged = [g.name.replace("_", " ") for g in shown if g.significant and g.material]
     if flagged:
         reason += f" Without the target, these gaps would be flagged: {', '.join(flagged)}."
     return reason
 
 
-def _no_material_gap(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
+def _nothing_to_gain(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
     unit = fmt.gap(threshold(ev, policy), ev.task).lstrip("+")
+    level = fmt.confidence(policy.confidence)
+    total = gaps.get("total_excess")
+    if total is not None:
+        return (
+            f"Nothing material to gain: dev error {fmt.error(ev.errors['dev'].value, ev.task)} is"
+            f" {fmt.gap(total.estimate.value, ev.task)} from the Bayes error"
+            f" {fmt.error(ev.bayes.value if ev.bayes else None, ev.task)} ({level} CI"
+            f" {fmt.interval(total.estimate, ev.task, signed=True)}, jointly with every gap), under the"
+            f" {unit} that matters."
+        )
     largest = max(gaps.values(), key=lambda g: g.estimate.value)
     return (
         f"No gap is both significant and at least {unit}. The largest is"
         f" {largest.name.replace('_', ' ')}, {fmt.gap(largest.estimate.value, ev.task)}"
-        f" ({fmt.confidence(policy.confidence)} CI"
-        f" {fmt.interval(largest.estimate, ev.task, signed=True)})."
+        f" ({level} CI {fmt.interval(largest.estimate, ev.task, signed=True)})."
     )
