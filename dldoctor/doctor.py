@@ -9,11 +9,22 @@ from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
+from dldoctor import (
+    baseline,
+    bayes,
+    duplicates,
+    folds,
+    hessian,
+    learning_curve,
+    lrfind,
+    mismatch,
+    model_checks,
+)
 from dldoctor._version import __version__
 from dldoctor.data import Data, target_scale, training_steps
 from dldoctor.diagnosis import (
     CriticalPoint,
+    Duplicates,
     EasierModelResult,
     Evidence,
     GradientHealth,
@@ -158,7 +169,11 @@ class _Run:
             recipe, self.data, self.num_classes, errors["train_dev"], options, self.model, fitted
         )
         skipped: dict[str, str] = {}
-        easier = self._easier([("convex", lambda: baseline.convex(self.sample, probe))], skipped)
+        self.inspection = self._inspect(skipped)
+        easier = self._easier(
+            [("convex", lambda: baseline.convex(self.sample, probe, self.inspection, recipe.weight_decay))],
+            skipped,
+        )
         scale = target_scale(self.data, task, options.seed)
         evidence = Evidence(
             task=task,
@@ -173,6 +188,8 @@ class _Run:
             critical_point=self._critical_point(skipped),
             mismatch=self._mismatch(skipped),
             learning_curve=self._learning_curve(results, options.min_gap * scale, skipped),
+            model_checks=self.inspection.checks if self.inspection else (),
+            leakage=self._leakage(skipped),
         )
         return evidence, skipped
 
@@ -188,12 +205,7 @@ class _Run:
         ):
             more = self._easier(
                 [
-                    (
-                        "shallow",
-                        lambda: baseline.shallow(
-                            self.sample, self.model, self.recipe, self.num_classes, self.options.seed
-                        ),
-                    ),
+                    ("shallower", self._shallower),
                     (
                         "recipe",
                         lambda: baseline.recipe_baseline(
@@ -221,6 +233,31 @@ class _Run:
                 skipped[f"easier_model.{kind}"] = result.reason
             else:
                 found.append(result)
+        return tuple(found)
+
+    def _shallower(self) -> EasierModelResult | baseline.Skipped:
+        if self.inspection is None:
+            return baseline.Skipped("the model could not be inspected")
+        return baseline.shallower(self.sample, self.inspection, self.recipe, self.options.seed)
+
+    def _inspect(self, skipped: dict[str, str]) -> model_checks.Inspection | None:
+        """Static checks of the model; a model the hooks cannot follow is recorded, not fatal."""
+        outputs = self.sample.outputs(self.num_classes)
+        try:
+            return model_checks.inspect(self.model, self.sample.x, self.sample.y, self.recipe.task, outputs)
+        except Exception as error:  # a probe's failure must not take the diagnosis down
+            skipped["model_checks"] = f"failed: {type(error).__name__}: {error}"
+            return None
+
+    def _leakage(self, skipped: dict[str, str]) -> tuple[Duplicates, ...]:
+        """Dev and test inputs that also sit in train (exactly, or nearly in standardised input space)."""
+        seed = self.options.seed
+        train, _ = self.data.train.sample(duplicates.MAX_REFERENCE, seed)
+        found = []
+        for split in (self.data.dev, self.data.test):
+            if split is not None:
+                x, _ = split.sample(duplicates.MAX_QUERY, seed)
+                found.append(duplicates.find_duplicates(x, train, split.name, "train", seed=seed))
         return tuple(found)
 
     def _sanity(self, skipped: dict[str, str]) -> SanityChecks | None:

@@ -239,7 +239,8 @@ def _gap_evidence(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> dict:
             "rule": (
                 f"{gap.name} = {gap.upper} − {gap.lower}; flagged when its interval excludes 0 and it is at"
                 f" least {fmt.gap(unit, ev.task).lstrip('+')}; intervals hold jointly at"
-                f" {fmt.confidence(policy.confidence)} over all gaps (each widened {gap.widen:.2f}×, Bonferroni)"
+                f" {fmt.confidence(policy.confidence)} over all gaps (each widened {gap.widen:.2f}×,"
+                " Bonferroni)"
             ),
             "gap": gap.estimate.value,
             "interval": list(gap.estimate.interval),
