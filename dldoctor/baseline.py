@@ -166,7 +166,7 @@ def shallower(
     dropped = ", ".join(blocks[i].name for i in droppable)
     return replace(
         sample.compare(
-            f"your network without hidden blocks {dropped}",
+            f"shallower version of your network (hidden blocks {dropped} dropped)",
             "shallower",
             evaluate(net, _split(sample.x, sample), sample.task),
             curve,

@@ -138,6 +138,8 @@ def diagnose(
         mismatch=evidence.mismatch,
         learning_curve=evidence.learning_curve,
         cross_validation=cross_validation,
+        model_checks=evidence.model_checks,
+        leakage=evidence.leakage,
         skipped=skipped,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},

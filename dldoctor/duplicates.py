@@ -1,7 +1,8 @@
 """Inputs of one set that also sit in another: exact copies, and near copies.
 
 Exact: rows with identical bytes (a hash of each row). Near: a query row whose nearest reference
-row, in the reference set's standardised input space, lies within r × the *typical*
+row, in the reference set's standardised input space (each feature's scale floored at the
+median feature's), lies within r × the *typical*
 nearest-neighbour distance m between reference rows (the median over a sample). Distinct examples
 sit about m apart; a pair ten times closer (r = NEAR) is a re-scan, a crop or a re-encoding of
 one item. In few dimensions distinct points come that close by chance — for locally uniform data
@@ -16,7 +17,7 @@ import math
 
 import torch
 
-from dldoctor.data import flat_features, standardise
+from dldoctor.data import flat_features
 from dldoctor.diagnosis.evidence import Duplicates
 from dldoctor.neighbours import nearest
 
@@ -45,7 +46,7 @@ def find_duplicates(
     close: dict[int, int] = {}
     typical = radius = 0.0
     if len(q) and len(r) > 1:
-        r_std, q_std = standardise(r, q)
+        r_std, q_std = _standardise(r, q)
         typical = _typical(r_std, seed)
         radius = min(near, (CHANCE / math.log(2)) ** (1 / max(1, r_std.shape[1]))) * typical
         found, dist = nearest(q_std, r_std)
@@ -63,6 +64,14 @@ def find_duplicates(
         typical=typical,
         pairs=tuple(pairs),
     )
+
+
+def _standardise(r: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Centre and scale by the reference's spread, floored at the median feature's: a pixel that is
+    almost always blank must not turn a faint speck of noise into a large distance."""
+    mean, std = r.mean(dim=0), r.std(dim=0)
+    scale = std.clamp_min(max(float(std.median()), 1e-12))
+    return (r - mean) / scale, (q - mean) / scale
 
 
 def _exact(q: torch.Tensor, r: torch.Tensor) -> dict[int, int]:

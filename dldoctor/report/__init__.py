@@ -14,10 +14,12 @@ from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import (
     CriticalPoint,
     Diagnosis,
+    Duplicates,
     EasierModelResult,
     GradientHealth,
     LearningCurve,
     MismatchTest,
+    ModelCheck,
     Policy,
     RangeTest,
     SanityChecks,
@@ -59,6 +61,8 @@ class Report:
     mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
+    model_checks: tuple[ModelCheck, ...] = ()  # static checks of the model that fired
+    leakage: tuple[Duplicates, ...] = ()  # dev/test inputs found in train
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -108,6 +112,10 @@ class Report:
                 "mismatch_test": _plain(self.mismatch),
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
+                "model_checks": [asdict(c) for c in self.model_checks],
+                "leakage": [asdict(d) | {"share": d.share} for d in self.leakage],
+                "total_excess": _gap_value(gaps, "total_excess"),
+                "recoverable_variance": _gap_value(gaps, "recoverable_variance"),
                 "skipped": self.skipped,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
@@ -158,6 +166,10 @@ def write_atomic(path: Path, text: str) -> None:
 
 def _value(est: Estimate | None) -> float | None:
     return None if est is None else est.value
+
+
+def _gap_value(gaps: dict, name: str) -> float | None:
+    return _value(gaps[name].estimate) if name in gaps else None
 
 
 def _interval(est: Estimate | None) -> list[float] | None:
