@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 import torch
@@ -64,7 +66,7 @@ def look(model: nn.Module, sample: TrainingSample):
 
 def mlp(*widths: int, dropout: float = 0.0) -> nn.Sequential:
     layers: list[nn.Module] = []
-    for a, b in zip(widths[:-2], widths[1:-1], strict=True):
+    for a, b in itertools.pairwise(widths[:-1]):
         layers += [nn.Linear(a, b), nn.ReLU(), *([nn.Dropout(dropout)] if dropout else [])]
     return nn.Sequential(*layers, nn.Linear(widths[-2], widths[-1]))
 
@@ -90,7 +92,11 @@ def test_the_shallower_version_drops_hidden_blocks_keeps_regularisation_and_fits
     net = shallower(sample, look(deep, sample), recipe, seed=0)
     assert net.kind == "shallower" and net.decisive and len(net.curve) >= 30
     assert "weight decay (0.001)" in net.qualifies and "dropout" in net.qualifies
-    assert net.baseline_error < 0.1 < convex(sample, linear_probe(sample, 2), look(deep, sample), 0).baseline_error
+    assert (
+        net.baseline_error
+        < 0.1
+        < convex(sample, linear_probe(sample, 2), look(deep, sample), 0).baseline_error
+    )
 
 
 def test_no_shallower_version_through_a_bottleneck_or_of_a_single_hidden_block():

@@ -54,6 +54,8 @@ __all__ = [
     "Setup",
     "TrainingSignals",
     "conclude",
+    "needs_easier_models",
+    "needs_range_test",
 ]
 
 
@@ -66,12 +68,46 @@ def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
     """
     gaps = decompose(ev, policy)
     outcomes = probes.assess(ev)
-    dev = ev.errors["dev"].value
-    if policy.target_error is not None and dev <= policy.target_error:
+    if _within(ev, policy):
         return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps, outcomes)
-    blown = checks.divergence(ev)
-    if blown:
+    if blown := checks.divergence(ev):
         return Diagnosis(blown[0].kind, blown[0].summary, blown, gaps, outcomes)
+    problems, unsure = _problems(ev, gaps, policy, outcomes)
+    if problems:
+        return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps, outcomes)
+    if unsure:
+        return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps, outcomes)
+    return Diagnosis("healthy", _nothing_to_gain(ev, gaps, policy), [], gaps, outcomes)
+
+
+def needs_easier_models(ev: Evidence, policy: Policy) -> str | None:
+    """None when trained easier models are worth their cost: training error is materially too high."""
+    bias = decompose(ev, policy).get("avoidable_bias")
+    if bias is None or not (bias.significant and bias.material):
+        return "not needed: avoidable bias is not both significant and material"
+    if ev.training.nonfinite_step is not None:
+        return "not needed: training diverged"
+    return None
+
+
+def needs_range_test(ev: Evidence, policy: Policy) -> str | None:
+    """None when the evidence so far finds an optimisation failure the range test can explain."""
+    if not _within(ev, policy):
+        gaps = decompose(ev, policy)
+        found = checks.divergence(ev) or _problems(ev, gaps, policy, probes.assess(ev))[0]
+        if any(f.kind == "optimization_failure" for f in found):
+            return None
+    return "not needed: no optimisation failure"
+
+
+def _within(ev: Evidence, policy: Policy) -> bool:
+    return policy.target_error is not None and ev.errors["dev"].value <= policy.target_error
+
+
+def _problems(
+    ev: Evidence, gaps: dict[str, Gap], policy: Policy, outcomes: list[ProbeOutcome]
+) -> tuple[list[Finding], list[Finding]]:
+    """(every problem finding, the one that decides the verdict first; the cannot-tells)."""
     attributed, unsure = checks.attribute(ev, gaps, policy)
     problems = [
         *checks.leakage(ev, policy),
@@ -79,12 +115,7 @@ def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
         *checks.reversed_mismatch(ev, gaps, policy),
         *checks.dev_overfit(ev, gaps, policy),
     ]
-    if problems:
-        problems = checks.rank(ev, problems)
-        return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps, outcomes)
-    if unsure:
-        return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps, outcomes)
-    return Diagnosis("healthy", _nothing_to_gain(ev, gaps, policy), [], gaps, outcomes)
+    return checks.rank(ev, problems), unsure
 
 
 def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:

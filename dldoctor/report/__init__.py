@@ -8,9 +8,8 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import (
     CriticalPoint,
     Diagnosis,
@@ -28,9 +27,12 @@ from dldoctor.diagnosis import (
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
 from dldoctor.errors import UsageError
-from dldoctor.folds import CrossValidation
 from dldoctor.stats import Estimate
-from dldoctor.training import History
+
+if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.folds import CrossValidation
+    from dldoctor.training import History
 
 SCHEMA = 1
 ERROR_NAMES = ("bayes", "train", "train_dev", "dev", "test")
@@ -64,6 +66,7 @@ class Report:
     model_checks: tuple[ModelCheck, ...] = ()  # static checks of the model that fired
     leakage: tuple[Duplicates, ...] = ()  # dev/test inputs found in train
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
+    probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -117,6 +120,7 @@ class Report:
                 "total_excess": _gap_value(gaps, "total_excess"),
                 "recoverable_variance": _gap_value(gaps, "recoverable_variance"),
                 "skipped": self.skipped,
+                "probe_failures": self.probe_failures,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
                 "nonfinite_step": self.history.nonfinite_step,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.markdown import Markdown
@@ -14,12 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from dldoctor import fmt
-from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
 from dldoctor.stats import Estimate
-from dldoctor.training import EpochCallback, EpochRecord
+
+if TYPE_CHECKING:  # torch-backed types: re-rendering a stored report must not import torch
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.training import EpochCallback, EpochRecord
 
 BAR_WIDTH = 12
 VERDICT_STYLE = {"healthy": "bold green", "inconclusive": "bold yellow"}
@@ -280,6 +283,10 @@ def _footnotes(r: Report) -> Text:
     if r.range_test is not None:
         notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
     notes += [f"Not run — {name.replace('_', ' ')}: {why}." for name, why in r.skipped.items()]
+    notes += [
+        f"Probe failed — {name.replace('_', ' ')}: {why.rstrip('.')}. The diagnosis completed without it."
+        for name, why in r.probe_failures.items()
+    ]
     notes += _statistics(r)
     notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
     if r.bayes.warning:
