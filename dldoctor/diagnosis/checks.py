@@ -142,13 +142,12 @@ def reversed_mismatch(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> lis
     gap, unit = gaps.get("data_mismatch"), threshold(ev, policy)
     if gap is None or -gap.estimate.value < unit or not (gap.below or _rejected(ev, policy)):
         return []
-    dev, held = ends(ev, gap)
-    level = fmt.confidence(policy.confidence)
-    summary = (
-        f"Data mismatch, dev easier: dev error {fmt.error(dev.value, ev.task)} vs train-dev"
-        f" {fmt.error(held.value, ev.task)}, {fmt.gap(gap.estimate.value, ev.task)} ({level} CI"
-        f" {fmt.interval(gap.estimate, ev.task, signed=True)}) — dev is not drawn from the training"
-        " distribution: it is easier than held-out training data."
+    summary = _stated(
+        ev,
+        gap,
+        policy,
+        "Data mismatch, dev easier",
+        "dev is not drawn from the training distribution: it is easier than held-out training data",
     )
     evidence = _gap_evidence(ev, gap, policy, unit) | {
         "rule": (
@@ -206,16 +205,20 @@ def rank(ev: Evidence, problems: list[Finding]) -> list[Finding]:
     )
 
 
+def _stated(ev: Evidence, gap: Gap, policy: Policy, title: str, meaning: str) -> str:
+    """'Title: upper error a vs lower b, a gap of g (CI …) — meaning.'"""
+    upper, lower = ends(ev, gap)
+    return (
+        f"{title}: {fmt.split(gap.upper)} error {fmt.error(upper.value, ev.task)} vs {fmt.split(gap.lower)}"
+        f" {fmt.error(lower.value, ev.task)}, a gap of {fmt.gap(gap.estimate.value, ev.task)}"
+        f" ({fmt.confidence(policy.confidence)} CI {fmt.interval(gap.estimate, ev.task, signed=True)})"
+        f" — {meaning}."
+    )
+
+
 def _gap_finding(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> Finding:
     spec = SPEC[gap.name]
-    upper, lower = ends(ev, gap)
-    level = fmt.confidence(policy.confidence)
-    summary = (
-        f"{_title(spec.kind)}: {fmt.split(gap.upper)} error"
-        f" {fmt.error(upper.value, ev.task)} vs {fmt.split(gap.lower)}"
-        f" {fmt.error(lower.value, ev.task)}, a gap of {fmt.gap(gap.estimate.value, ev.task)}"
-        f" ({level} CI {fmt.interval(gap.estimate, ev.task, signed=True)}) — {spec.meaning}."
-    )
+    summary = _stated(ev, gap, policy, _title(spec.kind), spec.meaning)
     return Finding(
         spec.kind,
         severity(gap.estimate.value, unit),
