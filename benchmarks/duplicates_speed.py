@@ -5,7 +5,10 @@ search (neighbours.nearest) for near copies. Baseline: a Python set of row tuple
 scikit-learn's brute-force NearestNeighbors for the nearest reference row. Same data, planted
 duplicates, same answers checked; times in one run, so machine load cancels out in the ratio.
 
-    python benchmarks/duplicates_speed.py --n 100000 --d 256 --query-share 0.2
+    python benchmarks/duplicates_speed.py --n 100000 --d 256 --query-share 0.2 --threads 1
+
+Both sides get the same thread count (torch's, and the BLAS pool scikit-learn uses): on a
+machine shared by many processes, more threads than free cores makes both crawl.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import time
 import numpy as np
 import torch
 from sklearn.neighbors import NearestNeighbors
+from threadpoolctl import threadpool_limits
 
 from dldoctor.duplicates import _standardise, find_duplicates
 
@@ -47,7 +51,14 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--d", type=int, default=256)
     parser.add_argument("--query-share", type=float, default=0.2)
+    parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    with threadpool_limits(args.threads):
+        run(args)
+
+
+def run(args: argparse.Namespace) -> None:
     reference, query, copies = planted(args.n, args.d, args.query_share)
     started = time.perf_counter()
     ours = find_duplicates(torch.from_numpy(query), torch.from_numpy(reference), "dev", "train")

@@ -282,7 +282,8 @@ def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutc
     with the same regularisation, or the linear fit when the network is linear) reaching a clearly
     lower training loss: then the network could have fitted better. Without such a model, a static
     capacity fault of the model (a bottleneck, a squashed output) keeps it high bias with its own
-    remedy; strong probes decide only when no representable model could be run at all. A loss still
+    remedy; strong probes decide only when no representable model could be run, and no other easier
+    model failed to fit better either. A loss still
     falling at the end makes "train longer" the first remedy either way.
     """
     bias = next((f for f in findings if f.kind == "high_bias"), None)
@@ -293,13 +294,19 @@ def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutc
     warned = sorted((o for o in outcomes if o.status == "warn"), key=_specificity)
     strong = [o for o in warned if o.strong]
     capacity = [c for c in ev.model_checks if c.capacity]
-    if beaten or (strong and not fair and not capacity):
+    if beaten or (strong and not fair and not capacity and _better_fit_possible(ev)):
         found = _recast(ev, bias, beaten, warned or strong)
     elif capacity:
         found = _capacity(ev, bias, capacity, warned)
     else:
         found = replace(bias, evidence={**bias.evidence, **_comparisons(ev, warned)})
     return [_unfinished(ev, found) if f is bias else f for f in findings]
+
+
+def _better_fit_possible(ev: Evidence) -> bool:
+    """No easier model ran, or one (not representable by the network) fits better: a strong probe
+    may then explain the training error; when even those cannot fit better, nothing says it could."""
+    return not ev.easier_models or any(_fits_better(m) for m in ev.easier_models)
 
 
 def _recast(
