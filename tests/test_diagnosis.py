@@ -24,6 +24,7 @@ from dldoctor.diagnosis.checks import severity
 from dldoctor.stats import Estimate, wilson
 
 SETUP = Setup(optimizer="adam", lr=1e-3, beta=0.9, batch_size=64, epochs=10, weight_decay=0.0, n_train=5000)
+LEVEL = TrainingSignals(2.3, 1.0, (1.2, 1.0, 1.0, 1.0, 1.0, 1.0), (0.6,) * 6)  # levelled off
 CALM = TrainingSignals(
     initial_loss=2.3, final_loss=0.2, epoch_losses=(1.0, 0.5, 0.3, 0.2), dev_errors=(0.2, 0.1)
 )
@@ -161,7 +162,11 @@ def easier_model(model_loss: float, baseline_loss: float, diff_low: float) -> Ea
 
 def test_high_bias_is_recast_as_optimization_failure_when_a_linear_model_fits_better():
     ev = evidence(
-        train=(4000, 5000), train_dev=(4000, 5000), dev=(4050, 5000), easier=easier_model(2.2, 0.2, 1.9)
+        train=(4000, 5000),
+        train_dev=(4000, 5000),
+        dev=(4050, 5000),
+        easier=easier_model(2.2, 0.2, 1.9),
+        training=LEVEL,
     )
     d = conclude(ev, Policy())
     assert d.verdict == "optimization_failure"
@@ -315,7 +320,6 @@ def test_leaked_dev_examples_outrank_variance_and_say_to_remove_them():
     assert conclude(with_(ev, leakage=(leak(5),)), Policy()).verdict != "data_leakage"  # 0.5 %: noise
 
 
-LEVEL = TrainingSignals(2.3, 1.0, (1.2, 1.0, 1.0, 1.0, 1.0, 1.0), (0.6,) * 6)
 BIAS = dict(train=(3000, 5000), train_dev=(3000, 5000), dev=(3050, 5000), training=LEVEL)
 BOTTLENECK = ModelCheck("bottleneck", "a hidden layer has only 2 units for 10 classes", "Widen that layer.")
 
@@ -346,8 +350,8 @@ def test_only_a_model_the_network_can_represent_decides_an_optimisation_failure(
 
 def test_a_loss_still_falling_at_the_end_makes_train_longer_the_first_remedy():
     falling = TrainingSignals(2.3, 1.0, (2.0, 1.8, 1.6, 1.4, 1.2, 1.0), (0.6,) * 6)
-    d = conclude(evidence(**{**BIAS, "training": falling}), Policy())
-    assert d.verdict == "high_bias"
+    d = conclude(evidence(**{**BIAS, "training": falling, "easier": fitted_better(True)}), Policy())
+    assert d.verdict == "high_bias"  # unfinished training, even though a shallower model fits better
     assert d.findings[0].advice[0].startswith("Train longer")
     assert "train longer first" in d.findings[0].summary
     level = conclude(evidence(**BIAS), Policy())
