@@ -13,6 +13,7 @@ from dldoctor import bayes, folds, lrfind
 from dldoctor._version import __version__
 from dldoctor.data import target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.gradients import GradientMonitor
 from dldoctor.probes import PROBES, RunContext, run_probes
@@ -48,6 +49,7 @@ class DiagnoseOptions:
     lr_find: bool = True
     learning_curve: bool = False  # retrain on growing subsets: would more data help?
     folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
+    errors: bool = True  # error analysis: per class, label noise, calibration, slices (one more pass)
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -92,6 +94,7 @@ def diagnose(
     if not isinstance(bayes_estimate, bayes.BayesEstimate):
         bayes_estimate = unavailable(found.failures.get("bayes", "not run"))
     cross_validation = found.results.get("cross_validation")
+    analysis = found.results.get("error_analysis")
     return Report(
         recipe=recipe.name,
         task=recipe.task,
@@ -116,6 +119,7 @@ def diagnose(
         cross_validation=cross_validation if isinstance(cross_validation, folds.CrossValidation) else None,
         model_checks=evidence.model_checks,
         leakage=evidence.leakage,
+        error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,
         description=recipe.description,

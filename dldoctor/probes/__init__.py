@@ -12,6 +12,7 @@ from dldoctor.probes.bayes_error import BayesError
 from dldoctor.probes.critical_point import Hessian
 from dldoctor.probes.cross_validation import CrossValidation
 from dldoctor.probes.easier_models import Convex, RecipeBaseline, Shallower
+from dldoctor.probes.error_analysis import ErrorAnalysisProbe
 from dldoctor.probes.gradients import Gradients
 from dldoctor.probes.leakage import Leakage
 from dldoctor.probes.learning_curve import LearningCurveProbe
@@ -38,4 +39,5 @@ PROBES: tuple[Probe, ...] = (
     RecipeBaseline(),
     RangeTestProbe(),
     CrossValidation(),
+    ErrorAnalysisProbe(),
 )

@@ -26,6 +26,7 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.stats import Estimate
 
@@ -65,6 +66,7 @@ class Report:
     cross_validation: CrossValidation | None = None  # --folds
     model_checks: tuple[ModelCheck, ...] = ()  # static checks of the model that fired
     leakage: tuple[Duplicates, ...] = ()  # dev/test inputs found in train
+    error_analysis: ErrorAnalysis | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     description: str = ""
@@ -119,6 +121,7 @@ class Report:
                 "leakage": [asdict(d) | {"share": d.share} for d in self.leakage],
                 "total_excess": _gap_value(gaps, "total_excess"),
                 "recoverable_variance": _gap_value(gaps, "recoverable_variance"),
+                "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
                 "skipped": self.skipped,
                 "probe_failures": self.probe_failures,
                 "history": [asdict(r) for r in self.history.epochs],

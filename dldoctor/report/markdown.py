@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from dldoctor import fmt
+from dldoctor.report.error_summary import error_analysis_markdown
 from dldoctor.stats import Estimate
 
 STATUS_MARK = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "ERROR": "💥"}
@@ -27,6 +28,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         _errors(report),
         _gaps(report),
         _baseline(report),
+        error_analysis_markdown(report),
         _advice(report),
         _probe_warnings(report),
         _probe_failures(report),
