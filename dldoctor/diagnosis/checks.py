@@ -283,8 +283,8 @@ def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutc
     lower training loss: then the network could have fitted better. Without such a model, a static
     capacity fault of the model (a bottleneck, a squashed output) keeps it high bias with its own
     remedy; strong probes decide only when no representable model could be run, and no other easier
-    model failed to fit better either. A loss still falling at the end is unfinished training, not a
-    failure: it stays high bias with "train longer" as the first remedy.
+    model failed to fit better either. A loss still falling at the end, with no strong probe firing,
+    is unfinished training, not a failure: it stays high bias with "train longer" as the first remedy.
     """
     bias = next((f for f in findings if f.kind == "high_bias"), None)
     if bias is None:
@@ -294,7 +294,8 @@ def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutc
     warned = sorted((o for o in outcomes if o.status == "warn"), key=_specificity)
     strong = [o for o in warned if o.strong]
     capacity = [c for c in ev.model_checks if c.capacity]
-    unfinished = advice.still_falling(ev) is not None  # a better fit after longer training is no failure
+    # a better fit after longer training is no failure, unless a probe names a broken mechanism
+    unfinished = advice.still_falling(ev) is not None and not strong
     if not unfinished and (beaten or (strong and not fair and not capacity and _better_fit_possible(ev))):
         found = _recast(ev, bias, beaten, warned or strong)
     elif capacity:
