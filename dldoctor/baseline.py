@@ -1,34 +1,39 @@
 """The easier-model test: models easier to optimise than the user's, on the same training inputs.
 
-If a model that is *easier to optimise and no more capable* reaches a lower *training* loss than the
-user's network, the network's high training error is an optimisation failure, not a lack of
-capacity: more layers would not help, a better optimiser set-up would. Three easier models:
+If a model that is *easier to optimise and one the user's network can represent* reaches a lower
+*training* loss than the user's network, its high training error is an optimisation failure, not a
+lack of capacity: more layers would not help, a better optimiser set-up would. Three easier models:
 - convex: linear / logistic regression on flattened, standardised inputs, fitted to convergence
-  by L-BFGS (always; it costs less than one epoch);
-- shallow: one hidden ReLU layer with no more parameters than the user's model, trained with Adam
-  for the recipe's epochs (only when training error is high — it costs a training run);
+  by L-BFGS (always; it costs less than one epoch); it decides only for a linear network;
+- shallower: the user's own network with its middle hidden blocks dropped, same regularisation,
+  trained to convergence (only when training error is high — it costs a training run);
 - recipe: the recipe's own `baseline=` model (a shallower sibling), trained exactly like the
   user's model (same condition).
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
-from dataclasses import dataclass
+import itertools
+import math
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
 
 from dldoctor.data import Data, TensorSplit, flat_features, standardise
 from dldoctor.diagnosis.evidence import EasierModelResult
+from dldoctor.model_checks import Inspection
 from dldoctor.recipe import Recipe
 from dldoctor.stats import paired_difference
 from dldoctor.training import LossFn, SplitResult, batch_loss, build_model, evaluate, fit, per_example
 
 MAX_EXAMPLES = 20_000
 MAX_FEATURES = 10_000
-MAX_WIDTH = 256
 L2 = 1e-4
+ROUNDS = 3  # rounds of the recipe's epochs a shallower version may train for
+CONVERGED = 0.02  # ... stopping once a round lowers the training loss by less than this share
 
 
 @dataclass(frozen=True)
@@ -111,51 +116,125 @@ def linear_probe(sample: TrainingSample, num_classes: int | None) -> LinearProbe
     return LinearProbe(flat_features(sample.x), features, linear)
 
 
-def convex(sample: TrainingSample, probe: LinearProbe | Skipped) -> EasierModelResult | Skipped:
-    """Linear or logistic regression fitted to convergence by L-BFGS (see `linear_probe`)."""
+def convex(
+    sample: TrainingSample, probe: LinearProbe | Skipped, inspection: Inspection | None, weight_decay: float
+) -> EasierModelResult | Skipped:
+    """Linear or logistic regression fitted to convergence by L-BFGS (see `linear_probe`).
+
+    It decides an optimisation failure only when the user's network provably contains it: a
+    network with no nonlinearity, no layer narrower than the outputs, no dropout, and no more
+    weight decay than this fit's own L2.
+    """
     if isinstance(probe, Skipped):
         return probe
     name = "logistic regression" if sample.task == "classification" else "linear least squares"
-    return sample.compare(name, "convex", _score(probe.model(probe.features).detach(), sample))
+    result = sample.compare(name, "convex", _score(probe.model(probe.features).detach(), sample))
+    why = _contains_linear(inspection, weight_decay, probe.model.out_features)
+    return replace(result, decisive=why is None, qualifies=why or "your network is linear and contains it")
 
 
-def shallow(
-    sample: TrainingSample, model: nn.Module, recipe: Recipe, num_classes: int | None, seed: int
+def _contains_linear(inspection: Inspection | None, weight_decay: float, outputs: int) -> str | None:
+    """Why the user's network may not contain a linear model, or None when it does."""
+    if inspection is None or not inspection.linear:
+        return "reported only: your network is not linear, so a linear fit is not a version of it"
+    if inspection.narrowest is not None and inspection.narrowest < outputs:
+        return f"reported only: your linear network narrows to {inspection.narrowest} units, below the output"
+    if inspection.dropout or weight_decay > L2:
+        return "reported only: your network is regularised (dropout or weight decay) more than this fit"
+    return None
+
+
+def shallower(
+    sample: TrainingSample, inspection: Inspection, recipe: Recipe, seed: int
 ) -> EasierModelResult | Skipped:
-    """One hidden ReLU layer, no more parameters than `model`, trained by plain Adam (constant rate,
-    no clipping) for the recipe's epochs, with the recipe's loss and precision."""
-    features = sample.features()
-    if isinstance(features, Skipped):
-        return features
-    outputs = sample.outputs(num_classes)
-    budget = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    width = min(MAX_WIDTH, (budget - outputs) // (features.shape[1] + 1 + outputs))
-    if width < 1:
-        return Skipped("the model has too few parameters for a one-hidden-layer baseline")
-    net = nn.Sequential(nn.Linear(features.shape[1], width), nn.ReLU(), nn.Linear(width, outputs))
-    plain = dataclasses.replace(
+    """The user's own network with its middle hidden blocks dropped, trained to convergence.
+
+    A block (a Linear or Conv layer and the parameter-free layers after it) may go when its output
+    has its input's shape: the user's network represents the shorter one by making that block the
+    identity, so the comparison is fair. Same layers (dropout included), same weight decay; Adam at
+    1e-3 with the recipe's loss and precision, in rounds of the recipe's epochs until the loss levels off.
+    """
+    if inspection.chain is None:
+        return Skipped("the model is not a plain chain of layers, so no shallower version can be cut from it")
+    blocks = _blocks(inspection)
+    droppable = [i for i, b in enumerate(blocks[1:-1], start=1) if b.keeps_shape]
+    if not droppable:
+        return Skipped("the network has no hidden block whose removal keeps the shapes; none can be dropped")
+    kept = [m for i, b in enumerate(blocks) if i not in droppable for m in b.modules]
+    torch.manual_seed(seed)
+    net = nn.Sequential(*(copy.deepcopy(m) for m in kept)).to(sample.x.device)
+    for module in net.modules():
+        if module is not net and hasattr(module, "reset_parameters"):
+            module.reset_parameters()
+    curve = _converge(net, sample, _plain_adam(recipe), seed)
+    dropped = ", ".join(blocks[i].name for i in droppable)
+    return replace(
+        sample.compare(
+            f"shallower version of your network (hidden blocks {dropped} dropped)",
+            "shallower",
+            evaluate(net, _split(sample.x, sample), sample.task, loss=sample.loss),
+            curve,
+        ),
+        qualifies=(
+            f"built from your own layers with blocks {dropped} dropped (each maps its input to the same"
+            " shape, so your network represents this one by making them the identity: exactly for"
+            " ReLU blocks after a ReLU, to any precision for smooth activations); same dropout and"
+            f" weight decay ({recipe.weight_decay:g}); trained until its loss levelled off"
+        ),
+    )
+
+
+@dataclass(frozen=True)
+class _Block:
+    name: str
+    modules: tuple[nn.Module, ...]
+    keeps_shape: bool
+
+
+def _blocks(inspection: Inspection) -> list[_Block]:
+    """The chain cut before each parametrised layer; the first block also holds what precedes it."""
+    calls = inspection.calls
+    starts = [i for i, c in enumerate(calls) if any(True for _ in c.module.parameters(recurse=False))]
+    starts = [0, *starts[1:]] if starts else [0]
+    bounds = [*starts, len(calls)]
+    return [
+        _Block(
+            calls[a].name,
+            tuple(c.module for c in calls[a:b]),
+            calls[a].input is not None and calls[a].input.shape == calls[b - 1].output.shape,
+        )
+        for a, b in itertools.pairwise(bounds)
+    ]
+
+
+def _plain_adam(recipe: Recipe) -> Recipe:
+    """The recipe's loss, precision and weight decay, optimised the plain way: constant-rate Adam."""
+    return dataclasses.replace(
         recipe,
         optimizer="adam",
         optimizer_kwargs=None,
         lr=1e-3,
         beta=0.9,
-        weight_decay=0.0,
         scheduler=None,
         grad_clip=None,
         accumulate=1,
         shuffle=True,
         early_stopping=None,
     )
-    torch.manual_seed(seed)
-    net = net.to(features.device)
-    history = fit(net, _in_memory(features, sample.y), plain, seed=seed)
-    curve = tuple(r.train_loss for r in history.epochs)
-    return sample.compare(
-        f"one-hidden-layer MLP ({width} units)",
-        "shallow",
-        evaluate(net, _split(features, sample), sample.task, loss=sample.loss),
-        curve,
-    )
+
+
+def _converge(net: nn.Module, sample: TrainingSample, plain: Recipe, seed: int) -> tuple[float, ...]:
+    """Train in rounds of the recipe's epochs until a round gains under CONVERGED of the loss."""
+    data = _in_memory(sample.x, sample.y)
+    curve: list[float] = []
+    for _ in range(ROUNDS):
+        history = fit(net, data, plain, seed=seed)
+        losses = [r.train_loss for r in history.epochs]
+        start = curve[-1] if curve else (losses[0] if losses else math.nan)
+        curve += losses
+        if not losses or not math.isfinite(losses[-1]) or losses[-1] > (1 - CONVERGED) * start:
+            break
+    return tuple(curve)
 
 
 def recipe_baseline(

@@ -127,6 +127,8 @@ def diagnose(
         mismatch=evidence.mismatch,
         learning_curve=evidence.learning_curve,
         cross_validation=cross_validation if isinstance(cross_validation, folds.CrossValidation) else None,
+        model_checks=evidence.model_checks,
+        leakage=evidence.leakage,
         error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,

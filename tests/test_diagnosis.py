@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import ast
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from dldoctor.diagnosis import (
+    Duplicates,
     EasierModelResult,
     Evidence,
+    MismatchTest,
+    ModelCheck,
     Policy,
     Setup,
     TrainingSignals,
@@ -20,6 +24,7 @@ from dldoctor.diagnosis.checks import severity
 from dldoctor.stats import Estimate, wilson
 
 SETUP = Setup(optimizer="adam", lr=1e-3, beta=0.9, batch_size=64, epochs=10, weight_decay=0.0, n_train=5000)
+LEVEL = TrainingSignals(2.3, 1.0, (1.2, 1.0, 1.0, 1.0, 1.0, 1.0), (0.6,) * 6)  # levelled off
 CALM = TrainingSignals(
     initial_loss=2.3, final_loss=0.2, epoch_losses=(1.0, 0.5, 0.3, 0.2), dev_errors=(0.2, 0.1)
 )
@@ -79,7 +84,7 @@ def test_all_errors_at_bayes_is_healthy():
     d = conclude(evidence(), Policy())
     assert d.verdict == "healthy"
     assert d.findings == []
-    assert "No gap is both significant" in d.reason
+    assert "Nothing material to gain" in d.reason
 
 
 def test_the_largest_problem_is_the_verdict_and_the_others_are_kept():
@@ -88,22 +93,23 @@ def test_the_largest_problem_is_the_verdict_and_the_others_are_kept():
     assert [f.kind for f in d.findings] == ["data_mismatch", "high_variance"]
 
 
-def test_a_material_gap_on_too_few_examples_is_inconclusive_and_says_how_many_more():
-    d = conclude(evidence(train=(10, 1000), train_dev=(2, 40), dev=(50, 5000)), Policy())
+def test_a_material_total_of_unknown_source_is_inconclusive_and_says_how_many_more():
+    # dev is 4 points above Bayes for sure, but 40 train-dev examples cannot say whether it is variance.
+    d = conclude(evidence(train=(10, 1000), train_dev=(2, 40), dev=(250, 5000)), Policy())
     assert d.verdict == "inconclusive"
     finding = d.findings[0]
-    assert finding.evidence["gap"] == "variance"
+    assert finding.evidence["gap"] == "recoverable_variance"
     more = finding.evidence["more_examples_needed"]
     assert set(more) == {"train_dev"} and more["train_dev"] > 0
     assert "train-dev" in finding.advice[0]
     # Collecting that many more at the same error rate settles it.
     grown = 50 * -(-(40 + more["train_dev"]) // 50)
-    settled = conclude(evidence(train=(10, 1000), train_dev=(grown // 20, grown), dev=(50, 5000)), Policy())
+    settled = conclude(evidence(train=(10, 1000), train_dev=(grown // 20, grown), dev=(250, 5000)), Policy())
     assert settled.verdict == "high_variance"
 
 
 def test_significant_but_immaterial_gap_is_healthy():
-    d = conclude(evidence(train=(500, 100_000), train_dev=(580, 100_000), dev=(580, 100_000)), Policy())
+    d = conclude(evidence(train=(500, 100_000), train_dev=(600, 100_000), dev=(600, 100_000)), Policy())
     assert d.gaps["variance"].significant and not d.gaps["variance"].material
     assert d.verdict == "healthy"
 
@@ -156,7 +162,11 @@ def easier_model(model_loss: float, baseline_loss: float, diff_low: float) -> Ea
 
 def test_high_bias_is_recast_as_optimization_failure_when_a_linear_model_fits_better():
     ev = evidence(
-        train=(4000, 5000), train_dev=(4000, 5000), dev=(4050, 5000), easier=easier_model(2.2, 0.2, 1.9)
+        train=(4000, 5000),
+        train_dev=(4000, 5000),
+        dev=(4050, 5000),
+        easier=easier_model(2.2, 0.2, 1.9),
+        training=LEVEL,
     )
     d = conclude(ev, Policy())
     assert d.verdict == "optimization_failure"
@@ -244,3 +254,105 @@ def test_pure_logic_imports_neither_torch_nor_io_libraries(relative):
                 assert top not in {"torch", "rich", "typer", "pandas", "sklearn"}, (
                     f"{file.name} imports {name}"
                 )
+
+
+# The rule judges the total excess dev − Bayes first (issue 10).
+
+
+def with_(ev: Evidence, **changes) -> Evidence:
+    return replace(ev, **changes)
+
+
+def test_one_component_over_the_threshold_is_healthy_when_the_total_is_not_material():
+    # Train memorised noise (0.5 % under a 2 % Bayes error): train-dev − train is 1.5 points, but dev
+    # sits at Bayes, so there is nothing to gain and nothing to collect more data for.
+    d = conclude(evidence(train=(25, 5000), train_dev=(100, 5000), dev=(105, 5000), bayes=0.02), Policy())
+    assert d.gaps["variance"].significant and d.gaps["variance"].material
+    assert d.verdict == "healthy" and d.findings == []
+    assert "Nothing material to gain" in d.reason and "+0.1 pts" in d.reason
+
+
+def test_variance_is_graded_on_its_recoverable_part_above_the_bayes_error():
+    d = conclude(evidence(train=(50, 5000), train_dev=(350, 5000), dev=(350, 5000), bayes=0.05), Policy())
+    assert d.verdict == "high_variance"
+    top = d.findings[0]
+    assert top.evidence["rule"].startswith("recoverable_variance = train_dev − bayes")
+    assert top.evidence["gap"] == pytest.approx(0.02)  # 7 % − 5 %, not 7 % − 1 %
+    assert top.evidence["total_excess"] == pytest.approx(0.02)
+
+
+def test_a_material_total_whose_interval_includes_zero_is_inconclusive_on_the_total():
+    d = conclude(evidence(train=(1, 100), train_dev=(1, 100), dev=(4, 100), bayes=0.01), Policy())
+    assert d.verdict == "inconclusive"
+    assert d.findings[0].evidence["gap"] == "total_excess"
+    assert "dev" in d.findings[0].evidence["more_examples_needed"]
+
+
+def test_dev_much_easier_than_train_dev_is_data_mismatch_with_advice_for_that_direction():
+    d = conclude(evidence(train=(50, 5000), train_dev=(500, 5000), dev=(60, 5000)), Policy())
+    assert d.verdict == "data_mismatch"
+    top = d.findings[0]
+    assert top.evidence["direction"] == "dev easier" and top.evidence["gap"] < 0
+    assert any("same" in tip and "pipeline" in tip for tip in top.advice)
+
+
+def mmd(p_value: float) -> MismatchTest:
+    return MismatchTest(0.05, p_value, 0.22, 500, 500, 500, 1.0, "embedding")
+
+
+def test_a_rejected_two_sample_test_makes_a_material_but_noisy_mismatch_gap_count():
+    ev = evidence(train=(1, 400), train_dev=(4, 400), dev=(12, 400), bayes=0.0)
+    assert not conclude(ev, Policy()).gaps["data_mismatch"].significant
+    assert conclude(with_(ev, mismatch=mmd(0.002)), Policy()).verdict == "data_mismatch"
+    assert conclude(with_(ev, mismatch=mmd(0.6)), Policy()).verdict != "data_mismatch"
+
+
+def leak(found: int, n: int = 1000) -> Duplicates:
+    return Duplicates("dev", "train", n, 5000, found, 0, 0.3, 3.0, ((0, 7),))
+
+
+def test_leaked_dev_examples_outrank_variance_and_say_to_remove_them():
+    ev = with_(evidence(train=(0, 5000), train_dev=(500, 5000), dev=(100, 5000)), leakage=(leak(80),))
+    d = conclude(ev, Policy())
+    assert d.verdict == "data_leakage"
+    assert [f.kind for f in d.findings][:2] == ["data_leakage", "high_variance"]
+    assert d.findings[0].advice[0].startswith("Remove the duplicates from dev")
+    assert conclude(with_(ev, leakage=(leak(5),)), Policy()).verdict != "data_leakage"  # 0.5 %: noise
+
+
+BIAS = dict(train=(3000, 5000), train_dev=(3000, 5000), dev=(3050, 5000), training=LEVEL)
+BOTTLENECK = ModelCheck("bottleneck", "a hidden layer has only 2 units for 10 classes", "Widen that layer.")
+
+
+def fitted_better(decisive: bool) -> EasierModelResult:
+    return EasierModelResult(
+        "a shallower version", 1.5, 0.2, 0.6, 0.05, Estimate(1.3, 1.2, 1.4), 5000, decisive=decisive
+    )
+
+
+def test_a_capacity_fault_stays_high_bias_with_its_own_remedy_first():
+    ev = with_(evidence(**BIAS), model_checks=(BOTTLENECK,), easier_models=(fitted_better(False),))
+    d = conclude(ev, Policy())
+    assert d.verdict == "high_bias"
+    assert d.findings[0].advice[0] == "Widen that layer."
+    assert not any("Do not add capacity" in tip for tip in d.findings[0].advice)
+    assert "2 units" in d.findings[0].summary
+
+
+def test_only_a_model_the_network_can_represent_decides_an_optimisation_failure():
+    assert conclude(with_(evidence(**BIAS), easier_models=(fitted_better(False),)), Policy()).verdict == (
+        "high_bias"
+    )
+    assert conclude(with_(evidence(**BIAS), easier_models=(fitted_better(True),)), Policy()).verdict == (
+        "optimization_failure"
+    )
+
+
+def test_a_loss_still_falling_at_the_end_makes_train_longer_the_first_remedy():
+    falling = TrainingSignals(2.3, 1.0, (2.0, 1.8, 1.6, 1.4, 1.2, 1.0), (0.6,) * 6)
+    d = conclude(evidence(**{**BIAS, "training": falling, "easier": fitted_better(True)}), Policy())
+    assert d.verdict == "high_bias"  # unfinished training, even though a shallower model fits better
+    assert d.findings[0].advice[0].startswith("Train longer")
+    assert "train longer first" in d.findings[0].summary
+    level = conclude(evidence(**BIAS), Policy())
+    assert not level.findings[0].advice[0].startswith("Train longer")

@@ -6,9 +6,10 @@ import pytest
 from conftest import RECIPES
 
 import dldoctor as dd
+from dldoctor.diagnosis.gaps import SPEC
 
 EXPECTED = {
-    "digits.py": "high_variance",
+    "digits.py": ("healthy", "inconclusive"),
     "healthy.py": "healthy",
     "high_bias.py": "high_bias",
     "high_variance.py": "high_variance",
@@ -36,6 +37,9 @@ NO_ALARM = (
     "rmsprop.py",
 )  # must not raise any optimisation warning
 HELPERS = {"toolkit.py"}
+# digits.py: dev error sits about a point above the best reachable (an RBF SVM reaches 1.8 %), right at
+# the materiality threshold; judged on the total excess dev − Bayes it is not a clear variance problem
+# (issue 10, class 1), and 500 dev examples cannot settle it either way.
 
 
 def test_every_shipped_recipe_is_checked():
@@ -47,6 +51,9 @@ def test_every_shipped_recipe_is_checked():
 @pytest.mark.parametrize(("name", "verdict"), EXPECTED.items())
 def test_recipe_gets_its_verdict(name, verdict, seed):
     report = dd.diagnose(RECIPES / name, dd.DiagnoseOptions(seed=seed, device="cpu"))
+    if isinstance(verdict, tuple):
+        assert report.verdict in verdict, report.diagnosis.reason
+        verdict = report.verdict
     assert report.verdict == verdict, report.diagnosis.reason
     warned = {o.probe: o for o in report.diagnosis.probes if o.status == "warn"}
     if name in NO_ALARM:
@@ -56,6 +63,9 @@ def test_recipe_gets_its_verdict(name, verdict, seed):
         return
     top = report.findings[0]
     assert top.kind == verdict and top.advice and top.evidence["rule"]
+    if verdict == "inconclusive":
+        assert top.evidence["gap"] in report.diagnosis.gaps
+        return
     if name in PROBE:
         assert PROBE[name] in warned and PROBE[name] in {p["probe"] for p in top.evidence["probes"]}
     if name == "saddle.py":
@@ -63,4 +73,5 @@ def test_recipe_gets_its_verdict(name, verdict, seed):
     if verdict != "optimization_failure":
         gap = report.diagnosis.gaps[top.evidence["rule"].split(" = ")[0]]
         assert gap.significant and gap.material
-        assert gap.estimate.value == max(g.estimate.value for g in report.diagnosis.gaps.values())
+        judged = [g for name, g in report.diagnosis.gaps.items() if SPEC[name].judged]
+        assert gap.estimate.value == max(g.estimate.value for g in judged)

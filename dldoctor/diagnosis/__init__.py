@@ -11,6 +11,7 @@ from dldoctor.diagnosis.evidence import (
     VERDICTS,
     CriticalPoint,
     Diagnosis,
+    Duplicates,
     EasierModelResult,
     Evidence,
     Finding,
@@ -19,6 +20,7 @@ from dldoctor.diagnosis.evidence import (
     LayerHealth,
     LearningCurve,
     MismatchTest,
+    ModelCheck,
     Policy,
     RangeTest,
     Regimen,
@@ -26,7 +28,7 @@ from dldoctor.diagnosis.evidence import (
     Setup,
     TrainingSignals,
 )
-from dldoctor.diagnosis.gaps import decompose, threshold
+from dldoctor.diagnosis.gaps import SPEC, decompose, threshold
 from dldoctor.diagnosis.probes import ProbeOutcome
 
 __all__ = [
@@ -36,6 +38,7 @@ __all__ = [
     "VERDICTS",
     "CriticalPoint",
     "Diagnosis",
+    "Duplicates",
     "EasierModelResult",
     "Evidence",
     "Finding",
@@ -44,6 +47,7 @@ __all__ = [
     "LayerHealth",
     "LearningCurve",
     "MismatchTest",
+    "ModelCheck",
     "Policy",
     "ProbeOutcome",
     "RangeTest",
@@ -58,22 +62,24 @@ __all__ = [
 
 
 def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
-    """The verdict: within target → healthy; else the dominant problem; else cannot tell; else healthy.
+    """The verdict: within target → healthy; training blew up → optimisation failure; else judge the total.
 
-    A failed optimisation outranks every gap: until training works, the gaps describe a model
-    that was never really fitted.
+    The total excess dev − Bayes decides whether there is anything material to gain; only then is it
+    attributed to its components (avoidable bias, recoverable variance, mismatch). Problems that
+    the total cannot show come first: leaked dev examples, and a dev set *easier* than train-dev.
     """
     gaps = decompose(ev, policy)
     outcomes = probes.assess(ev) + regimen.assess(ev)
     if _within(ev, policy):
         return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps, outcomes)
-    problems = _problems(ev, gaps, policy, outcomes)
+    if blown := checks.divergence(ev):
+        return Diagnosis(blown[0].kind, blown[0].summary, blown, gaps, outcomes)
+    problems, unsure = _problems(ev, gaps, policy, outcomes)
     if problems:
         return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps, outcomes)
-    unsure = sorted(checks.undecided(ev, gaps, policy), key=lambda f: -f.evidence["value"])
     if unsure:
         return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps, outcomes)
-    return Diagnosis("healthy", _no_material_gap(ev, gaps, policy), [], gaps, outcomes)
+    return Diagnosis("healthy", _nothing_to_gain(ev, gaps, policy), [], gaps, outcomes)
 
 
 def needs_easier_models(ev: Evidence, policy: Policy) -> str | None:
@@ -89,7 +95,8 @@ def needs_easier_models(ev: Evidence, policy: Policy) -> str | None:
 def needs_range_test(ev: Evidence, policy: Policy) -> str | None:
     """None when the evidence so far finds an optimisation failure the range test can explain."""
     if not _within(ev, policy):
-        found = _problems(ev, decompose(ev, policy), policy, probes.assess(ev))
+        gaps = decompose(ev, policy)
+        found = checks.divergence(ev) or _problems(ev, gaps, policy, probes.assess(ev))[0]
         if any(f.kind == "optimization_failure" for f in found):
             return None
     return "not needed: no optimisation failure"
@@ -101,13 +108,16 @@ def _within(ev: Evidence, policy: Policy) -> bool:
 
 def _problems(
     ev: Evidence, gaps: dict[str, Gap], policy: Policy, outcomes: list[ProbeOutcome]
-) -> list[Finding]:
-    """Every problem finding, the one that decides the verdict first."""
-    problems = checks.divergence(ev) or checks.optimisation(
-        ev, checks.gap_findings(ev, gaps, policy), outcomes
-    )
-    problems.sort(key=lambda f: (f.kind != "optimization_failure", -f.evidence.get("gap", 0.0)))
-    return problems
+) -> tuple[list[Finding], list[Finding]]:
+    """(every problem finding, the one that decides the verdict first; the cannot-tells)."""
+    attributed, unsure = checks.attribute(ev, gaps, policy)
+    problems = [
+        *checks.leakage(ev, policy),
+        *checks.optimisation(ev, attributed, outcomes),
+        *checks.reversed_mismatch(ev, gaps, policy),
+        *checks.dev_overfit(ev, gaps, policy),
+    ]
+    return checks.rank(ev, problems), unsure
 
 
 def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
@@ -115,18 +125,28 @@ def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
         f"Dev error {fmt.error(ev.errors['dev'].value, ev.task)} is within your target"
         f" {fmt.error(policy.target_error, ev.task)}."
     )
-    flagged = [g.name.replace("_", " ") for g in gaps.values() if g.significant and g.material]
+    shown = [g for g in gaps.values() if SPEC[g.name].judged]
+    flagged = [g.name.replace("_", " ") for g in shown if g.significant and g.material]
     if flagged:
         reason += f" Without the target, these gaps would be flagged: {', '.join(flagged)}."
     return reason
 
 
-def _no_material_gap(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
+def _nothing_to_gain(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
     unit = fmt.gap(threshold(ev, policy), ev.task).lstrip("+")
+    level = fmt.confidence(policy.confidence)
+    total = gaps.get("total_excess")
+    if total is not None:
+        return (
+            f"Nothing material to gain: dev error {fmt.error(ev.errors['dev'].value, ev.task)} is"
+            f" {fmt.gap(total.estimate.value, ev.task)} from the Bayes error"
+            f" {fmt.error(ev.bayes.value if ev.bayes else None, ev.task)} ({level} CI"
+            f" {fmt.interval(total.estimate, ev.task, signed=True)}, jointly with every gap), under the"
+            f" {unit} that matters."
+        )
     largest = max(gaps.values(), key=lambda g: g.estimate.value)
     return (
         f"No gap is both significant and at least {unit}. The largest is"
         f" {largest.name.replace('_', ' ')}, {fmt.gap(largest.estimate.value, ev.task)}"
-        f" ({fmt.confidence(policy.confidence)} CI"
-        f" {fmt.interval(largest.estimate, ev.task, signed=True)})."
+        f" ({level} CI {fmt.interval(largest.estimate, ev.task, signed=True)})."
     )

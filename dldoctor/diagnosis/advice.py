@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from dldoctor import fmt
-from dldoctor.diagnosis.evidence import Evidence, Gap
+from dldoctor.diagnosis.evidence import Duplicates, Evidence, Gap
 from dldoctor.diagnosis.probes import clip_advice
 
 STILL_FALLING = 0.02  # relative drop of the training loss over the last quarter of epochs
@@ -115,9 +115,38 @@ def _range_test_lr(ev: Evidence) -> float | None:
 
 def settle(gap: Gap, extra: dict[str, int], task: str) -> list[str]:
     more = " and ".join(f"about {n:,} more {split.replace('_', '-')} examples" for split, n in extra.items())
-    tips = [f"Collect {more} to tell whether the {fmt.gap(gap.estimate.value, task)} gap is real."]
+    size = fmt.gap(gap.estimate.value, task)
+    tips = [f"Collect {more} to tell whether the {size} gap is real."] if more else []
     tips.append("Meanwhile treat the gap as a hypothesis; re-run with other --seed values to see it move.")
     return tips
+
+
+def easier_dev(ev: Evidence) -> list[str]:
+    """Dev easier than held-out training data: something differs in how the two were made."""
+    return [
+        "Put dev through exactly the pipeline training data goes through (the same preprocessing,"
+        " normalisation and crop), and apply augmentation or added noise to training batches only if you"
+        " mean dev to be cleaner.",
+        "Check that dev was not filtered, deduplicated or labelled differently (e.g. only easy or clean"
+        " cases kept); a dev set easier than the real inputs makes every dev error too optimistic.",
+        "Draw dev (and test) from the data the model will meet in use, and re-measure.",
+    ]
+
+
+def leakage(d: Duplicates) -> list[str]:
+    return [
+        f"Remove the duplicates from {d.query.replace('_', '-')} (or from train) and re-measure: those"
+        " examples measure memory, not generalisation.",
+        "Split by source (user, patient, document, recording) rather than by row, so near-copies of one"
+        " item cannot land on both sides.",
+        "Deduplicate the data before splitting it.",
+    ]
+
+
+def still_falling(ev: Evidence) -> str | None:
+    """'Train longer', when the training loss was still falling materially at the end."""
+    tip = _train_longer(ev)
+    return tip if tip.startswith("Train longer") else None
 
 
 def _curve(ev: Evidence, problem: str) -> list[str]:

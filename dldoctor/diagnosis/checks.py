@@ -7,8 +7,17 @@ from dataclasses import asdict, replace
 
 from dldoctor import fmt
 from dldoctor.diagnosis import advice
-from dldoctor.diagnosis.evidence import EasierModelResult, Evidence, Finding, Gap, Policy, TrainingSignals
-from dldoctor.diagnosis.gaps import SPEC, ends, threshold
+from dldoctor.diagnosis.evidence import (
+    Duplicates,
+    EasierModelResult,
+    Evidence,
+    Finding,
+    Gap,
+    ModelCheck,
+    Policy,
+    TrainingSignals,
+)
+from dldoctor.diagnosis.gaps import SPEC, decompose, ends, threshold
 from dldoctor.diagnosis.probes import ProbeOutcome
 from dldoctor.stats import extra_examples_needed
 
@@ -86,22 +95,130 @@ def _blow_up(t: TrainingSignals) -> tuple[str, str] | None:
     return None
 
 
-def gap_findings(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
-    """One finding per gap that is both significant and material."""
+COMPONENTS = ("avoidable_bias", "recoverable_variance", "data_mismatch")  # dev − Bayes, split up
+CARRIES = 0.5  # a significant component carrying this share of an established total names its source
+RANK = ("data_leakage", "optimization_failure")  # these outrank every gap, in this order
+
+
+def attribute(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> tuple[list[Finding], list[Finding]]:
+    """(problems, cannot-tells): the total excess first, then the components it splits into.
+
+    Nothing material in total → nothing to attribute, however one component's noise falls. A
+    material total whose interval includes zero → cannot tell, naming the split to grow. An
+    established total → the components that are significant and material; failing those, a
+    significant one carrying most of it; failing that, cannot tell which.
+    """
+    parts = [gaps[name] for name in COMPONENTS if name in gaps]
     unit = threshold(ev, policy)
-    return [_gap_finding(ev, gap, policy, unit) for gap in gaps.values() if gap.significant and gap.material]
+    total = gaps.get("total_excess")
+    flagged = [_gap_finding(ev, g, policy, unit) for g in parts if _established(ev, g, policy)]
+    if total is None:  # no Bayes estimate: the components are all there is
+        return flagged, undecided(ev, [g for g in parts if g.material and not g.significant], policy)
+    if not total.material:
+        return [], []
+    if not total.significant:
+        return [], undecided(ev, [total], policy)
+    if flagged:
+        return flagged, []
+    carrying = [g for g in parts if g.significant and g.estimate.value >= CARRIES * total.estimate.value]
+    if carrying:
+        return [_gap_finding(ev, max(carrying, key=lambda g: g.estimate.value), policy, unit)], []
+    open_parts = [g for g in parts if not g.significant and g.estimate.value > 0]
+    largest = max(open_parts, key=lambda g: g.estimate.value, default=None)
+    return [], undecided(ev, [largest] if largest else [total], policy)
+
+
+def _established(ev: Evidence, gap: Gap, policy: Policy) -> bool:
+    """Significant and material; a material mismatch gap also counts when the two-sample test rejects."""
+    return gap.material and (gap.significant or (gap.name == "data_mismatch" and _rejected(ev, policy)))
+
+
+def _rejected(ev: Evidence, policy: Policy) -> bool:
+    return ev.mismatch is not None and ev.mismatch.p_value < 1 - policy.confidence
+
+
+def reversed_mismatch(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
+    """Dev clearly *easier* than train-dev: a mismatch the total cannot show, since it lowers dev error."""
+    gap, unit = gaps.get("data_mismatch"), threshold(ev, policy)
+    if gap is None or -gap.estimate.value < unit or not (gap.below or _rejected(ev, policy)):
+        return []
+    summary = _stated(
+        ev,
+        gap,
+        policy,
+        "Data mismatch, dev easier",
+        "dev is not drawn from the training distribution: it is easier than held-out training data",
+    )
+    evidence = _gap_evidence(ev, gap, policy, unit) | {
+        "rule": (
+            f"data_mismatch = dev − train_dev; flagged in either direction when it is at least"
+            f" {fmt.gap(unit, ev.task).lstrip('+')} in size and its interval excludes 0 or the two-sample"
+            f" test rejects at {fmt.confidence(1 - policy.confidence)}"
+        ),
+        "direction": "dev easier",
+        "mismatch_test": asdict(ev.mismatch) if ev.mismatch else None,
+    }
+    size = severity(-gap.estimate.value, unit)
+    return [Finding("data_mismatch", size, summary, evidence, advice.easier_dev(ev))]
+
+
+def dev_overfit(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
+    """Test − dev lies outside dev − Bayes, so it is judged on its own."""
+    gap = gaps.get("dev_overfit")
+    if gap is None or not (gap.significant and gap.material):
+        return []
+    return [_gap_finding(ev, gap, policy, threshold(ev, policy))]
+
+
+def leakage(ev: Evidence, policy: Policy) -> list[Finding]:
+    """Dev or test inputs that also sit in train: the error on them is a training error, too low."""
+    return [_leak(ev, d, policy) for d in ev.leakage if d.exact + d.near and d.share >= policy.min_gap]
+
+
+def _leak(ev: Evidence, d: Duplicates, policy: Policy) -> Finding:
+    found = d.exact + d.near
+    summary = (
+        f"Data leakage: {found:,} of {d.n_query:,} {fmt.split(d.query)} examples ({100 * d.share:.1f}%) also"
+        f" sit in {d.reference} ({d.exact:,} exact, {d.near:,} near duplicates) — {fmt.split(d.query)} error"
+        f" {fmt.error(ev.errors[d.query].value, ev.task) if d.query in ev.errors else 'n/a'} understates"
+        " the error on new data, and every gap read from it is off."
+    )
+    evidence = {
+        "rule": (
+            f"share of {d.query} inputs equal to a {d.reference} input, or within {d.radius:.3g} of one in"
+            f" standardised input space (the typical nearest-neighbour distance within {d.reference} is"
+            f" {d.typical:.3g}), at least {100 * policy.min_gap:g}%"
+        ),
+        **asdict(d),
+        "pairs": [list(p) for p in d.pairs],
+        "share": d.share,
+    }
+    severity_ = severity(d.share, policy.min_gap)
+    return Finding("data_leakage", severity_, summary, evidence, advice.leakage(d))
+
+
+def rank(ev: Evidence, problems: list[Finding]) -> list[Finding]:
+    """Leakage, then a failed optimisation, then the largest gap first."""
+    return sorted(
+        problems,
+        key=lambda f: (RANK.index(f.kind) if f.kind in RANK else len(RANK), -f.evidence.get("gap", 0.0)),
+    )
+
+
+def _stated(ev: Evidence, gap: Gap, policy: Policy, title: str, meaning: str) -> str:
+    """'Title: upper error a vs lower b, a gap of g (CI …) — meaning.'"""
+    upper, lower = ends(ev, gap)
+    return (
+        f"{title}: {fmt.split(gap.upper)} error {fmt.error(upper.value, ev.task)} vs {fmt.split(gap.lower)}"
+        f" {fmt.error(lower.value, ev.task)}, a gap of {fmt.gap(gap.estimate.value, ev.task)}"
+        f" ({fmt.confidence(policy.confidence)} CI {fmt.interval(gap.estimate, ev.task, signed=True)})"
+        f" — {meaning}."
+    )
 
 
 def _gap_finding(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> Finding:
     spec = SPEC[gap.name]
-    upper, lower = ends(ev, gap)
-    level = fmt.confidence(policy.confidence)
-    summary = (
-        f"{spec.kind.replace('_', ' ').capitalize()}: {fmt.split(gap.upper)} error"
-        f" {fmt.error(upper.value, ev.task)} vs {fmt.split(gap.lower)}"
-        f" {fmt.error(lower.value, ev.task)}, a gap of {fmt.gap(gap.estimate.value, ev.task)}"
-        f" ({level} CI {fmt.interval(gap.estimate, ev.task, signed=True)}) — {spec.meaning}."
-    )
+    summary = _stated(ev, gap, policy, _title(spec.kind), spec.meaning)
     return Finding(
         spec.kind,
         severity(gap.estimate.value, unit),
@@ -111,23 +228,44 @@ def _gap_finding(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> Finding
     )
 
 
+def _title(kind: str) -> str:
+    return kind.replace("_", " ").capitalize()
+
+
 def _gap_evidence(ev: Evidence, gap: Gap, policy: Policy, unit: float) -> dict:
     upper, lower = ends(ev, gap)
-    return _two_sample(ev, gap) | {
-        "rule": (
-            f"{gap.name} = {gap.upper} − {gap.lower}; flagged when its interval excludes 0 and it is at"
-            f" least {fmt.gap(unit, ev.task).lstrip('+')}; intervals hold jointly at"
-            f" {fmt.confidence(policy.confidence)} over all gaps (each widened {gap.widen:.2f}×, Bonferroni)"
-        ),
-        "gap": gap.estimate.value,
-        "interval": list(gap.estimate.interval),
-        gap.upper: upper.value,
-        gap.lower: lower.value,
-        f"{gap.upper}_interval": list(upper.interval),
-        f"{gap.lower}_interval": list(lower.interval),
-        "threshold": unit,
-        "confidence": policy.confidence,
-    }
+    total = decompose_total(ev, policy) if gap.name in COMPONENTS else None
+    return (
+        _two_sample(ev, gap)
+        | _total_evidence(ev, total)
+        | {
+            "rule": (
+                f"{gap.name} = {gap.upper} − {gap.lower}; flagged when its interval excludes 0 and it is at"
+                f" least {fmt.gap(unit, ev.task).lstrip('+')}; intervals hold jointly at"
+                f" {fmt.confidence(policy.confidence)} over all gaps (each widened {gap.widen:.2f}×,"
+                " Bonferroni)"
+            ),
+            "gap": gap.estimate.value,
+            "interval": list(gap.estimate.interval),
+            gap.upper: upper.value,
+            gap.lower: lower.value,
+            f"{gap.upper}_interval": list(upper.interval),
+            f"{gap.lower}_interval": list(lower.interval),
+            "threshold": unit,
+            "confidence": policy.confidence,
+        }
+    )
+
+
+def decompose_total(ev: Evidence, policy: Policy) -> Gap | None:
+    return decompose(ev, policy).get("total_excess")
+
+
+def _total_evidence(ev: Evidence, total: Gap | None) -> dict:
+    """A component is read only once the total it is part of is established; quote that total."""
+    if total is None:
+        return {}
+    return {"total_excess": total.estimate.value, "total_excess_interval": list(total.estimate.interval)}
 
 
 def _two_sample(ev: Evidence, gap: Gap) -> dict:
@@ -138,41 +276,91 @@ def _two_sample(ev: Evidence, gap: Gap) -> dict:
 
 
 def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutcome]) -> list[Finding]:
-    """Recast high bias as optimisation failure when the training set could have been fitted better.
+    """Read high bias as a capacity fault, an optimisation failure, or plain high bias.
 
-    The deciding evidence is an easier model reaching a clearly lower training loss. Probes explain
-    *why*; on their own they decide only when no easier model could be run, and then only the
-    strong ones (vanishing gradients, dead units, tiny updates, a saddle, a batch it cannot learn).
+    The deciding evidence is a model the user's network can represent (a shallower version of it
+    with the same regularisation, or the linear fit when the network is linear) reaching a clearly
+    lower training loss: then the network could have fitted better. Without such a model, a static
+    capacity fault of the model (a bottleneck, a squashed output) keeps it high bias with its own
+    remedy; strong probes decide only when no representable model could be run, and no other easier
+    model failed to fit better either. A loss still falling at the end, with no strong probe firing,
+    is unfinished training, not a failure: it stays high bias with "train longer" as the first remedy.
     """
     bias = next((f for f in findings if f.kind == "high_bias"), None)
     if bias is None:
         return findings
-    beaten = [m for m in ev.easier_models if _fits_better(m)]
+    fair = [m for m in ev.easier_models if m.decisive]
+    beaten = [m for m in fair if _fits_better(m)]
     warned = sorted((o for o in outcomes if o.status == "warn"), key=_specificity)
     strong = [o for o in warned if o.strong]
-    if not beaten and (ev.easier_models or not strong):
-        if not warned:
-            return findings
-        noted = replace(bias, evidence={**bias.evidence, "optimisation_warnings": _probe_evidence(warned)})
-        return [noted if f is bias else f for f in findings]
-    recast = Finding(
+    capacity = [c for c in ev.model_checks if c.capacity]
+    # a better fit after longer training is no failure, unless a probe names a broken mechanism
+    unfinished = advice.still_falling(ev) is not None and not strong
+    if not unfinished and (beaten or (strong and not fair and not capacity and _better_fit_possible(ev))):
+        found = _recast(ev, bias, beaten, warned or strong)
+    elif capacity:
+        found = _capacity(ev, bias, capacity, warned)
+    else:
+        found = replace(bias, evidence={**bias.evidence, **_comparisons(ev, warned)})
+    return [_unfinished(ev, found) if f is bias else f for f in findings]
+
+
+def _better_fit_possible(ev: Evidence) -> bool:
+    """No easier model ran, or one (not representable by the network) fits better: a strong probe
+    may then explain the training error; when even those cannot fit better, nothing says it could."""
+    return not ev.easier_models or any(_fits_better(m) for m in ev.easier_models)
+
+
+def _recast(
+    ev: Evidence, bias: Finding, beaten: list[EasierModelResult], warned: list[ProbeOutcome]
+) -> Finding:
+    return Finding(
         "optimization_failure",
         bias.severity,
-        _failure_summary(ev, beaten, warned or strong),
+        _failure_summary(ev, beaten, warned),
         {
             "rule": (
-                "high training error, and an easier model fits the training set better (paired interval"
-                f" excludes 0, at least {100 * EASIER_MARGIN:g}% lower)"
+                "high training error, and a model your network can represent fits the training set better"
+                f" (paired interval excludes 0, at least {100 * EASIER_MARGIN:g}% lower)"
                 if beaten
-                else "high training error, no easier model could run, and a strong probe fired"
+                else "high training error, no model your network can represent could run, and a strong"
+                " probe fired"
             ),
-            "easier_models": [_comparison(m) for m in ev.easier_models],
-            "probes": _probe_evidence(warned),
+            "probes": [],
+            **_comparisons(ev, warned, "probes"),
+            "model_checks": [asdict(c) for c in ev.model_checks],
             "avoidable_bias": bias.evidence,
         },
         _unique([*(o.remedy for o in warned if o.remedy), *advice.failed_optimisation(ev)]),
     )
-    return [recast if f is bias else f for f in findings]
+
+
+def _capacity(ev: Evidence, bias: Finding, capacity: list[ModelCheck], warned: list[ProbeOutcome]) -> Finding:
+    """High bias the model's own structure explains: name the fault and its fix first."""
+    summary = f"{bias.summary[:-1]}; the model itself limits the fit: {capacity[0].summary}."
+    evidence = {
+        **bias.evidence,
+        "rule": bias.evidence["rule"] + "; a static check of the model names a capacity fault",
+        "model_checks": [asdict(c) for c in ev.model_checks],
+        **_comparisons(ev, warned),
+    }
+    remedies = _unique([c.remedy for c in capacity] + bias.advice)
+    return replace(bias, summary=summary, evidence=evidence, advice=remedies)
+
+
+def _unfinished(ev: Evidence, found: Finding) -> Finding:
+    """A loss still falling when training stopped: training longer comes before any other cure."""
+    tip = advice.still_falling(ev)
+    if tip is None:
+        return found
+    summary = f"{found.summary} The training loss was still falling at the end: train longer first."
+    return replace(found, summary=summary, advice=_unique([tip, *found.advice]))
+
+
+def _comparisons(ev: Evidence, warned: list[ProbeOutcome], key: str = "optimisation_warnings") -> dict:
+    """The easier models and the probes that warned, under `key` (the deciding "probes", or a note)."""
+    found: dict = {"easier_models": [_comparison(m) for m in ev.easier_models]}
+    return found | ({key: _probe_evidence(warned)} if warned else {})
 
 
 def _specificity(o: ProbeOutcome) -> int:
@@ -211,6 +399,8 @@ def _comparison(m: EasierModelResult) -> dict:
         "loss_difference": m.difference.value,
         "loss_difference_interval": list(m.difference.interval),
         "fits_better": _fits_better(m),
+        "decisive": m.decisive,
+        "qualifies": m.qualifies,
         "examples": m.n,
         "curve": list(m.curve),
     }
@@ -224,23 +414,26 @@ def _unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-def undecided(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
-    """Gaps big enough to matter whose intervals still include zero: the data cannot tell."""
+def undecided(ev: Evidence, gaps: list[Gap], policy: Policy) -> list[Finding]:
+    """Gaps whose intervals still include zero where the verdict hinges on them: name the split to grow."""
     found = []
-    for gap in gaps.values():
-        if not gap.material or gap.significant:
-            continue
+    for gap in sorted(gaps, key=lambda g: -g.estimate.value):
         upper, lower = ends(ev, gap)
         need = extra_examples_needed(gap.estimate, upper, lower, gap.widen)
         extra = {(gap.upper, gap.lower)[i]: n for i, n in need.items()}
         extra = {("train" if k == "bayes" else k): n for k, n in extra.items()}
         summary = (
-            f"Cannot tell yet: the {gap.name.replace('_', ' ')} gap of"
+            f"Cannot tell yet: the {gap.name.replace('_', ' ')} of"
             f" {fmt.gap(gap.estimate.value, ev.task)} has a {fmt.confidence(policy.confidence)}"
             f" interval of {fmt.interval(gap.estimate, ev.task, signed=True)}, which includes zero."
         )
         evidence = {
-            "rule": "material point estimate but the interval includes 0",
+            "rule": (
+                "the total excess dev − Bayes is material but its interval includes 0"
+                if gap.name == "total_excess"
+                else "the total excess is established (or unmeasured) but no component of it is: this"
+                " component's interval includes 0"
+            ),
             "gap": gap.name,
             "value": gap.estimate.value,
             "interval": list(gap.estimate.interval),

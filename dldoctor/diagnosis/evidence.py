@@ -7,7 +7,14 @@ from typing import Any
 
 from dldoctor.stats import Estimate
 
-PROBLEMS = ("high_bias", "high_variance", "data_mismatch", "dev_overfit", "optimization_failure")
+PROBLEMS = (
+    "high_bias",
+    "high_variance",
+    "data_mismatch",
+    "dev_overfit",
+    "optimization_failure",
+    "data_leakage",
+)
 KINDS = (*PROBLEMS, "inconclusive")
 VERDICTS = ("healthy", *KINDS)
 SEVERITIES = ("high", "medium", "low", "info")
@@ -31,6 +38,42 @@ class EasierModelResult:
     n: int
     kind: str = "convex"
     curve: tuple[float, ...] = ()
+    decisive: bool = True  # the user's network can represent this model, so it may decide a failure
+    qualifies: str = ""  # why it is (or is not) a fair comparison for the user's network
+
+
+@dataclass(frozen=True)
+class ModelCheck:
+    """One static reading of the model itself (its layers and one forward pass on a few examples).
+
+    `capacity` marks a fault that limits what the network can fit: it names high bias, with its
+    own remedy, and rules out reading the training error as an optimisation failure.
+    """
+
+    check: str  # "linear_network", "linear_stack", "bottleneck", "output_squashed", "output_range"
+    summary: str
+    remedy: str
+    capacity: bool = True
+    numbers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Duplicates:
+    """Inputs of a query set that also sit in a reference set, exactly or nearly."""
+
+    query: str  # the split searched, e.g. "dev"
+    reference: str  # e.g. "train"
+    n_query: int
+    n_reference: int
+    exact: int  # query rows identical to some reference row
+    near: int  # further query rows within `radius` of a reference row
+    radius: float  # in standardised input units (Euclidean)
+    typical: float  # median nearest-neighbour distance within the reference set
+    pairs: tuple[tuple[int, int], ...] = ()  # (query index, reference index), at most a sample
+
+    @property
+    def share(self) -> float:
+        return (self.exact + self.near) / max(1, self.n_query)
 
 
 @dataclass(frozen=True)
@@ -184,6 +227,8 @@ class Evidence:
     mismatch: MismatchTest | None = None
     learning_curve: LearningCurve | None = None
     regimen: Regimen | None = None
+    model_checks: tuple[ModelCheck, ...] = ()
+    leakage: tuple[Duplicates, ...] = ()  # dev (and test) inputs found in train
 
 
 @dataclass(frozen=True)
@@ -242,6 +287,7 @@ class Gap:
     estimate: Estimate
     significant: bool  # the interval excludes zero
     material: bool  # the point estimate is at least the materiality threshold
+    below: bool = False  # the interval lies wholly below zero: the step goes the wrong way
     widen: float = 1.0  # factor applied to the ends' intervals to make all gaps' intervals simultaneous
 
 

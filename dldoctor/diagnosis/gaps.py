@@ -1,8 +1,10 @@
 """The error decomposition: each gap between adjacent errors, judged by its uncertainty.
 
-Bayes ≤ train ≤ train-dev ≤ dev ≤ test, ideally. Each step up has one cause and one family of
-remedies; a step counts only when its interval excludes zero (significant) and it is large
-enough to matter (material).
+Bayes ≤ train ≤ train-dev ≤ dev ≤ test, ideally. The total excess dev − Bayes says whether there
+is anything to gain; each step up has one cause and one family of remedies. A step counts only
+when its interval excludes zero (significant) and it is large enough to matter (material).
+Variance is judged on its recoverable part, train-dev − max(train, Bayes): a model that memorised
+some noise (train below Bayes) cannot win back the gap down to train, only down to Bayes.
 """
 
 from __future__ import annotations
@@ -19,11 +21,20 @@ class GapSpec:
     name: str
     upper: str
     lower: str
-    kind: str  # the problem a significant, material gap reveals
+    kind: str  # the problem a significant, material gap reveals ("" for the total)
     meaning: str
+    judged: bool = True  # a component the verdict attributes the total to
 
 
 GAP_SPECS = (
+    GapSpec(
+        "total_excess",
+        "dev",
+        "bayes",
+        "",
+        "the model's dev error is above the lowest error possible",
+        judged=False,
+    ),
     GapSpec(
         "avoidable_bias",
         "train",
@@ -37,6 +48,15 @@ GAP_SPECS = (
         "train",
         "high_variance",
         "the model does worse on unseen data from the training distribution than on data it trained on",
+        judged=False,
+    ),
+    GapSpec(
+        "recoverable_variance",
+        "train_dev",
+        "floor",
+        "high_variance",
+        "the model does worse on unseen data from the training distribution than on data it trained on,"
+        " by more than the noise it memorised",
     ),
     GapSpec(
         "data_mismatch",
@@ -72,16 +92,18 @@ def decompose(evidence: Evidence, policy: Policy) -> dict[str, Gap]:
     widen = bonferroni_widening(policy.confidence, len(present))
     gaps = {}
     for spec in present:
-        upper, lower = ends_of(measured, spec.upper, spec.lower)
-        est = difference(upper, lower, widen)
+        lower = floor_name(evidence) if spec.lower == "floor" else spec.lower
+        upper_end, lower_end = ends_of(measured, spec.upper, lower)
+        est = difference(upper_end, lower_end, widen)
         gaps[spec.name] = Gap(
             name=spec.name,
             upper=spec.upper,
-            lower=spec.lower,
+            lower=lower,
             estimate=est,
             significant=math.isfinite(est.low) and est.low > 0,
             material=math.isfinite(est.value) and est.value >= threshold(evidence, policy),
             widen=widen,
+            below=math.isfinite(est.high) and est.high < 0,
         )
     return gaps
 
@@ -98,4 +120,11 @@ def ends_of(measured: dict[str, Estimate | None], upper: str, lower: str) -> tup
 
 
 def _measured(evidence: Evidence) -> dict[str, Estimate | None]:
-    return {**evidence.errors, "bayes": evidence.bayes}
+    measured = {**evidence.errors, "bayes": evidence.bayes}
+    return {**measured, "floor": measured.get(floor_name(evidence))}
+
+
+def floor_name(evidence: Evidence) -> str:
+    """Which of train and Bayes variance is measured from: the higher, the error one can get back to."""
+    train, bayes = evidence.errors.get("train"), evidence.bayes
+    return "train" if bayes is None or (train is not None and train.value >= bayes.value) else "bayes"

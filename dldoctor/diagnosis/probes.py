@@ -16,6 +16,8 @@ from dldoctor.diagnosis.evidence import CriticalPoint, Evidence, GradientHealth,
 VANISHING = 1e-3  # first-layer / last-layer gradient norm below this: gradients vanish on the way down
 EXPLODING = 1e3  # ... above this: they blow up on the way down
 DEAD = 0.7  # share of ReLU units that never fire
+ALL_DEAD = 0.99  # ... so many that almost no gradient flows: nothing learns, whatever the learning rate
+FROZEN = 1e-9  # per-step |Δw| / |w| below this: the weights do not move at all
 SATURATED = 0.5  # share of sigmoid/tanh inputs in the flat tails
 UPDATE_LOW, UPDATE_HIGH = 1e-5, 1e-1  # per-step |Δw| / |w|: learning rate too small / too large
 INIT_FACTOR = 3.0  # initial loss over the uninformed loss (ln K) that means an overconfident start
@@ -169,7 +171,26 @@ def _zeroed(s: SanityChecks) -> ProbeOutcome | None:
 
 
 def _gradient_outcomes(g: GradientHealth) -> list[ProbeOutcome | None]:
+    if g.dead_relu is not None and g.dead_relu >= ALL_DEAD:
+        return [_flow(g), _all_dead(g), _saturation(g), _origin(g)]
     return [_flow(g), _update_size(g), _dead(g), _saturation(g), _origin(g)]
+
+
+def _all_dead(g: GradientHealth) -> ProbeOutcome:
+    """Every unit silent: tiny updates are the consequence, so a larger learning rate cannot help."""
+    ratio = "n/a" if g.update_ratio is None else f"{g.update_ratio:.1e}"
+    return ProbeOutcome(
+        "activations.dead_relu",
+        "warn",
+        f"nothing learns: {100 * (g.dead_relu or 0):.0f}% of ReLU units never fire on a batch of training"
+        f" examples, so no gradient reaches the layers below (update/weight ratio {ratio} per step is the"
+        " consequence, not a learning rate too small)",
+        {"dead_share": g.dead_relu, "update_ratio": g.update_ratio},
+        "Re-initialise (He initialisation, zero or slightly positive biases) and lower the learning rate"
+        " that killed the units, or use LeakyReLU/GELU; do not raise the learning rate.",
+        strong=True,
+        implicates_lr=True,
+    )
 
 
 def _flow(g: GradientHealth) -> ProbeOutcome | None:
@@ -212,6 +233,17 @@ def _update_size(g: GradientHealth) -> ProbeOutcome | None:
     if ratio is None:
         return None
     numbers = {"update_ratio": ratio, "low": UPDATE_LOW, "high": UPDATE_HIGH}
+    if ratio < FROZEN:
+        return ProbeOutcome(
+            "gradients.update_ratio",
+            "warn",
+            f"nothing learns: the weights do not move ({ratio:.1e} of their size per step) — no gradient"
+            " reaches them",
+            numbers,
+            "Check that the parameters reach the optimiser and require gradients, that no tensor is"
+            " detached on the way to the loss, and that the loss depends on the model's output.",
+            strong=True,
+        )
     if ratio < UPDATE_LOW:
         return ProbeOutcome(
             "gradients.update_ratio",

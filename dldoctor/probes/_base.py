@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
-from dldoctor import baseline, folds
+from dldoctor import baseline, folds, model_checks
 from dldoctor.data import Data
 from dldoctor.diagnosis import Evidence, Policy
 from dldoctor.gradients import GradientMonitor
@@ -56,6 +56,12 @@ class RunContext:
     def linear(self) -> baseline.LinearProbe | baseline.Skipped:
         """The convex easier model's logistic / least-squares fit."""
         return baseline.linear_probe(self.sample, self.num_classes)
+
+    @cached_property
+    def inspection(self) -> model_checks.Inspection:
+        """Static checks of the model on a few training examples, shared with the easier models."""
+        outputs = self.sample.outputs(self.num_classes)
+        return model_checks.inspect(self.model, self.sample.x, self.sample.y, self.recipe.task, outputs)
 
     @cached_property
     def weights_finite(self) -> bool:

@@ -26,7 +26,7 @@ class Convex(_EasierModel):
     name = "easier_model.convex"
 
     def run(self, ctx: RunContext, evidence: Evidence) -> EasierModelResult | baseline.Skipped:
-        return baseline.convex(ctx.sample, ctx.linear)
+        return baseline.convex(ctx.sample, ctx.linear, ctx.inspection, ctx.recipe.weight_decay)
 
 
 class _Trained(_EasierModel):
@@ -36,11 +36,13 @@ class _Trained(_EasierModel):
         return needs_easier_models(evidence, ctx.policy) or super().wanted(ctx, evidence)
 
 
-class Shallow(_Trained):
-    name = "easier_model.shallow"
+class Shallower(_Trained):
+    """The user's own network with middle hidden blocks dropped: a model it can represent."""
+
+    name = "easier_model.shallower"
 
     def run(self, ctx: RunContext, evidence: Evidence) -> EasierModelResult | baseline.Skipped:
-        return baseline.shallow(ctx.sample, ctx.model, ctx.recipe, ctx.num_classes, ctx.seed)
+        return baseline.shallower(ctx.sample, ctx.inspection, ctx.recipe, ctx.seed)
 
 
 class RecipeBaseline(_Trained):

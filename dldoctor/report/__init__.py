@@ -11,10 +11,12 @@ from typing import TYPE_CHECKING, Any
 from dldoctor.diagnosis import (
     CriticalPoint,
     Diagnosis,
+    Duplicates,
     EasierModelResult,
     GradientHealth,
     LearningCurve,
     MismatchTest,
+    ModelCheck,
     Policy,
     RangeTest,
     Regimen,
@@ -61,6 +63,8 @@ class Report:
     mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
+    model_checks: tuple[ModelCheck, ...] = ()  # static checks of the model that fired
+    leakage: tuple[Duplicates, ...] = ()  # dev/test inputs found in train
     error_analysis: ErrorAnalysis | None = None
     regimen: Regimen | None = None  # how the recipe trained: schedule, clipping, fp16, order, loss
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
@@ -115,6 +119,10 @@ class Report:
                 "mismatch_test": _plain(self.mismatch),
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
+                "model_checks": [asdict(c) for c in self.model_checks],
+                "leakage": [asdict(d) | {"share": d.share} for d in self.leakage],
+                "total_excess": _gap_value(gaps, "total_excess"),
+                "recoverable_variance": _gap_value(gaps, "recoverable_variance"),
                 "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
                 "regimen": _plain(self.regimen),
                 "best_epoch": self.history.best_epoch,
@@ -147,6 +155,10 @@ def write_json(report: Report, path: Path) -> None:
 
 def _value(est: Estimate | None) -> float | None:
     return None if est is None else est.value
+
+
+def _gap_value(gaps: dict, name: str) -> float | None:
+    return _value(gaps[name].estimate) if name in gaps else None
 
 
 def _interval(est: Estimate | None) -> list[float] | None:
