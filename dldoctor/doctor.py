@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import torch
@@ -98,6 +98,12 @@ def diagnose(
     if not isinstance(bayes_estimate, bayes.BayesEstimate):
         bayes_estimate = unavailable(found.failures.get("bayes", "not run"))
     cross_validation = found.results.get("cross_validation")
+    if isinstance(cross_validation, folds.CrossValidation):  # one more held-out error bounds the Bayes error
+        held_out = {
+            f"the {cross_validation.folds}-fold cross-validation error": cross_validation.errors["train_dev"]
+        }
+        bayes_estimate = bayes.with_held_out(bayes_estimate, held_out, recipe.task)
+        evidence = replace(evidence, bayes=bayes_estimate.estimate)
     analysis = found.results.get("error_analysis")
     return Report(
         recipe=recipe.name,
@@ -178,7 +184,8 @@ def estimate_bayes(
     confidence: float = 0.95,
     train: bool = True,
 ) -> bayes.BayesEstimate:
-    """Every Bayes-error estimator on the recipe's data, and the one `diagnose` would use.
+    """Every Bayes-error estimator on the recipe's data, and what `diagnose` would use: the recipe's
+    bayes_error when it gives one, else the estimate RULE chooses.
 
     With `train`, the recipe's model is trained first (as diagnose does) so that its embedding and
     outputs of train-dev join the representations; without, only inputs and a linear projection.
@@ -195,9 +202,10 @@ def estimate_bayes(
         cap = error_estimate(
             evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).errors, recipe.task, confidence
         )
-    return bayes.estimate(
+    found = bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
     )
+    return found if recipe.bayes_error is None else bayes.given(recipe.bayes_error, found)
 
 
 def _signals(history: History, train: SplitResult, n_train: int, batch_size: int) -> TrainingSignals:

@@ -31,6 +31,11 @@ def interval(est: Estimate | None, task: str, signed: bool = False) -> str:
     return f"{100 * est.low:{spec}} to {100 * est.high:{spec}}{unit}"
 
 
+def bracket(lower: float | None, upper: float | None, task: str) -> str:
+    """'bracket [13.7%, 16.4%]': where other evidence puts the Bayes error (see bayes.Bracket)."""
+    return f"bracket [{error(lower, task)}, {error(upper, task)}]"
+
+
 def confidence(level: float) -> str:
     return f"{100 * level:g}%"
 

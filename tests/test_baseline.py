@@ -5,7 +5,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-import pytest
 import torch
 from torch import nn
 
@@ -114,17 +113,3 @@ def test_a_recipe_without_baseline_skips_the_recipe_baseline():
     sample = TrainingSample.draw(model, data, "classification", 0.95, 0)
     recipe = dd.Recipe(name="plain", model=lambda: model, data=lambda seed: splits)
     assert isinstance(recipe_baseline(sample, recipe, data, CPU, 0), Skipped)
-
-
-def test_the_bayes_estimator_reuses_the_convex_fit_without_changing_its_estimate():
-    from dldoctor import bayes
-    from dldoctor.stats import Estimate
-
-    x, y = linear_data(1200)
-    data = prepare(dd.Splits(train=(x, y), dev=(x[:50], y[:50])), "classification", CPU, 0)
-    sample = TrainingSample.draw(nn.Linear(5, 2), data, "classification", 0.95, 0)
-    no_cap = Estimate(1.0, 1.0, 1.0)
-    reused = bayes.estimate(data, "classification", 2, no_cap, linear=linear_probe(sample, 2))
-    fresh = bayes.estimate(data, "classification", 2, no_cap)
-    mine, theirs = reused.details["estimators"]["knn.linear"], fresh.details["estimators"]["knn.linear"]
-    assert [mine["value"], *mine["interval"]] == pytest.approx([theirs["value"], *theirs["interval"]])

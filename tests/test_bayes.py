@@ -1,11 +1,13 @@
 """Bayes-error estimators against truths known by construction, generated in-test.
 
 Acceptance (issue 4): at n = 5000 the chosen estimate is within 0.01 of the truth on average over
-seeds and its interval covers the truth in at least 90 % of seeds.
+seeds and its interval covers the truth in at least 90 % of seeds. Issue 10's acceptance (carved
+train-dev too, every seed within 0.02) is measured by benchmarks/bayes_truth.py.
 """
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -24,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from bayes_truth import CASES, flipped  # the generators the benchmark uses too
 
 CPU = torch.device("cpu")
-NO_CAP = Estimate(1.0, 1.0, 1.0)
+NO_CAP = Estimate(math.inf, math.inf, math.inf)
 SEEDS = 10
 
 
@@ -118,8 +120,8 @@ def test_bad_soft_labels_are_a_data_error(soft):
 def test_estimate_is_capped_by_a_held_out_error():
     data = prepare(dd.Splits(train=flipped(2000, 0, 0.3), dev=flipped(10, 1, 0.3)), "classification", CPU, 0)
     capped = bayes.estimate(data, "classification", 3, Estimate(0.1, 0.08, 0.12))
-    assert capped.estimate.value == 0.1 and capped.estimate.high <= 0.12
-    assert "capped" in capped.method
+    assert capped.estimate.value == 0.12 and capped.estimate.high <= 0.12  # the bound: a point may draw low
+    assert "capped at the upper bound of the model's train-dev error" in capped.method
 
 
 def test_integer_inputs_get_no_estimate_without_a_model():
@@ -151,3 +153,43 @@ def test_only_unreliable_representations_give_a_warning():
 def test_given_value_is_exact():
     given = bayes.given(0.05)
     assert given.source == "given" and given.estimate.interval == (0.05, 0.05)
+
+
+def test_linear_view_is_cross_fitted_on_train_and_train_dev():
+    case = "gaussians 50-D"
+    task, make, _ = CASES[case]
+    data = prepare(dd.Splits(train=make(1500, 0), dev=make(20, 1)), task, CPU, 0)  # train-dev carved: 500
+    est = bayes.estimate(data, task, 2, NO_CAP)
+    by_name = {c.name: c for c in est.candidates}
+    assert by_name["knn.linear"].n == len(data.train) + len(data.train_dev)
+    (held,) = [v for k, v in est.held_out.items() if "logistic regression" in k]
+    assert held.n == by_name["knn.linear"].n and 0.1 < held.value < 0.3  # out of fold, so not memorised
+
+
+def test_a_noisy_low_estimate_does_not_win_over_a_precise_one():
+    precise = bayes.Candidate("knn.linear", 0.16, 0.15, 0.17, "point", "linear", 2, 10_000, 0.1)
+    noisy = bayes.Candidate("knn.outputs", 0.14, 0.10, 0.19, "point", "outputs", 2, 500, 0.1)
+    assert bayes.choose([noisy, precise], "classification") is precise
+    clearly_lower = bayes.Candidate("knn.embedding", 0.10, 0.07, 0.13, "point", "embedding", 8, 500, 0.1)
+    assert bayes.choose([noisy, precise, clearly_lower], "classification") is clearly_lower
+
+
+def test_bracket_holds_the_estimate_between_cover_hart_and_held_out_errors():
+    data = prepare(dd.Splits(train=flipped(2000, 0), dev=flipped(10, 1)), "classification", CPU, 0)
+    est = bayes.estimate(data, "classification", 3, Estimate(0.23, 0.19, 0.27))
+    b = est.bracket
+    assert b.lower <= est.estimate.value <= b.upper <= 0.27 and "Cover–Hart" in b.lower_source
+    later = bayes.with_held_out(
+        est, {"the 5-fold cross-validation error": Estimate(0.15, 0.14, 0.16)}, "classification"
+    )
+    assert later.estimate.value == 0.16 and later.bracket.upper == 0.16
+    assert later.bracket.upper_source == "the 5-fold cross-validation error" and "capped at" in later.method
+
+
+def test_intervals_never_leave_the_range_of_an_error_rate():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1200, 2)).astype(np.float32)
+    y = (x[:, 0] > 0).astype(int)  # separable: estimates near zero, raw intervals would dip below it
+    data = prepare(dd.Splits(train=(x, y), dev=(x[:10], y[:10])), "classification", CPU, 0)
+    est = bayes.estimate(data, "classification", 2, NO_CAP)
+    assert est.estimate.low >= 0 and all(0 <= c.low <= c.value <= c.high <= 1 for c in est.candidates)

@@ -19,6 +19,13 @@ def test_bayes_command_lists_every_estimator_and_the_chosen_one(make_recipe, cli
     assert "diagnose uses" in result.stdout and "Rule:" in result.stdout
 
 
+def test_bayes_command_says_diagnose_uses_the_recipes_given_value(make_recipe, cli):
+    given = 'recipe = dd.Recipe(name="tiny", model=make_model, data=make_data, bayes_error=0.25, **OPTIONS)\n'
+    result = cli("bayes", make_recipe(given), "--no-train")
+    assert result.code == 0, result.stderr
+    assert "diagnose uses the given 25.0%" in result.stdout and "knn.inputs" in result.stdout
+
+
 def test_bayes_command_without_training_skips_the_model_views(make_recipe, cli):
     result = cli("bayes", make_recipe(GOOD), "--no-train")
     assert result.code == 0, result.stderr
@@ -34,6 +41,9 @@ def test_diagnose_json_carries_every_estimator_and_the_mismatch_test(make_recipe
     assert details["chosen"] in details["estimators"] and data["bayes_method"]
     chosen = details["estimators"][details["chosen"]]
     assert chosen["interval"][0] <= chosen["value"] <= chosen["interval"][1]
+    bracket = data["bayes_bracket"]
+    assert bracket["lower"] <= data["errors"]["bayes"] <= bracket["upper"] and bracket["upper_source"]
+    assert bracket["upper"] <= data["intervals"]["train_dev"][1] and "bracket [" in result.stdout
     test = data["mismatch_test"]
     assert 0 < test["p_value"] <= 1 and test["mmd"] >= 0 and test["representation"] == "embedding"
 

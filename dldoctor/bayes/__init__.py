@@ -8,8 +8,7 @@ see how far they agree.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -18,21 +17,54 @@ from torch import nn
 from dldoctor.bayes import classification, regression, representations
 from dldoctor.bayes.candidates import Candidate, reliable_dimension
 from dldoctor.data import Data
-from dldoctor.stats import Estimate
+from dldoctor.stats import Estimate, error_estimate
 
 RULE = (
-    "soft labels when given (unbiased); else the lowest point estimate of the main family — k-NN error"
-    " for classification, the Gamma test for regression — over the representations where neighbours"
-    " are reliable (d ≤ 2·log2 n): each over-estimates the Bayes error in expectation, since a"
-    " representation can only lose information and finite-sample neighbours only add error, so the"
-    " lowest is the tightest; then capped at the model's own train-dev error"
+    "soft labels when given (unbiased); else, of the main family — k-NN error for classification, the"
+    " Gamma test for regression — over the representations where neighbours are reliable"
+    " (d ≤ 2·log2 n), the one with the lowest upper confidence bound. Each over-estimates the Bayes"
+    " error in expectation (a representation can only lose information, finite-sample neighbours only"
+    " add error), so each upper bound is also an upper bound on the Bayes error and the lowest is the"
+    " tightest; ranking by the bound rather than the point keeps an estimate on few examples from"
+    " winning by a lucky low draw, which biases the lowest point downwards. The chosen value is then"
+    " capped at the lowest upper bound of a held-out error of a model the run trained (no model beats"
+    " the Bayes error; the bound, not the point, for the same reason)"
 )
 MAIN_FAMILY = {"classification": "knn", "regression": "gamma"}
+LINEAR_NAME = {"classification": "logistic regression", "regression": "linear least squares"}
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """Where the Bayes error lies, from evidence other than the point estimate.
+
+    lower: the Cover–Hart bound from the 1-NN error on the chosen representation (classification), or
+    the chosen estimate's interval low end (regression: no such bound); never above the estimate.
+    upper: the lowest upper confidence bound of a held-out error of any model the run trained (each
+    error is unbiased for an error that no model can beat).
+    """
+
+    lower: float
+    upper: float | None
+    lower_source: str
+    upper_source: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "lower": self.lower,
+            "upper": self.upper,
+            "lower_source": self.lower_source,
+            "upper_source": self.upper_source,
+        }
 
 
 @dataclass(frozen=True)
 class BayesEstimate:
-    """The Bayes error the diagnosis uses, where it came from, and every estimator's reading."""
+    """The Bayes error the diagnosis uses, where it came from, and every estimator's reading.
+
+    `held_out`: held-out errors of models the run trained, by what they are: the bracket's upper end
+    and the cap on the point estimate.
+    """
 
     estimate: Estimate | None  # None when unavailable
     source: str  # "given", "estimated" or "unavailable"
@@ -42,10 +74,22 @@ class BayesEstimate:
     candidates: tuple[Candidate, ...] = ()
     chosen: str | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # representation -> why it was not used
+    held_out: dict[str, Estimate] = field(default_factory=dict)
+    bracket: Bracket | None = None
 
 
-def given(value: float) -> BayesEstimate:
-    return BayesEstimate(Estimate(value, value, value, None, "exact"), "given", "given by the user")
+def given(value: float, estimated: BayesEstimate | None = None) -> BayesEstimate:
+    """The user's value; `estimated`: what the estimators say, kept only to be shown beside it."""
+    exact = Estimate(value, value, value, None, "exact")
+    if estimated is None:
+        return BayesEstimate(exact, "given", "given by the user")
+    return replace(
+        estimated,
+        estimate=exact,
+        source="given",
+        method="given in the recipe (bayes_error); the estimators below are shown for comparison only",
+        warning=None,
+    )
 
 
 def estimate(
@@ -56,13 +100,11 @@ def estimate(
     confidence: float = 0.95,
     seed: int = 0,
     model: nn.Module | None = None,
-    linear: Callable[[torch.Tensor], torch.Tensor] | None = None,
 ) -> BayesEstimate:
-    """Run every estimator that applies, choose one by RULE, cap it by `cap` (a held-out error).
-
-    `linear`: a linear model already fitted on the training inputs, reused for that representation.
+    """Run every estimator that applies, choose one by RULE, cap it by `cap` (the model's train-dev
+    error) and by the other held-out errors the estimators measured on the way.
     """
-    candidates, skipped = run_estimators(data, task, num_classes, confidence, seed, model, linear)
+    candidates, skipped, held_out = run_estimators(data, task, num_classes, confidence, seed, model)
     if not candidates:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
         return BayesEstimate(
@@ -72,26 +114,48 @@ def estimate(
             skipped=skipped,
         )
     chosen = choose(candidates, task)
-    capped = _cap(Estimate(chosen.value, chosen.low, chosen.high, chosen.n, "bootstrap"), cap)
-    method = describe(chosen)
-    if capped.value < chosen.value:
-        method += "; capped at the model's own train-dev error (no classifier beats Bayes)"
     details: dict[str, Any] = {
         "chosen": chosen.name,
         "rule": RULE,
         "estimators": {c.name: c.as_dict() for c in candidates},
         "skipped": skipped,
     }
-    return BayesEstimate(
-        capped,
+    found = BayesEstimate(
+        None,
         "estimated",
-        method,
+        describe(chosen),
         details,
         caution(chosen, candidates),
         tuple(candidates),
         chosen.name,
         skipped,
     )
+    if math.isfinite(cap.value):
+        held_out = {"the model's train-dev error": cap, **held_out}
+    return with_held_out(found, held_out, task)
+
+
+def with_held_out(found: BayesEstimate, held_out: dict[str, Estimate], task: str) -> BayesEstimate:
+    """`found` with more held-out errors: the point re-capped at the lowest, the bracket redrawn.
+
+    Called again after cross-validation, whose held-out error comes after the estimate.
+    """
+    if found.source != "estimated" or found.chosen is None:
+        return found
+    every = {**found.held_out, **{k: v for k, v in held_out.items() if math.isfinite(v.value)}}
+    chosen = next(c for c in found.candidates if c.name == found.chosen)
+    raw = clip(Estimate(chosen.value, chosen.low, chosen.high, chosen.n, "bootstrap"), task)
+    lowest = min(every, key=lambda k: every[k].high) if every else None
+    point = _cap(raw, every[lowest]) if lowest is not None else raw
+    method = describe(chosen)
+    if lowest is not None and point.value < raw.value:
+        method += (
+            f"; capped at the upper bound of {lowest} ({every[lowest].high:.4g}):"
+            " no model beats the Bayes error"
+        )
+    bracket = _bracket(chosen, found.candidates, point, lowest, every)
+    details = {**found.details, "held_out": {k: [v.value, v.low, v.high] for k, v in every.items()}}
+    return replace(found, estimate=point, method=method, details=details, held_out=every, bracket=bracket)
 
 
 def run_estimators(
@@ -101,16 +165,22 @@ def run_estimators(
     confidence: float,
     seed: int = 0,
     model: nn.Module | None = None,
-    linear: Callable[[torch.Tensor], torch.Tensor] | None = None,
-) -> tuple[list[Candidate], dict[str, str]]:
-    """Every estimator on every representation that can be built; and why the others could not."""
+) -> tuple[list[Candidate], dict[str, str], dict[str, Estimate]]:
+    """Every estimator on every representation that can be built; why the others could not be; and
+    the held-out errors of the models fitted on the way (the cross-fitted linear model's)."""
     skipped: dict[str, str] = {}
     classes = num_classes or (int(data.train.sample(1 << 20, seed)[1].max()) + 1)
-    views = _representations(data, task, classes, seed, model, linear, skipped)
+    views = _representations(data, task, classes, seed, model, skipped)
     found: list[Candidate] = []
+    held_out: dict[str, Estimate] = {}
     if data.soft_labels is not None and task == "classification":
         found.append(classification.soft_labels(data.soft_labels, confidence))
     for view in views:
+        if view.held_out_errors is not None:
+            errors = view.held_out_errors.double().cpu().numpy()
+            held_out[f"the cross-fitted {LINEAR_NAME[task]}'s held-out error"] = error_estimate(
+                errors, task, confidence
+            )
         if len(view.y) < 3:
             skipped[view.name] = f"only {len(view.y)} examples"
         elif task == "classification":
@@ -119,7 +189,7 @@ def run_estimators(
                 found.append(classification.plug_in(view.features, view.y, confidence))
         else:
             found.extend(regression.noise_variance(view.features, view.y, view.name, confidence, seed))
-    return found, skipped
+    return [_clipped(c, task) for c in found], skipped, held_out
 
 
 def choose(candidates: list[Candidate], task: str) -> Candidate:
@@ -129,7 +199,7 @@ def choose(candidates: list[Candidate], task: str) -> Candidate:
         return soft[0]
     family = [c for c in candidates if c.name.startswith(MAIN_FAMILY[task] + ".")]
     trusted = [c for c in family if c.reliable] or family
-    return min(trusted, key=lambda c: c.value)
+    return min(trusted, key=lambda c: (c.high, c.value))
 
 
 def describe(c: Candidate) -> str:
@@ -143,7 +213,7 @@ def describe(c: Candidate) -> str:
     }[c.name.split(".")[0]]
     where = {
         "inputs": "standardised inputs",
-        "linear": "a linear model's outputs on train-dev",
+        "linear": f"a linear model's outputs cross-fitted over {representations.FOLDS} folds",
         "embedding": "the model's penultimate-layer embedding of train-dev",
         "outputs": "the model's outputs on train-dev",
         "soft labels": "the recipe's soft labels",
@@ -158,13 +228,12 @@ def _representations(
     classes: int,
     seed: int,
     model: nn.Module | None,
-    linear: Callable[[torch.Tensor], torch.Tensor] | None,
     skipped: dict[str, str],
 ) -> list[representations.Representation]:
     outputs = classes if task == "classification" else data.train.sample(1, seed)[1].reshape(1, -1).shape[1]
     made: list[representations.Representation | str] = [
         representations.inputs(data, seed),
-        representations.linear(data, task, outputs, seed, linear),
+        representations.linear(data, task, outputs, seed),
     ]
     names = ["inputs", "linear"]
     if model is None:
@@ -208,7 +277,39 @@ def caution(chosen: Candidate, candidates: list[Candidate]) -> str | None:
 
 
 def _cap(raw: Estimate, cap: Estimate) -> Estimate:
-    """No classifier beats the Bayes error, so a held-out error bounds it from above."""
-    value = min(raw.value, cap.value) if math.isfinite(cap.value) else raw.value
-    high = max(value, min(raw.high, cap.high)) if math.isfinite(cap.high) else raw.high
-    return Estimate(value, min(raw.low, value), high, raw.n, raw.method)
+    """No classifier beats the Bayes error, so a held-out error's upper bound bounds it from above.
+
+    The bound, not the point: capping at a noisy point would pull the estimate down whenever the
+    held-out error drew low — the same selection bias the choice rule avoids.
+    """
+    value = min(raw.value, cap.high)
+    return Estimate(value, min(raw.low, value), max(value, min(raw.high, cap.high)), raw.n, raw.method)
+
+
+def _bracket(
+    chosen: Candidate,
+    candidates: tuple[Candidate, ...],
+    point: Estimate,
+    lowest: str | None,
+    held_out: dict[str, Estimate],
+) -> Bracket:
+    """[lower, upper] around the point: see Bracket."""
+    bound = next((c for c in candidates if c.name == f"cover_hart.{chosen.representation}"), None)
+    if bound is not None:
+        lower, source = bound.value, f"Cover–Hart bound from the 1-NN error on the {chosen.representation}"
+    else:
+        lower, source = point.low, "the estimate's interval low end (no lower bound is known here)"
+    upper = held_out[lowest].high if lowest is not None else None
+    return Bracket(min(lower, point.value), upper, source, lowest)
+
+
+def clip(est: Estimate, task: str) -> Estimate:
+    """An error rate lies in [0, 1], a mean squared error in [0, ∞): intervals say so."""
+    top = 1.0 if task == "classification" else math.inf
+    value, low, high = (min(top, max(0.0, v)) for v in (est.value, est.low, est.high))
+    return replace(est, value=value, low=low, high=high)
+
+
+def _clipped(c: Candidate, task: str) -> Candidate:
+    bounded = clip(Estimate(c.value, c.low, c.high), task)
+    return replace(c, value=bounded.value, low=bounded.low, high=bounded.high)

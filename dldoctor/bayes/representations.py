@@ -1,16 +1,17 @@
 """Features to run neighbour estimators on, each honest about which examples it has seen.
 
 - inputs: standardised raw inputs of train and train-dev (no model involved);
-- linear: a logistic / least-squares model's outputs, fitted on train, read on train-dev;
+- linear: a logistic / least-squares model's outputs on train and train-dev, cross-fitted: each
+  point is read by a model fitted on the other folds, never on itself;
 - embedding: the trained model's penultimate layer (the input of its last Linear) on train-dev;
 - outputs: the trained model's outputs on train-dev.
-Model features are read only on train-dev: on training points a model that memorised its labels
-would make every neighbour agree and the estimate collapse towards zero.
+The trained model's features are read only on train-dev: it was fitted on train, and on points it
+memorised every neighbour agrees and the estimate collapses towards zero. Reading train honestly
+would mean training the model again per fold, which costs as much as the diagnosis itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -19,56 +20,73 @@ from torch import nn
 from dldoctor.baseline import MAX_FEATURES, fit_linear
 from dldoctor.data import Data, flat_features, standardise
 from dldoctor.errors import user_code
+from dldoctor.training import per_example
 
 MAX_POINTS = 10_000
 EVAL_BATCH = 1024
+FOLDS = 5  # the linear map of each point is fitted on the other 80 % of the points
 
 
 @dataclass(frozen=True)
 class Representation:
+    """Features of examples with their targets; `held_out_errors`: per-example errors of the model
+    that made the features, on examples it was not fitted to (where there is such a model)."""
+
     name: str
     features: torch.Tensor  # (n, d) float32
     y: torch.Tensor
+    held_out_errors: torch.Tensor | None = None
+
+
+def training_points(data: Data, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Up to MAX_POINTS of the training distribution: train first, train-dev filling what is left."""
+    x_train, y_train = data.train.sample(MAX_POINTS, seed)
+    x_held, y_held = data.train_dev.sample(max(0, MAX_POINTS - len(x_train)), seed)
+    return torch.cat([x_train, x_held]), torch.cat([y_train, y_held])
 
 
 def inputs(data: Data, seed: int) -> Representation | str:
     """Standardised flattened inputs of train and train-dev together, or why there are none."""
-    x_train, y_train = data.train.sample(MAX_POINTS, seed)
-    x_held, y_held = data.train_dev.sample(max(0, MAX_POINTS - len(x_train)), seed)
-    x = torch.cat([x_train, x_held])
+    x, y = training_points(data, seed)
     if not x.is_floating_point():
         return "inputs are integers (token ids), not points with distances"
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:
         return "every input feature is constant"
-    return Representation("inputs", features, torch.cat([y_train, y_held]))
+    return Representation("inputs", features, y)
 
 
-def linear(
-    data: Data,
-    task: str,
-    outputs: int,
-    seed: int,
-    fitted: Callable[[torch.Tensor], torch.Tensor] | None = None,
-) -> Representation | str:
-    """A linear model's outputs on train-dev: a low-dimensional projection fitted on other points.
+def linear(data: Data, task: str, outputs: int, seed: int) -> Representation | str:
+    """A linear model's outputs on train and train-dev, cross-fitted over FOLDS folds.
 
-    `fitted` is such a model already fitted on the training set (the convex easier model's), reused.
+    The convex easier model's fit cannot be reused: it saw every training label.
     """
-    x_train, y_train = data.train.sample(MAX_POINTS, seed)
-    x_held, y_held = data.train_dev.sample(MAX_POINTS, seed)
-    if fitted is not None:
-        return Representation("linear", _centred(fitted(x_held), task), y_held)
-    if not x_train.is_floating_point():
+    x, y = training_points(data, seed)
+    if not x.is_floating_point():
         return "inputs are integers (token ids)"
-    if flat_features(x_train[:1]).shape[1] > MAX_FEATURES:
+    if len(y) < 4:
+        return f"only {len(y)} examples: too few to cross-fit"
+    if flat_features(x[:1]).shape[1] > MAX_FEATURES:
         return f"more than {MAX_FEATURES} input features: too costly to fit, and the model's views cover them"
-    train, held = standardise(flat_features(x_train), flat_features(x_held))
-    if train.shape[1] == 0:
+    (features,) = standardise(flat_features(x))
+    if features.shape[1] == 0:
         return "every input feature is constant"
-    model = fit_linear(train, y_train, task, outputs)
-    with torch.no_grad():
-        return Representation("linear", _centred(model(held), task), y_held)
+    out = cross_fitted(features, y, task, outputs, seed)
+    return Representation("linear", _centred(out, task), y, per_example(out, y, task)[1])
+
+
+def cross_fitted(x: torch.Tensor, y: torch.Tensor, task: str, outputs: int, seed: int) -> torch.Tensor:
+    """Each point's outputs from a linear model fitted on the other folds (fewer folds for tiny n)."""
+    folds = min(FOLDS, len(y) // 2)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(seed + 104_729)).to(x.device)
+    out = torch.empty(len(y), outputs, device=x.device)
+    for held in order.chunk(folds):
+        rest = torch.ones(len(y), dtype=torch.bool, device=x.device)
+        rest[held] = False
+        model = fit_linear(x[rest], y[rest], task, outputs)
+        with torch.no_grad():
+            out[held] = model(x[held]).reshape(len(held), outputs)
+    return out
 
 
 def model_views(model: nn.Module, data: Data, task: str, seed: int) -> list[Representation]:

@@ -47,14 +47,14 @@ class RunContext:
 
     @cached_property
     def sample(self) -> baseline.TrainingSample:
-        """The training examples the easier models and the linear projection are compared on."""
+        """The training examples the easier models are compared on."""
         return baseline.TrainingSample.draw(
             self.model, self.data, self.recipe.task, self.options.confidence, self.seed, self.recipe.loss
         )
 
     @cached_property
     def linear(self) -> baseline.LinearProbe | baseline.Skipped:
-        """One logistic / least-squares fit, shared by the convex easier model and the Bayes estimator."""
+        """The convex easier model's logistic / least-squares fit."""
         return baseline.linear_probe(self.sample, self.num_classes)
 
     @cached_property

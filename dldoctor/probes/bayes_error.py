@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dldoctor import bayes
-from dldoctor.baseline import Skipped
 from dldoctor.diagnosis import Evidence
 from dldoctor.probes._base import Probe, RunContext
 
@@ -16,7 +15,6 @@ class BayesError(Probe):
     def run(self, ctx: RunContext, evidence: Evidence) -> bayes.BayesEstimate:
         if ctx.recipe.bayes_error is not None:
             return bayes.given(ctx.recipe.bayes_error)
-        linear = None if isinstance(ctx.linear, Skipped) else ctx.linear
         return bayes.estimate(
             ctx.data,
             ctx.recipe.task,
@@ -25,7 +23,6 @@ class BayesError(Probe):
             ctx.options.confidence,
             ctx.seed,
             model=ctx.model,
-            linear=linear,
         )
 
     def add(self, evidence: Evidence, result: object) -> Evidence:

@@ -101,6 +101,7 @@ class Report:
                 "bayes_interval": _interval(self.bayes.estimate),
                 "bayes_details": self.bayes.details,
                 "bayes_warning": self.bayes.warning,
+                "bayes_bracket": self.bayes.bracket.as_dict() if self.bayes.bracket else None,
                 "gaps": {s.name: _value(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS},
                 "gap_intervals": {
                     s.name: _interval(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS

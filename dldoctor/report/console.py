@@ -22,7 +22,7 @@ from dldoctor.report.error_summary import error_analysis_markdown
 from dldoctor.stats import Estimate
 
 if TYPE_CHECKING:  # torch-backed types: re-rendering a stored report must not import torch
-    from dldoctor.bayes import BayesEstimate
+    from dldoctor.bayes import BayesEstimate, Bracket
     from dldoctor.training import EpochCallback, EpochRecord
 
 BAR_WIDTH = 12
@@ -130,15 +130,32 @@ def render_bayes(est: BayesEstimate, task: str, console: Console) -> None:
     if est.estimate is None:
         console.print(f"[yellow]No estimate:[/] {est.method}")
         return
-    console.print(
-        f"diagnose uses [bold]{fmt.error(est.estimate.value, task)}[/]"
-        f" ({fmt.interval(est.estimate, task)}): {est.method}."
-    )
+    if est.source == "given":
+        console.print(
+            f"diagnose uses the given [bold]{fmt.error(est.estimate.value, task)}[/]"
+            " (bayes_error in the recipe), not these estimates."
+        )
+    else:
+        console.print(
+            f"diagnose uses [bold]{fmt.error(est.estimate.value, task)}[/]"
+            f" ({fmt.interval(est.estimate, task)}): {est.method}."
+        )
+        if est.bracket is not None:
+            console.print(_bracket_note(est.bracket, task))
     console.print(f"[dim]Rule: {est.details.get('rule', '')}.[/]")
     for name, why in est.skipped.items():
         console.print(f"[dim]Not used: {name} — {why}.[/]")
     if est.warning:
         console.print(f"[yellow]Caution:[/] {est.warning}.")
+
+
+def _bracket_note(b: Bracket, task: str) -> str:
+    upper = (
+        f"upper {fmt.error(b.upper, task)} ({b.upper_source})"
+        if b.upper is not None
+        else "no upper end (no model's held-out error was measured)"
+    )
+    return f"Bayes bracket: lower {fmt.error(b.lower, task)} ({b.lower_source}); {upper}."
 
 
 def _range_reading(rt: RangeTest) -> str:
@@ -180,11 +197,18 @@ def _errors_table(r: Report) -> Table:
         "Bayes",
         f"{b.estimate.n:,}" if b.estimate and b.estimate.n else "",
         fmt.error(b.estimate.value if b.estimate else None, r.task),
-        fmt.interval(b.estimate, r.task) if b.source == "estimated" else b.source,
+        _bayes_interval(b, r.task),
     )
     for name, est in r.errors.items():
         table.add_row(fmt.split(name), f"{est.n:,}", fmt.error(est.value, r.task), fmt.interval(est, r.task))
     return table
+
+
+def _bayes_interval(b: BayesEstimate, task: str) -> str:
+    if b.source != "estimated":
+        return b.source
+    shown = fmt.interval(b.estimate, task)
+    return shown if b.bracket is None else f"{shown}; {fmt.bracket(b.bracket.lower, b.bracket.upper, task)}"
 
 
 def _gaps_table(r: Report) -> Table:
@@ -294,6 +318,8 @@ def _footnotes(r: Report) -> Text:
     ]
     notes += _statistics(r)
     notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
+    if r.bayes.source == "estimated" and r.bayes.bracket is not None:
+        notes.append(_bracket_note(r.bayes.bracket, r.task))
     if r.bayes.warning:
         notes.append(f"Caution: {r.bayes.warning}.")
     notes.append(

@@ -78,7 +78,9 @@ def _errors(r: dict[str, Any]) -> str:
 def _bayes_interval(r: dict[str, Any]) -> str:
     if r["bayes_source"] != "estimated":
         return r["bayes_source"]
-    return _interval(r["intervals"].get("bayes"), r["task"])
+    shown = _interval(r["intervals"].get("bayes"), r["task"])
+    bracket = r.get("bayes_bracket")  # absent from reports older than the bracket
+    return shown if not bracket else f"{shown}; {fmt.bracket(bracket['lower'], bracket['upper'], r['task'])}"
 
 
 def _gaps(r: dict[str, Any]) -> str:
