@@ -403,6 +403,9 @@ def tune_command(
         int, typer.Option(help="Seconds without a heartbeat before a trial is failed and retried.")
     ] = 180,
     retries: Annotated[int, typer.Option(help="How often a trial lost with its worker is retried.")] = 2,
+    pack: Annotated[
+        str, typer.Option(help="Trials trained at once as one population: auto, or a number (1: off).")
+    ] = "auto",
     from_diagnosis: Annotated[
         Path | None, typer.Option(help="Shape the space by a `diagnose --json` report.")
     ] = None,
@@ -437,6 +440,7 @@ def tune_command(
             heartbeat,
             grace,
             retries,
+            pack,
         ).validate()
         for path in (export, csv):
             if path is not None:

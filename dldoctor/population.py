@@ -67,7 +67,9 @@ def recipe_obstacle(recipe: Recipe) -> str | None:
     for field in dataclasses.fields(recipe):
         if field.name in HONOURED:
             continue
-        default = field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        default = (
+            field.default_factory() if field.default_factory is not dataclasses.MISSING else field.default
+        )
         if getattr(recipe, field.name) != default:
             return f"the recipe sets {field.name}, which packed training does not implement"
     return None
@@ -77,7 +79,7 @@ def model_obstacle(model: nn.Module) -> str | None:
     """Why vmap cannot train this model per member, judged from its structure, or None."""
     if next(model.buffers(), None) is not None:
         name = next(n for n, _ in model.named_buffers())
-        return f"the model keeps buffers ({name}, e.g. BatchNorm running statistics) vmap cannot update per member"
+        return f"the model keeps buffers ({name}: BatchNorm statistics or the like) that vmap cannot update"
     if not any(p.requires_grad for p in model.parameters()):
         return "the model has no trainable parameters"
     if any(not p.requires_grad for p in model.parameters()):
@@ -113,7 +115,7 @@ class Population:
         self._generators: dict[int, torch.Generator] = {}
         self._hyper: dict[str, torch.Tensor] = {}
         step = grad_and_value(self._loss)
-        randomness = "same" if random else "error"
+        randomness = _randomness(random)
         self._step_shared = vmap(step, in_dims=(0, None, None), randomness=randomness)
         self._step_own = vmap(step, in_dims=(0, 0, 0), randomness=randomness)
         self._outputs = vmap(self._forward, in_dims=(0, None), randomness="error")
@@ -228,6 +230,7 @@ class Population:
             "wd": column([m.weight_decay for m in self.members]),
         }
         self._decay = any(m.weight_decay for m in self.members)
+        self._one_minus_beta = 1 - self._hyper["beta"]
 
     def _update(self, grads: dict[str, torch.Tensor]) -> None:
         """One optimiser step for every member, the formulas of torch.optim's SGD / Adam / AdamW."""
@@ -244,29 +247,28 @@ class Population:
             p, g = self.params[name], grads[name]
             shape = (-1,) + (1,) * (p.dim() - 1)
             if self._decay:
-                g = g + wd.view(shape) * p
+                g = g.addcmul_(wd.view(shape), p)
             buf = momentum[name].mul_(beta.view(shape)).add_(g)  # the first step: 0·β + g = g, as torch
-            self.params[name] = p - lr.view(shape) * buf
+            p.addcmul_(lr.view(shape), buf, value=-1)
 
     def _adam(self, grads: dict[str, torch.Tensor], decoupled: bool) -> None:
         lr, beta, wd = self._hyper["lr"], self._hyper["beta"], self._hyper["wd"]
         beta64 = beta.to(self.steps.device, torch.float64)
         correction1 = (1 - beta64**self.steps).to(self._device)
-        correction2_sqrt = ((1 - ADAM_BETA2**self.steps) ** 0.5).to(self._device)
+        correction2_sqrt = ((1 - ADAM_BETA2**self.steps) ** 0.5).to(self._device).float()
         step_size = (lr.double() / correction1).float()
-        correction2_sqrt = correction2_sqrt.float()
         first, second = self.moments
         for name in self.names:
             p, g = self.params[name], grads[name]
             shape = (-1,) + (1,) * (p.dim() - 1)
             if self._decay and decoupled:
-                p = p * (1 - lr.view(shape) * wd.view(shape))
+                p.mul_(1 - lr.view(shape) * wd.view(shape))
             elif self._decay:
-                g = g + wd.view(shape) * p
-            m = first[name].lerp_(g, (1 - beta).view(shape).expand_as(g))
+                g = g.addcmul_(wd.view(shape), p)
+            m = first[name].lerp_(g, self._one_minus_beta.view(shape).expand_as(g))
             v = second[name].mul_(ADAM_BETA2).addcmul_(g, g, value=1 - ADAM_BETA2)
-            denom = (v.sqrt() / correction2_sqrt.view(shape)).add_(ADAM_EPS)
-            self.params[name] = p - step_size.view(shape) * m / denom
+            denom = v.sqrt().div_(correction2_sqrt.view(shape)).add_(ADAM_EPS)
+            p.addcdiv_(m * step_size.view(shape), denom, value=-1)
 
 
 def _cat(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -280,12 +282,59 @@ def uses_randomness(template: nn.Module, x: torch.Tensor) -> bool:
     params = {n: p.detach().unsqueeze(0) for n, p in template.named_parameters()}
     template.train()
     try:
-        vmap(lambda p, x: functional_call(template, p, (x,)), in_dims=(0, None), randomness="error")(params, x)
+        vmap(lambda p, x: functional_call(template, p, (x,)), in_dims=(0, None), randomness="error")(
+            params, x
+        )
     except RuntimeError as exc:
         if "randomness" in str(exc) or "random operation" in str(exc):
             return True
         raise
     return False
+
+
+def probe_obstacle(template: nn.Module, recipe: Recipe, train: TensorSplit, seed: int) -> str | None:
+    """Why packing would not reproduce this model's own training, found by trying it: one step of a
+    two-member population must give the loss and gradients of the model run by itself."""
+    x, y = train.sample(8, seed)
+    try:
+        random = uses_randomness(template, x)
+        probe = vmap(
+            grad_and_value(_probe_loss), in_dims=(0, None, None, None, None), randomness=_randomness(random)
+        )
+        params = {
+            n: p.detach().unsqueeze(0).repeat(2, *[1] * p.dim()) for n, p in template.named_parameters()
+        }
+        template.train()
+        torch.manual_seed(seed)
+        grads, loss = probe(params, template, x, y, recipe.task)
+    except Exception as exc:  # vmap's refusals are RuntimeErrors, a user's model may raise anything
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"vmap cannot run the model ({first[:120]})"
+    torch.manual_seed(seed)
+    alone = batch_loss(template(x), y, recipe.task)
+    expected = torch.autograd.grad(alone, [p for _, p in template.named_parameters()], allow_unused=True)
+    close = all(
+        torch.allclose(loss[i], alone.detach(), rtol=PROBE_TOLERANCE, atol=PROBE_TOLERANCE) for i in range(2)
+    ) and all(
+        e is not None and torch.allclose(grads[n][i], e, rtol=PROBE_TOLERANCE, atol=PROBE_TOLERANCE)
+        for (n, _), e in zip(template.named_parameters(), expected, strict=True)
+        for i in range(2)
+    )
+    return (
+        None
+        if close
+        else "the model run through vmap differs from the model run alone (state outside its parameters?)"
+    )
+
+
+def _probe_loss(
+    params: dict[str, torch.Tensor], template: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str
+) -> torch.Tensor:
+    return batch_loss(functional_call(template, params, (x,)), y, task)
+
+
+def _randomness(random: bool) -> str:
+    return "same" if random else "error"
 
 
 def member_of(recipe: Recipe, seed: int) -> Member:

@@ -8,6 +8,7 @@ on several machines stop at exactly the requested count.
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import signal
@@ -29,7 +30,8 @@ from optuna.trial import TrialState
 from dldoctor.data import Data
 from dldoctor.errors import DldoctorError, UsageError
 from dldoctor.recipe import Recipe, load_recipe
-from dldoctor.training import prepare_run, resolve_device
+from dldoctor.training import build_model, prepare_run, resolve_device
+from dldoctor.tuning.packing import Packing, choose_packing, make_runner
 from dldoctor.tuning.progress import Progress, TrialReport
 from dldoctor.tuning.results import TuneResult, summarise
 from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
@@ -64,8 +66,14 @@ class TuneOptions:
     heartbeat: int = 60
     grace: int = 180
     retries: int = 2
+    pack: int | str = "auto"
 
     def validate(self) -> TuneOptions:
+        pack = self.pack
+        if isinstance(pack, str) and pack.isdigit():
+            return dataclasses.replace(self, pack=int(pack)).validate()
+        if pack != "auto" and not (isinstance(pack, int) and pack >= 1):
+            raise UsageError(f"--pack must be auto or a positive number of trials, got {pack!r}")
         for name in ("trials", "workers", "heartbeat", "grace"):
             if getattr(self, name) < 1:
                 raise UsageError(f"--{name} must be a positive integer, got {getattr(self, name)}")
@@ -105,6 +113,7 @@ class StudySetup:
     options: TuneOptions
     epochs: int
     notes: tuple[str, ...] = ()
+    packing: str = ""
 
 
 @dataclass
@@ -147,6 +156,7 @@ def tune(
     notes: list[str] = []
     if adjust is not None:
         worker.space, notes = adjust(worker.space)
+    packing = _pack(worker)
     storage = open_storage(options.storage_url, options.storage_settings)
     study = _open_study(storage, worker, options, sampler_seed=_sampler_seed(options, 0))
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
@@ -160,6 +170,7 @@ def tune(
         options,
         worker.recipe.epochs,
         tuple(notes),
+        packing.describe(),
     )
     listener.started(setup)
     interrupted = False
@@ -186,6 +197,15 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
     space = build_space(recipe.search_space, recipe.model, len(data.train), recipe.name)
     runner = SequentialRunner(data, options.metric, device)
     return _Worker(recipe, data, space, runner, options)
+
+
+def _pack(worker: _Worker) -> Packing:
+    """Decide on packing once the space is final, and give the worker a packed runner if so."""
+    device = resolve_device(worker.options.device)
+    model = build_model(worker.recipe, worker.options.seed, device)
+    packing = choose_packing(worker.options.pack, worker.recipe, model, worker.data, worker.space, device)
+    worker.runner = make_runner(packing, worker.data, worker.options.metric, device)
+    return packing
 
 
 def _open_study(
@@ -231,34 +251,67 @@ def _sampler_seed(options: TuneOptions, index: int) -> int | None:
 def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial.FrozenTrial], None]) -> None:
     """Run trials until the study holds the budget; wait for others' running trials to end (or go
     stale and be retried) before leaving."""
-    budget = worker.options.trials
-    idle_since: float | None = None
+    if worker.runner.capacity > 1:
+        from dldoctor.tuning.packed_loop import PackedWork  # it builds on this module's helpers
+
+        PackedWork(study, worker, finished).run()
+        return
+    idle = _Idle(worker.options)
     while True:
-        _fail_stale(study)
-        trials = study.get_trials(deepcopy=False)
-        done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
-        if done >= budget:
+        trial = _claim(study, worker.options.trials)
+        if trial == "done" or (trial == "full" and not idle.wait()):
             return
-        live = sum(t.state in LIVE for t in trials)
-        if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
-            idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since > worker.options.grace + worker.options.heartbeat:
-                return
-            time.sleep(POLL_S)
+        if isinstance(trial, str):
             continue
-        idle_since = None
-        trial = _ask(study)
+        idle.reset()
         try:
-            # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
-            # only when they could have filled the budget is the (costlier) exact check needed.
-            if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
-                _release(study, trial)
-                continue
             report = _run_trial(study, trial, worker)
         except BaseException as exc:
             _abandon(study, trial, exc)
             raise
         finished(report)
+
+
+def _claim(study: optuna.Study, budget: int) -> optuna.Trial | str:
+    """A new trial when the budget has room for one, else why not: "done" (the study holds the
+    budget), "full" (running trials fill it), "again" (another worker took the slot; look again)."""
+    _fail_stale(study)
+    trials = study.get_trials(deepcopy=False)
+    if sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) >= budget:
+        return "done"
+    live = sum(t.state in LIVE for t in trials)
+    if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
+        return "full"
+    trial = _ask(study)
+    try:
+        # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
+        # only when they could have filled the budget is the (costlier) exact check needed.
+        if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
+            _release(study, trial)
+            return "again"
+    except BaseException as exc:
+        _abandon(study, trial, exc)
+        raise
+    return trial
+
+
+class _Idle:
+    """Waiting for other workers' running trials: give up once they had time to go stale."""
+
+    def __init__(self, options: TuneOptions) -> None:
+        self.limit = options.grace + options.heartbeat
+        self.since: float | None = None
+
+    def wait(self) -> bool:
+        """Sleep a poll interval; False once the wait has lasted past the limit."""
+        self.since = self.since or time.monotonic()
+        if time.monotonic() - self.since > self.limit:
+            return False
+        time.sleep(POLL_S)
+        return True
+
+    def reset(self) -> None:
+        self.since = None
 
 
 def _ask(study: optuna.Study) -> optuna.Trial:
@@ -294,10 +347,14 @@ def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> opt
 
     with _heartbeat(study, trial):
         trial.set_user_attr("worker", worker.name)
-        changes, model_params = worker.space.decode(worker.space.suggest(trial))
-        plan = TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
-        outcome = worker.runner.run([plan], monitor)[0]
+        outcome = worker.runner.run([_plan(trial, worker)], monitor)[0]
     return _tell(study, trial, outcome)
+
+
+def _plan(trial: optuna.Trial, worker: _Worker) -> TrialPlan:
+    """The trial's suggested settings applied to the recipe."""
+    changes, model_params = worker.space.decode(worker.space.suggest(trial))
+    return TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
 
 
 def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> None:
@@ -410,6 +467,7 @@ def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions,
     try:
         worker = _prepare(load_recipe(spec).replace(epochs=options.epochs), options)
         worker.space = space
+        _pack(worker)
         storage = open_storage(options.storage_url, options.storage_settings)
         study = optuna.load_study(
             study_name=study_name,
