@@ -44,6 +44,12 @@ MinGapOpt = Annotated[
     float, typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y).")
 ]
 DebugOpt = Annotated[bool, typer.Option(help="Show full tracebacks.")]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Torch CPU threads (default: 1 for models under 1M parameters, else the usable cores)."
+    ),
+]
 
 app = typer.Typer(
     add_completion=False,
@@ -109,6 +115,7 @@ def diagnose_command(
     params: Annotated[
         Path | None, typer.Option(help="Apply parameters exported by `dldoctor tune --export`.")
     ] = None,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
@@ -157,7 +164,7 @@ def diagnose_command(
             return 1
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("lr-find")
@@ -170,6 +177,7 @@ def lr_find_command(
     device: DeviceOpt = None,
     seed: SeedOpt = 0,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
     from dldoctor import lrfind
@@ -186,7 +194,7 @@ def lr_find_command(
         out.print(f"[dim]Plot written to {plot}[/]")
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("check")
@@ -235,6 +243,7 @@ def check_command(
     min_gap: MinGapOpt = Policy.min_gap,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Diagnose RECIPE, then enforce a policy: exit 0 all rules pass, 1 any FAIL or ERROR, 2 bad usage."""
     from dldoctor.check import check
@@ -279,7 +288,7 @@ def check_command(
         _write_outputs(document, outputs, plots, out)
         return result.gate.exit_code
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("report")
@@ -292,6 +301,7 @@ def report_command(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Write the files only.")] = False,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Re-render a stored report (terminal, Markdown, JUnit, plots) without training anything."""
     from dldoctor.report.console import render_stored
@@ -306,7 +316,7 @@ def report_command(
         _write_outputs(document, outputs, plots, out)
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("bayes")
@@ -320,6 +330,7 @@ def bayes_command(
     device: DeviceOpt = None,
     seed: SeedOpt = 0,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Estimate the Bayes error every way that applies; show which estimate diagnose uses and why."""
     from dldoctor.doctor import estimate_bayes
@@ -332,7 +343,7 @@ def bayes_command(
         render_bayes(est, loaded.task, Console())
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 def _outputs(json_path: Path | None, junit: Path | None, markdown: Path | None) -> dict[str, Path]:
@@ -416,6 +427,7 @@ def tune_command(
     csv: Annotated[Path | None, typer.Option(help="Write every trial as CSV here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view.")] = False,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Search RECIPE's hyperparameters (lr, β, batch size, and what it declares) with Optuna."""
     from dldoctor.recipe import load_recipe
@@ -461,7 +473,7 @@ def tune_command(
         render_result(result, out, unit, str(export) if export and result.best else None)
         return 130 if result.interrupted else 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 def _guidance(
@@ -510,9 +522,13 @@ def _kinds(spec: str | None) -> set[str]:
     return kinds
 
 
-def _guarded(run: Callable[[], int], debug: bool) -> int:
-    """Run a command; turn failures into one line on stderr and an exit code."""
+def _guarded(run: Callable[[], int], debug: bool, threads: int | None = None) -> int:
+    """Run a command with its torch threads settled; turn failures into one line on stderr and an
+    exit code."""
+    from dldoctor import threads as torch_threads
+
     try:
+        torch_threads.configure(threads)
         return run()
     except DldoctorError as exc:
         _fail(f"error: {exc}", debug)

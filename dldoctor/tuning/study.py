@@ -24,9 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-import torch
 from optuna.trial import TrialState
 
+from dldoctor import threads
 from dldoctor.data import Data
 from dldoctor.errors import DldoctorError, UsageError
 from dldoctor.recipe import Recipe, load_recipe
@@ -420,7 +420,11 @@ def _run_processes(
     """N worker processes share the study; this process only watches it for the live view."""
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_child, args=(spec, study.study_name, space, options, i), name=f"dldoctor-{i}")
+        context.Process(
+            target=_child,
+            args=(spec, study.study_name, space, options, i, threads.requested()),
+            name=f"dldoctor-{i}",
+        )
         for i in range(options.workers)
     ]
     for process in processes:
@@ -460,11 +464,13 @@ def quiet_optuna() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int) -> None:
+def _child(
+    spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int, thread_count: int | None
+) -> None:
     """A worker process: load the recipe and data, join the study, run trials."""
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // options.workers))
     quiet_optuna()
     try:
+        threads.configure(thread_count, share=options.workers)
         worker = _prepare(load_recipe(spec).replace(epochs=options.epochs), options)
         worker.space = space
         _pack(worker)
