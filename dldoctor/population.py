@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
@@ -114,10 +115,9 @@ class Population:
         self._orders: dict[int, list[torch.Tensor]] = {}
         self._generators: dict[int, torch.Generator] = {}
         self._hyper: dict[str, torch.Tensor] = {}
-        step = grad_and_value(self._loss)
         randomness = _randomness(random)
-        self._step_shared = vmap(step, in_dims=(0, None, None), randomness=randomness)
-        self._step_own = vmap(step, in_dims=(0, 0, 0), randomness=randomness)
+        self._forward_shared = vmap(self._forward, in_dims=(0, None), randomness=randomness)
+        self._forward_own = vmap(self._forward, in_dims=(0, 0), randomness=randomness)
         self._outputs = vmap(self._forward, in_dims=(0, None), randomness="error")
 
     def __len__(self) -> int:
@@ -167,16 +167,21 @@ class Population:
         orders = [self._order(i) for i in range(len(self))]
         shared = all(order is orders[0] for order in orders)
         losses = torch.zeros(steps, len(self), device=self._device)
+        self.params = {name: p.detach().requires_grad_() for name, p in self.params.items()}
+        leaves = [self.params[name] for name in self.names]
         for s in range(steps):
             rows = slice(s * batch, (s + 1) * batch)
             if shared:
                 index = orders[0][rows]
-                grads, loss = self._step_shared(self.params, self.train.x[index], self.train.y[index])
+                out = self._forward_shared(self.params, self.train.x[index])
             else:
                 index = torch.stack([order[rows] for order in orders])
-                grads, loss = self._step_own(self.params, self.train.x[index], self.train.y[index])
-            self._update(grads)
-            losses[s] = loss
+                out = self._forward_own(self.params, self.train.x[index])
+            loss = member_losses(out, self.train.y[index], self.recipe.task, shared)
+            grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
+            with torch.no_grad():
+                self._update(dict(zip(self.names, grads, strict=True)))
+            losses[s] = loss.detach()
         self.epochs = [e + 1 for e in self.epochs]
         return losses.double().mean(dim=0).cpu().numpy()
 
@@ -205,9 +210,6 @@ class Population:
 
     def _forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         return functional_call(self.template, params, (x,))
-
-    def _loss(self, params: dict[str, torch.Tensor], x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        return batch_loss(self._forward(params, x), y, self.recipe.task)
 
     def _order(self, index: int) -> torch.Tensor:
         """The member's shuffled order for its current epoch: the same draw as fit's generator."""
@@ -269,6 +271,19 @@ class Population:
             v = second[name].mul_(ADAM_BETA2).addcmul_(g, g, value=1 - ADAM_BETA2)
             denom = v.sqrt().div_(correction2_sqrt.view(shape)).add_(ADAM_EPS)
             p.addcdiv_(m * step_size.view(shape), denom, value=-1)
+
+
+def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -> torch.Tensor:
+    """Each member's mean batch loss, as batch_loss gives it for one model, computed for all members
+    at once outside vmap (faster than cross-entropy's batching rule). `y` is one batch shared by all
+    members, shaped (batch, ...) when `shared`, or each member's own, (members, batch, ...)."""
+    members, batch = out.shape[:2]
+    if shared:
+        y = y.expand(members, *y.shape)
+    if task == "classification":
+        flat = F.cross_entropy(out.reshape(members * batch, -1), y.reshape(-1), reduction="none")
+        return flat.view(members, batch).mean(dim=1)
+    return (out.reshape(y.shape) - y).square().reshape(members, -1).mean(dim=1)
 
 
 def _cat(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
