@@ -22,6 +22,7 @@ from dldoctor.errors import DldoctorError, UsageError
 
 if TYPE_CHECKING:
     from dldoctor.recipe import Recipe
+    from dldoctor.report import Report
     from dldoctor.tuning.guidance import Guidance
     from dldoctor.tuning.results import TuneResult
     from dldoctor.tuning.study import TuneOptions
@@ -108,7 +109,20 @@ def diagnose_command(
         "learning_curve.png"
     ),
     folds: Annotated[
-        int | None, typer.Option(help="Also N-fold cross-validate (small data): errors with intervals.")
+        int | None,
+        typer.Option(
+            help="Also N-fold cross-validate (small data): errors with intervals, train's label noise."
+        ),
+    ] = None,
+    errors: Annotated[
+        bool, typer.Option(help="Error analysis: per class, suspected label errors, calibration, slices.")
+    ] = True,
+    errors_csv: Annotated[
+        Path | None, typer.Option(help="Write one CSV row per suspected label error here.")
+    ] = None,
+    plots: Annotated[
+        Path | None,
+        typer.Option(help="Write curves, errors, confusion, reliability and suspects PNGs into this folder."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
@@ -130,6 +144,10 @@ def diagnose_command(
             check_writable(json_path)
         if learning_curve:
             check_writable(curve_plot)
+        if errors_csv is not None:
+            if not errors:
+                raise UsageError("--errors-csv needs the error analysis: drop --no-errors")
+            check_writable(errors_csv)
         options = DiagnoseOptions(
             seed=seed,
             device=device,
@@ -144,6 +162,7 @@ def diagnose_command(
             lr_find=lr_find,
             learning_curve=learning_curve,
             folds=folds,
+            errors=errors,
         )
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
@@ -158,6 +177,7 @@ def diagnose_command(
         if json_path is not None:
             write_json(report, json_path)
             out.print(f"[dim]Report written to {json_path}[/]")
+        _write_analysis(report, errors_csv, plots, out)
         found = sorted({f.kind for f in report.findings} & failing)
         if found:
             out.print(f"[bold red]Failing: found {', '.join(found)} (--fail-on)[/]")
@@ -214,6 +234,15 @@ def check_command(
     max_variance: Annotated[float | None, typer.Option(help="FAIL above this variance gap.")] = None,
     max_mismatch: Annotated[float | None, typer.Option(help="FAIL above this data-mismatch gap.")] = None,
     max_dev_overfit: Annotated[float | None, typer.Option(help="FAIL above this dev-overfit gap.")] = None,
+    max_label_noise: Annotated[
+        float | None, typer.Option(help="FAIL above this estimated share of wrong labels in dev.")
+    ] = None,
+    max_ece: Annotated[
+        float | None, typer.Option(help="FAIL above this expected calibration error on dev.")
+    ] = None,
+    max_slice_gap: Annotated[
+        float | None, typer.Option(help="FAIL when a metadata slice's dev error exceeds the rest's by more.")
+    ] = None,
     fail_on: Annotated[
         str | None, typer.Option(help=f"Comma-separated finding kinds that FAIL: {', '.join(KINDS)}.")
     ] = None,
@@ -259,6 +288,9 @@ def check_command(
         "max_variance": max_variance,
         "max_mismatch": max_mismatch,
         "max_dev_overfit": max_dev_overfit,
+        "max_label_noise": max_label_noise,
+        "max_ece": max_ece,
+        "max_slice_gap": max_slice_gap,
         "fail_on": fail_on,
         "warn_on": warn_on,
         "baseline": baseline,
@@ -377,6 +409,25 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
 
         for written in write_plots(document, plots):
             out.print(f"[dim]plot written to {written}[/]")
+
+
+def _write_analysis(report: Report, csv: Path | None, plots: Path | None, out: Console) -> None:
+    """--errors-csv and --plots of `diagnose`: the report's pictures, and the live-only suspects grid."""
+    analysis = report.error_analysis
+    if csv is not None and analysis is not None:
+        from dldoctor.report.suspects_csv import write_suspects_csv
+
+        rows = write_suspects_csv(analysis, csv)
+        out.print(f"[dim]{rows} suspected label errors written to {csv}[/]")
+    if plots is None:
+        return
+    from dldoctor.report.error_plots import write_suspects_grid
+    from dldoctor.report.plots import write_plots
+
+    written = write_plots(report.to_dict(), plots)
+    grid = None if analysis is None else write_suspects_grid(analysis, plots)
+    for path in [*written, *([grid] if grid else [])]:
+        out.print(f"[dim]plot written to {path}[/]")
 
 
 def _with_params(recipe: Recipe, path: Path, seed: int, err: Console) -> Recipe:

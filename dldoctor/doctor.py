@@ -4,39 +4,27 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 
-from dldoctor import baseline, bayes, folds, hessian, learning_curve, lrfind, mismatch
+from dldoctor import bayes, folds, lrfind
 from dldoctor._version import __version__
-from dldoctor.data import Data, target_scale, training_steps
-from dldoctor.diagnosis import (
-    CriticalPoint,
-    EasierModelResult,
-    Evidence,
-    GradientHealth,
-    LearningCurve,
-    MismatchTest,
-    Policy,
-    RangeTest,
-    SanityChecks,
-    Setup,
-    TrainingSignals,
-    conclude,
-)
+from dldoctor.data import target_scale, training_steps
+from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
-from dldoctor.gradients import ACTIVATION_EXAMPLES, GradientMonitor, NonFiniteLocator, activation_health
+from dldoctor.gradients import GradientMonitor
+from dldoctor.probes import PROBES, RunContext, run_probes
+from dldoctor.probes.bayes_error import unavailable
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
-from dldoctor.sanity import sanity_checks
 from dldoctor.stats import Estimate, error_estimate
 from dldoctor.training import (
     EpochCallback,
     History,
     SplitResult,
-    build_model,
     evaluate,
     fit,
     prepare_run,
@@ -61,6 +49,7 @@ class DiagnoseOptions:
     lr_find: bool = True
     learning_curve: bool = False  # retrain on growing subsets: would more data help?
     folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
+    errors: bool = True  # error analysis: per class, label noise, calibration, slices (one more pass)
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -81,8 +70,8 @@ def diagnose(
 ) -> Report:
     """Train the recipe once, probe and measure it, and return the full report.
 
-    Raises DldoctorError on bad input. Costly follow-ups (trained easier models, the range test)
-    run only when a first reading of the evidence calls for them.
+    Raises DldoctorError on bad input. A probe that fails is recorded in the report, never fatal;
+    costly follow-ups (trained easier models, the range test) run only when the evidence calls for them.
     """
     started = time.perf_counter()
     options = (options or DiagnoseOptions()).validate()
@@ -96,21 +85,22 @@ def diagnose(
     steps = recipe.epochs * training_steps(len(data.train), recipe.batch_size)
     monitor = GradientMonitor(model, steps) if options.probes else None
     history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch, monitor=monitor)
-    run = _Run(recipe, options, device, data, model, num_classes, history)
-    evidence, skipped = run.evidence(monitor)
+    results = {name: evaluate(model, split, recipe.task) for name, split in data.named().items()}
     policy = Policy(options.confidence, options.min_gap, recipe.target_error)
-    evidence = run.follow_up(evidence, policy, skipped)
-    cross_validation = (
-        folds.cross_validate(recipe, data, device, options.seed, options.folds, options.confidence)
-        if options.folds
-        else None
-    )
+    ctx = RunContext(recipe, options, policy, device, data, model, num_classes, history, results, monitor)
+    found = run_probes(PROBES, ctx, _measured(ctx))
+    evidence = found.evidence
+    bayes_estimate = found.results.get("bayes")
+    if not isinstance(bayes_estimate, bayes.BayesEstimate):
+        bayes_estimate = unavailable(found.failures.get("bayes", "not run"))
+    cross_validation = found.results.get("cross_validation")
+    analysis = found.results.get("error_analysis")
     return Report(
         recipe=recipe.name,
         task=recipe.task,
         diagnosis=conclude(evidence, policy),
         errors=evidence.errors,
-        bayes=run.bayes,
+        bayes=bayes_estimate,
         history=history,
         setup=evidence.setup,
         policy=policy,
@@ -126,168 +116,26 @@ def diagnose(
         range_test=evidence.range_test,
         mismatch=evidence.mismatch,
         learning_curve=evidence.learning_curve,
-        cross_validation=cross_validation,
-        skipped=skipped,
+        cross_validation=cross_validation if isinstance(cross_validation, folds.CrossValidation) else None,
+        error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
+        skipped=found.skipped,
+        probe_failures=found.failures,
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
     )
 
 
-@dataclass
-class _Run:
-    """One diagnosis after training: turns the trained model into evidence."""
-
-    recipe: Recipe
-    options: DiagnoseOptions
-    device: torch.device
-    data: Data
-    model: torch.nn.Module
-    num_classes: int | None
-    history: History
-
-    def evidence(self, monitor: GradientMonitor | None) -> tuple[Evidence, dict[str, str]]:
-        recipe, options, task = self.recipe, self.options, self.recipe.task
-        results = {name: evaluate(self.model, split, task) for name, split in self.data.named().items()}
-        errors = {name: error_estimate(r.errors, task, options.confidence) for name, r in results.items()}
-        self.sample = baseline.TrainingSample.draw(
-            self.model, self.data, task, options.confidence, options.seed
-        )
-        probe = baseline.linear_probe(self.sample, self.num_classes)
-        fitted = None if isinstance(probe, baseline.Skipped) else probe
-        self.bayes = _bayes(
-            recipe, self.data, self.num_classes, errors["train_dev"], options, self.model, fitted
-        )
-        skipped: dict[str, str] = {}
-        easier = self._easier([("convex", lambda: baseline.convex(self.sample, probe))], skipped)
-        scale = target_scale(self.data, task, options.seed)
-        evidence = Evidence(
-            task=task,
-            scale=scale,
-            errors=errors,
-            bayes=self.bayes.estimate,
-            training=_signals(self.history, results["train"], len(self.data.train), recipe.batch_size),
-            setup=_setup(recipe, len(self.data.train)),
-            easier_models=easier,
-            sanity=self._sanity(skipped),
-            gradients=self._gradients(monitor, skipped),
-            critical_point=self._critical_point(skipped),
-            mismatch=self._mismatch(skipped),
-            learning_curve=self._learning_curve(results, options.min_gap * scale, skipped),
-        )
-        return evidence, skipped
-
-    def follow_up(self, evidence: Evidence, policy: Policy, skipped: dict[str, str]) -> Evidence:
-        """Train easier models when training error is high; run the range test when lr is implicated."""
-        first = conclude(evidence, policy)
-        bias = first.gaps.get("avoidable_bias")
-        if (
-            bias is not None
-            and bias.significant
-            and bias.material
-            and evidence.training.nonfinite_step is None
-        ):
-            more = self._easier(
-                [
-                    (
-                        "shallow",
-                        lambda: baseline.shallow(
-                            self.sample, self.model, self.recipe, self.num_classes, self.options.seed
-                        ),
-                    ),
-                    (
-                        "recipe",
-                        lambda: baseline.recipe_baseline(
-                            self.sample, self.recipe, self.data, self.device, self.options.seed
-                        ),
-                    ),
-                ],
-                skipped,
-            )
-            evidence = replace(evidence, easier_models=evidence.easier_models + more)
-        second = conclude(evidence, policy)
-        if any(f.kind == "optimization_failure" for f in second.findings):
-            evidence = replace(evidence, range_test=self._range_test(skipped))
-        else:
-            skipped["lr_range_test"] = "not needed: no optimisation failure"
-        return evidence
-
-    def _easier(self, makers: list, skipped: dict[str, str]) -> tuple[EasierModelResult, ...]:
-        found = []
-        for kind, make in makers:
-            result = (
-                make() if self.options.easier_model else baseline.Skipped("turned off (--no-easier-model)")
-            )
-            if isinstance(result, baseline.Skipped):
-                skipped[f"easier_model.{kind}"] = result.reason
-            else:
-                found.append(result)
-        return tuple(found)
-
-    def _sanity(self, skipped: dict[str, str]) -> SanityChecks | None:
-        if not self.options.probes:
-            skipped["sanity"] = "turned off (--no-probes)"
-            return None
-        return sanity_checks(
-            self.recipe,
-            self.data,
-            self.device,
-            self.options.seed,
-            self.history.initial_loss,
-            self.num_classes,
-        )
-
-    def _gradients(self, monitor: GradientMonitor | None, skipped: dict[str, str]) -> GradientHealth | None:
-        if monitor is None:
-            skipped["gradients"] = "turned off (--no-probes)"
-            return None
-        step = self.history.nonfinite_step
-        if step is not None:
-            return replace(monitor.summary(), nonfinite_origin=self._locate(step))
-        x, _ = self.data.train.sample(ACTIVATION_EXAMPLES, self.options.seed)
-        return monitor.summary(activation_health(self.model, x))
-
-    def _locate(self, step: int) -> str | None:
-        """Replay the seeded run up to the first non-finite step, watching every layer."""
-        replay = build_model(self.recipe, self.options.seed, self.device)
-        locator = NonFiniteLocator(replay, step)
-        fit(replay, self.data, self.recipe, seed=self.options.seed, monitor=locator)
-        return locator.origin
-
-    def _critical_point(self, skipped: dict[str, str]) -> CriticalPoint | None:
-        if not self.options.hessian:
-            skipped["hessian"] = "turned off (--no-hessian)"
-            return None
-        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
-            skipped["hessian"] = "the weights are not finite"
-            return None
-        x, y = self.data.train.sample(hessian.EXAMPLES, self.options.seed)
-        budget = min(hessian.BUDGET_SECONDS, max(1.0, 0.25 * sum(r.seconds for r in self.history.epochs)))
-        return hessian.critical_point(
-            self.model, x, y, self.recipe.task, seed=self.options.seed, budget=budget
-        )
-
-    def _mismatch(self, skipped: dict[str, str]) -> MismatchTest | None:
-        if not all(bool(torch.isfinite(p).all()) for p in self.model.parameters()):
-            skipped["mismatch_test"] = "the weights are not finite"
-            return None
-        return mismatch.mismatch_test(self.model, self.data, self.options.seed)
-
-    def _learning_curve(
-        self, results: dict[str, SplitResult], threshold: float, skipped: dict[str, str]
-    ) -> LearningCurve | None:
-        if not self.options.learning_curve:
-            skipped["learning_curve"] = "not asked for (--learning-curve)"
-            return None
-        full = (results["train"].error, results["dev"].error)
-        return learning_curve.learning_curve(
-            self.recipe, self.data, self.device, self.options.seed, full, threshold
-        )
-
-    def _range_test(self, skipped: dict[str, str]) -> RangeTest | None:
-        if not self.options.lr_find:
-            skipped["lr_range_test"] = "turned off (--no-lr-find)"
-            return None
-        return lrfind.lr_range_test(self.recipe, self.data, self.device, self.options.seed)
+def _measured(ctx: RunContext) -> Evidence:
+    """The evidence every diagnosis has before any probe: errors, the loss trajectory, the set-up."""
+    task, n_train = ctx.recipe.task, len(ctx.data.train)
+    return Evidence(
+        task=task,
+        scale=target_scale(ctx.data, task, ctx.seed),
+        errors={n: error_estimate(r.errors, task, ctx.options.confidence) for n, r in ctx.results.items()},
+        bayes=None,
+        training=_signals(ctx.history, ctx.results["train"], n_train, ctx.recipe.batch_size),
+        setup=_setup(ctx.recipe, n_train),
+    )
 
 
 def find_lr(
@@ -337,29 +185,6 @@ def estimate_bayes(
         cap = error_estimate(evaluate(model, data.train_dev, recipe.task).errors, recipe.task, confidence)
     return bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
-    )
-
-
-def _bayes(
-    recipe: Recipe,
-    data: Data,
-    num_classes: int | None,
-    train_dev: Estimate,
-    options: DiagnoseOptions,
-    model: torch.nn.Module | None = None,
-    linear: baseline.LinearProbe | None = None,
-) -> bayes.BayesEstimate:
-    if recipe.bayes_error is not None:
-        return bayes.given(recipe.bayes_error)
-    return bayes.estimate(
-        data,
-        recipe.task,
-        num_classes,
-        train_dev,
-        options.confidence,
-        options.seed,
-        model=model,
-        linear=linear,
     )
 
 

@@ -50,6 +50,8 @@ __all__ = [
     "Setup",
     "TrainingSignals",
     "conclude",
+    "needs_easier_models",
+    "needs_range_test",
 ]
 
 
@@ -61,19 +63,49 @@ def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
     """
     gaps = decompose(ev, policy)
     outcomes = probes.assess(ev)
-    dev = ev.errors["dev"].value
-    if policy.target_error is not None and dev <= policy.target_error:
+    if _within(ev, policy):
         return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps, outcomes)
-    problems = checks.divergence(ev) or checks.optimisation(
-        ev, checks.gap_findings(ev, gaps, policy), outcomes
-    )
+    problems = _problems(ev, gaps, policy, outcomes)
     if problems:
-        problems.sort(key=lambda f: (f.kind != "optimization_failure", -f.evidence.get("gap", 0.0)))
         return Diagnosis(problems[0].kind, problems[0].summary, problems, gaps, outcomes)
     unsure = sorted(checks.undecided(ev, gaps, policy), key=lambda f: -f.evidence["value"])
     if unsure:
         return Diagnosis("inconclusive", unsure[0].summary, unsure, gaps, outcomes)
     return Diagnosis("healthy", _no_material_gap(ev, gaps, policy), [], gaps, outcomes)
+
+
+def needs_easier_models(ev: Evidence, policy: Policy) -> str | None:
+    """None when trained easier models are worth their cost: training error is materially too high."""
+    bias = decompose(ev, policy).get("avoidable_bias")
+    if bias is None or not (bias.significant and bias.material):
+        return "not needed: avoidable bias is not both significant and material"
+    if ev.training.nonfinite_step is not None:
+        return "not needed: training diverged"
+    return None
+
+
+def needs_range_test(ev: Evidence, policy: Policy) -> str | None:
+    """None when the evidence so far finds an optimisation failure the range test can explain."""
+    if not _within(ev, policy):
+        found = _problems(ev, decompose(ev, policy), policy, probes.assess(ev))
+        if any(f.kind == "optimization_failure" for f in found):
+            return None
+    return "not needed: no optimisation failure"
+
+
+def _within(ev: Evidence, policy: Policy) -> bool:
+    return policy.target_error is not None and ev.errors["dev"].value <= policy.target_error
+
+
+def _problems(
+    ev: Evidence, gaps: dict[str, Gap], policy: Policy, outcomes: list[ProbeOutcome]
+) -> list[Finding]:
+    """Every problem finding, the one that decides the verdict first."""
+    problems = checks.divergence(ev) or checks.optimisation(
+        ev, checks.gap_findings(ev, gaps, policy), outcomes
+    )
+    problems.sort(key=lambda f: (f.kind != "optimization_failure", -f.evidence.get("gap", 0.0)))
+    return problems
 
 
 def _within_target(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:

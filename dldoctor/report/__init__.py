@@ -8,9 +8,8 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import (
     CriticalPoint,
     Diagnosis,
@@ -25,10 +24,14 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
-from dldoctor.folds import CrossValidation
 from dldoctor.stats import Estimate
-from dldoctor.training import History
+
+if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.folds import CrossValidation
+    from dldoctor.training import History
 
 SCHEMA = 1
 ERROR_NAMES = ("bayes", "train", "train_dev", "dev", "test")
@@ -59,7 +62,9 @@ class Report:
     mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
+    error_analysis: ErrorAnalysis | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
+    probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
 
@@ -108,7 +113,9 @@ class Report:
                 "mismatch_test": _plain(self.mismatch),
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
+                "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
                 "skipped": self.skipped,
+                "probe_failures": self.probe_failures,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
                 "nonfinite_step": self.history.nonfinite_step,

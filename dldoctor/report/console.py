@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.markdown import Markdown
@@ -14,12 +15,15 @@ from rich.table import Table
 from rich.text import Text
 
 from dldoctor import fmt
-from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
+from dldoctor.report.error_summary import error_analysis_markdown
 from dldoctor.stats import Estimate
-from dldoctor.training import EpochCallback, EpochRecord
+
+if TYPE_CHECKING:  # torch-backed types: re-rendering a stored report must not import torch
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.training import EpochCallback, EpochRecord
 
 BAR_WIDTH = 12
 VERDICT_STYLE = {"healthy": "bold green", "inconclusive": "bold yellow"}
@@ -67,6 +71,8 @@ def render(report: Report, console: Console) -> None:
         console.print(_finding_panel(finding, f"[{SEVERITY_STYLE[finding.severity]}]also: {finding.kind}"))
     if report.diagnosis.probes:
         console.print(_probes_table(report.diagnosis.probes))
+    if report.error_analysis is not None:
+        console.print(Markdown(error_analysis_markdown(report.to_dict())))
     console.print(_footnotes(report))
 
 
@@ -280,6 +286,10 @@ def _footnotes(r: Report) -> Text:
     if r.range_test is not None:
         notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
     notes += [f"Not run — {name.replace('_', ' ')}: {why}." for name, why in r.skipped.items()]
+    notes += [
+        f"Probe failed — {name.replace('_', ' ')}: {why.rstrip('.')}. The diagnosis completed without it."
+        for name, why in r.probe_failures.items()
+    ]
     notes += _statistics(r)
     notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
     if r.bayes.warning:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from dldoctor import fmt
+from dldoctor.report.error_summary import error_analysis_markdown
 from dldoctor.stats import Estimate
 
 STATUS_MARK = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "ERROR": "💥"}
@@ -27,8 +28,10 @@ def render_markdown(report: dict[str, Any]) -> str:
         _errors(report),
         _gaps(report),
         _baseline(report),
+        error_analysis_markdown(report),
         _advice(report),
         _probe_warnings(report),
+        _probe_failures(report),
         _footer(report),
     ]
     return "\n\n".join(s for s in sections if s) + "\n"
@@ -137,6 +140,15 @@ def _probe_warnings(r: dict[str, Any]) -> str:
         return ""
     lines = ["### Optimisation probes that point at a problem", ""]
     lines += [f"- **{p['probe']}**: {_cell(p['summary'])}" for p in warned]
+    return "\n".join(lines)
+
+
+def _probe_failures(r: dict[str, Any]) -> str:
+    failed = r.get("probe_failures") or {}  # absent from reports written before probes were isolated
+    if not failed:
+        return ""
+    lines = ["### Probes that failed (the diagnosis completed without them)", ""]
+    lines += [f"- **{name}**: {_cell(why)}" for name, why in failed.items()]
     return "\n".join(lines)
 
 

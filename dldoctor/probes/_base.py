@@ -1,0 +1,79 @@
+"""The probe seam: what a probe is, and the run it reads.
+
+A probe measures one thing about the trained run and adds it to the evidence. It decides for
+itself whether it is wanted, from the options and the evidence gathered so far, so follow-ups
+(the trained easier models, the range test) need no orchestration of their own.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, ClassVar
+
+import torch
+
+from dldoctor import baseline, folds
+from dldoctor.data import Data
+from dldoctor.diagnosis import Evidence, Policy
+from dldoctor.gradients import GradientMonitor
+from dldoctor.recipe import Recipe
+from dldoctor.training import History, SplitResult
+
+if TYPE_CHECKING:
+    from dldoctor.doctor import DiagnoseOptions
+
+
+@dataclass
+class RunContext:
+    """One trained run, built once and handed to every probe."""
+
+    recipe: Recipe
+    options: DiagnoseOptions
+    policy: Policy
+    device: torch.device
+    data: Data
+    model: torch.nn.Module
+    num_classes: int | None
+    history: History
+    results: dict[str, SplitResult]  # the trained model's loss and errors on each split
+    monitor: GradientMonitor | None = None
+    cross_validation: folds.CrossValidation | None = None  # set by that probe, read by error analysis
+
+    @property
+    def seed(self) -> int:
+        return self.options.seed
+
+    @cached_property
+    def sample(self) -> baseline.TrainingSample:
+        """The training examples the easier models and the linear projection are compared on."""
+        return baseline.TrainingSample.draw(
+            self.model, self.data, self.recipe.task, self.options.confidence, self.seed
+        )
+
+    @cached_property
+    def linear(self) -> baseline.LinearProbe | baseline.Skipped:
+        """One logistic / least-squares fit, shared by the convex easier model and the Bayes estimator."""
+        return baseline.linear_probe(self.sample, self.num_classes)
+
+    @cached_property
+    def weights_finite(self) -> bool:
+        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+
+
+class Probe(ABC):
+    """A measurement of the trained run. `run` returns its result or a `baseline.Skipped`."""
+
+    name: ClassVar[str]  # the key of its result, and of its entry in `skipped` or `probe_failures`
+
+    def wanted(self, ctx: RunContext, evidence: Evidence) -> str | None:
+        """None to run; otherwise why not (it goes into the report's `skipped`)."""
+        return None
+
+    @abstractmethod
+    def run(self, ctx: RunContext, evidence: Evidence) -> object: ...
+
+    def add(self, evidence: Evidence, result: object) -> Evidence:
+        """The evidence with this probe's result in it; probes the verdict does not read keep it as is."""
+        return evidence
