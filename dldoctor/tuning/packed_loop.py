@@ -9,61 +9,14 @@ interrupt or error fails them all, so resume, Ctrl-C and a killed worker behave 
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import optuna
 
 from dldoctor.tuning import study as loop
+from dldoctor.tuning.heartbeat import Heartbeats
 from dldoctor.tuning.runner import PackedRunner, TrialOutcome, TrialPlan, shape_key
-
-
-class _Held:
-    """The trials this worker holds (training or parked), each beating its heartbeat."""
-
-    def __init__(self, study: optuna.Study) -> None:
-        self.study = study
-        self.trials: dict[int, optuna.Trial] = {}
-        self.lock = threading.Lock()
-        storage = study._storage
-        self.interval = (
-            storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
-        )
-
-    def add(self, trial: optuna.Trial) -> None:
-        """The first beat before anything is written to the trial (see study._run_trial)."""
-        if self.interval:
-            self.study._storage.record_heartbeat(trial._trial_id)
-        with self.lock:
-            self.trials[trial.number] = trial
-
-    def pop(self, number: int) -> optuna.Trial:
-        with self.lock:
-            return self.trials.pop(number)
-
-    @contextmanager
-    def beating(self) -> Iterator[None]:
-        if not self.interval:
-            yield
-            return
-        stop = threading.Event()
-
-        def beat() -> None:
-            while not stop.wait(self.interval):
-                with self.lock:
-                    ids = [t._trial_id for t in self.trials.values()]
-                for trial_id in ids:
-                    self.study._storage.record_heartbeat(trial_id)
-
-        thread = threading.Thread(target=beat, name="dldoctor-heartbeat", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            stop.set()
-            thread.join()
 
 
 class PackedWork:
@@ -79,7 +32,7 @@ class PackedWork:
         self.worker = worker
         self.runner: PackedRunner = worker.runner  # type: ignore[assignment]
         self.finished = finished
-        self.held = _Held(study)
+        self.held = Heartbeats(study)
         self.parked: list[TrialPlan] = []
 
     def run(self) -> None:

@@ -14,7 +14,6 @@ import os
 import signal
 import socket
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -31,6 +30,7 @@ from dldoctor.data import Data
 from dldoctor.errors import DldoctorError, UsageError
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.training import build_model, prepare_run, resolve_device
+from dldoctor.tuning.heartbeat import Heartbeats
 from dldoctor.tuning.packing import Packing, choose_packing, make_runner
 from dldoctor.tuning.progress import Progress, TrialReport
 from dldoctor.tuning.results import TuneResult, summarise
@@ -381,25 +381,10 @@ def _tell(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> op
 @contextmanager
 def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
     """Beat while the trial trains, so other workers can tell it from one whose worker died."""
-    storage = study._storage
-    interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
-    if not interval:
+    beats = Heartbeats(study)
+    beats.add(trial)
+    with beats.beating():
         yield
-        return
-    stop = threading.Event()
-    storage.record_heartbeat(trial._trial_id)  # the first beat before this returns, not when a thread runs
-
-    def beat() -> None:
-        while not stop.wait(interval):
-            storage.record_heartbeat(trial._trial_id)
-
-    thread = threading.Thread(target=beat, name="dldoctor-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _fail_stale(study: optuna.Study) -> None:
