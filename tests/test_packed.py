@@ -189,3 +189,13 @@ def test_auto_packs_a_small_model_and_leaves_a_searched_architecture_alone(data)
     shaped = build_space({"hidden": (4, 32)}, lambda hidden=16: mlp(), len(data.train))
     off = choose_packing("auto", base, build_model(base, 0, CPU), data, shaped, CPU)
     assert off.size == 1 and "architecture" in off.reason
+
+
+def test_tune_prints_the_packing_before_the_first_trial_and_refuses_a_bad_pack(make_recipe, tmp_path, cli):
+    path = make_recipe('recipe = dd.Recipe(name="p", model=make_model, data=make_data, **OPTIONS)')
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    result = cli("tune", path, "--trials", "2", "--epochs", "1", "--storage", url, "--pack", "2")
+    assert result.code == 0, result.stderr
+    assert result.stdout.index("packing: up to 2 trials") < result.stdout.index("trial 0")
+    refused = cli("tune", path, "--trials", "2", "--storage", url, "--pack", "0")
+    assert refused.code == 2 and "--pack must be auto or a positive number" in refused.stderr
