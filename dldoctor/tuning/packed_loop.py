@@ -34,6 +34,7 @@ class PackedWork:
         self.finished = finished
         self.held = Heartbeats(study)
         self.parked: list[TrialPlan] = []
+        self.full = False  # the budget had no room at the last ask: refills stop asking until the next group
 
     def run(self) -> None:
         idle = loop._Idle(self.worker.options)
@@ -41,7 +42,10 @@ class PackedWork:
             try:
                 while True:
                     group, state = self._group()
-                    if group:
+                    if len(group) == 1 and self.full:  # nothing can join it: the lone engine is faster
+                        idle.reset()
+                        self.runner.one_by_one(group, self._monitor, self._finish)
+                    elif group:
                         idle.reset()
                         self.runner.train(group, self._monitor, self._finish, self._refill)
                     elif state == "done" or (state == "full" and not idle.wait()):
@@ -55,6 +59,7 @@ class PackedWork:
         """The next population: parked trials of the commonest shape, topped up with new trials;
         with the claim state that ended the topping up."""
         group: list[TrialPlan] = []
+        self.full = False
         if self.parked:
             key = Counter(shape_key(p) for p in self.parked).most_common(1)[0][0]
             group = [p for p in self.parked if shape_key(p) == key][: self.runner.capacity]
@@ -75,6 +80,7 @@ class PackedWork:
     def _claim(self) -> tuple[TrialPlan | None, str]:
         trial = loop._claim(self.study, self.worker.options.trials)
         if isinstance(trial, str):
+            self.full = trial in ("done", "full")
             return None, trial
         self.held.add(trial)
         try:
@@ -86,7 +92,7 @@ class PackedWork:
 
     def _refill(self, key: tuple) -> TrialPlan | None:
         """A new trial of shape `key` for a freed slot; others asked meanwhile are parked."""
-        while len(self.parked) < self.runner.capacity:
+        while not self.full and len(self.parked) < self.runner.capacity:
             plan, state = self._claim()
             if plan is None:
                 if state == "again":

@@ -140,7 +140,7 @@ class PackedRunner:
                 raise
             del population
             free_memory()
-            self._one_by_one([plan for plan, _ in watchers], monitor, finish)
+            self.one_by_one([plan for plan, _ in watchers], monitor, finish)
 
     def _admit(self, population: Population, plan: TrialPlan, monitor: Monitor) -> tuple[TrialPlan, _Watcher]:
         model = build_model(plan.recipe, plan.seed, self.device, **plan.model_params)
@@ -173,8 +173,9 @@ class PackedRunner:
                 ended.append(i)
         return ended
 
-    def _one_by_one(self, plans: list[TrialPlan], monitor: Monitor, finish: Finish) -> None:
-        """Out of memory packed: train the members still running one at a time instead."""
+    def one_by_one(self, plans: list[TrialPlan], monitor: Monitor, finish: Finish) -> None:
+        """Train `plans` one at a time through the training engine: a population's members left when
+        it ran out of memory, or a lone trial nothing can join."""
         sequential = SequentialRunner(self.data, self.metric, self.device)
         for plan in plans:
             finish(plan, sequential.run([plan], monitor)[0])
