@@ -14,11 +14,12 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING
 
 from dldoctor.errors import UsageError
+
+if TYPE_CHECKING:  # torch is imported only when threads are set: `dldoctor report` runs without it
+    from torch import nn
 
 SMALL_MODEL = 1_000_000  # parameters; below this one thread is as fast alone and far faster when shared
 
@@ -32,6 +33,8 @@ def configure(requested: int | None, share: int = 1) -> None:
         raise UsageError(f"--threads must be a positive integer, got {requested!r}")
     _request.update(threads=requested, share=max(1, share))
     if requested is not None:
+        import torch
+
         torch.set_num_threads(requested)
 
 
@@ -44,6 +47,8 @@ def fit(model: nn.Module) -> None:
     """Settle the automatic count for `model`; nothing when threads are unmanaged or fixed."""
     if not _request or _request["threads"] is not None:
         return
+    import torch
+
     parameters = sum(p.numel() for p in model.parameters())
     torch.set_num_threads(default_threads(parameters, _request["share"] or 1))
 
