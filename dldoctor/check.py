@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from dldoctor.doctor import DiagnoseOptions, diagnose
-from dldoctor.errors import PolicyError
 from dldoctor.gates import CheckPolicy, GateReport, evaluate
+from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report import Report
 from dldoctor.report.stored import load_report
@@ -28,15 +28,13 @@ class CheckRun:
         return {**self.report.to_dict(), "check": self.gate.to_dict()}
 
 
-def load_baseline(policy: CheckPolicy, task: str) -> dict[str, Any] | None:
-    """The stored report the policy compares with, checked against this recipe's task."""
+def load_baseline(policy: CheckPolicy, recipe: Recipe, force: bool = False) -> dict[str, Any] | None:
+    """The stored report the policy compares with, checked to be of this recipe (or `force`d)."""
     if policy.baseline is None:
         return None
     baseline = load_report(policy.baseline, "baseline report")
-    if baseline["task"] != task:
-        raise PolicyError(
-            f"baseline report {policy.baseline} is a {baseline['task']} report; this recipe is {task}"
-        )
+    what = f"baseline report {policy.baseline}"
+    check_same_recipe(what, baseline["recipe"], baseline["task"], recipe, force)
     return baseline
 
 
@@ -45,9 +43,12 @@ def check(
     policy: CheckPolicy,
     options: DiagnoseOptions | None = None,
     on_epoch: EpochCallback | None = None,
+    *,
+    force: bool = False,
 ) -> CheckRun:
-    """Validate the policy for the recipe's task, read the baseline, diagnose, evaluate the rules."""
+    """Validate the policy for the recipe's task, read the baseline, diagnose, evaluate the rules.
+    `force` compares with a baseline of another recipe."""
     policy = policy.for_task(recipe.task)
-    baseline = load_baseline(policy, recipe.task)
+    baseline = load_baseline(policy, recipe, force)
     report = diagnose(recipe, options, on_epoch)
     return CheckRun(report, evaluate(report.to_dict(), policy, baseline))

@@ -129,25 +129,29 @@ def diagnose_command(
     params: Annotated[
         Path | None, typer.Option(help="Apply parameters exported by `dldoctor tune --export`.")
     ] = None,
+    force: Annotated[bool, typer.Option(help="Apply --params exported for another recipe.")] = False,
     threads: ThreadsOpt = None,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
     from dldoctor.learning_curve import plot as plot_learning_curve
+    from dldoctor.outputs import check_file, check_folder
     from dldoctor.recipe import load_recipe
-    from dldoctor.report import check_writable, write_json
+    from dldoctor.report import write_json
     from dldoctor.report.console import render, training_progress
 
     def run() -> int:
         failing = _kinds(fail_on)
         if json_path is not None:
-            check_writable(json_path)
+            check_file(json_path, "--json")
         if learning_curve:
-            check_writable(curve_plot)
+            check_file(curve_plot, "--curve-plot")
         if errors_csv is not None:
             if not errors:
                 raise UsageError("--errors-csv needs the error analysis: drop --no-errors")
-            check_writable(errors_csv)
+            check_file(errors_csv, "--errors-csv")
+        if plots is not None:
+            check_folder(plots, "--plots")
         options = DiagnoseOptions(
             seed=seed,
             device=device,
@@ -167,7 +171,7 @@ def diagnose_command(
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
         if params is not None:
-            loaded = _with_params(loaded, params, seed, err)
+            loaded = _with_params(loaded, params, seed, err, force)
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
             report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
@@ -202,11 +206,11 @@ def lr_find_command(
     """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
     from dldoctor import lrfind
     from dldoctor.doctor import find_lr
-    from dldoctor.report import check_writable
+    from dldoctor.outputs import check_file
     from dldoctor.report.console import render_range_test
 
     def run() -> int:
-        check_writable(plot)
+        check_file(plot, "--plot")
         result = find_lr(recipe, seed, device, start=start, end=end, steps=steps)
         lrfind.plot(result, plot)
         out = Console()
@@ -270,6 +274,7 @@ def check_command(
     target_error: TargetErrorOpt = None,
     confidence: ConfidenceOpt = 0.95,
     min_gap: MinGapOpt = Policy.min_gap,
+    force: Annotated[bool, typer.Option(help="Compare with a --baseline of another recipe.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
     threads: ThreadsOpt = None,
@@ -299,7 +304,7 @@ def check_command(
     }
 
     def run() -> int:
-        outputs = _outputs(json_path, junit, markdown)
+        outputs = _outputs(json_path, junit, markdown, plots)
         rules = load_policy(policy, flags, Path.cwd())
         options = DiagnoseOptions(
             seed=seed,
@@ -313,7 +318,7 @@ def check_command(
         loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
         with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
-            result = check(loaded, rules, options.validate(), on_epoch=on_epoch)
+            result = check(loaded, rules, options.validate(), on_epoch=on_epoch, force=force)
         document = result.to_dict()
         render(result.report, out)
         render_gate(document, out)
@@ -341,7 +346,7 @@ def report_command(
     from dldoctor.report.stored import load_report
 
     def run() -> int:
-        outputs = _outputs(None, junit, markdown)
+        outputs = _outputs(None, junit, markdown, plots)
         document = load_report(path)
         out = Console(quiet=quiet)
         render_stored(render_markdown(document), out)
@@ -378,21 +383,25 @@ def bayes_command(
     raise typer.Exit(_guarded(run, debug, threads))
 
 
-def _outputs(json_path: Path | None, junit: Path | None, markdown: Path | None) -> dict[str, Path]:
-    """The report files asked for, each checked writable before any work starts."""
-    from dldoctor.report import check_writable
+def _outputs(
+    json_path: Path | None, junit: Path | None, markdown: Path | None, plots: Path | None
+) -> dict[str, Path]:
+    """The report files asked for, each (and the plots folder) checked writable before any work starts."""
+    from dldoctor.outputs import check_file, check_folder
 
     chosen = {"json": json_path, "junit": junit, "markdown": markdown}
-    for target in chosen.values():
+    for kind, target in chosen.items():
         if target is not None:
-            check_writable(target)
+            check_file(target, f"--{kind}")
+    if plots is not None:
+        check_folder(plots, "--plots")
     return {kind: target for kind, target in chosen.items() if target is not None}
 
 
 def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None, out: Console) -> None:
     import json
 
-    from dldoctor.report import write_atomic
+    from dldoctor.outputs import write_text
     from dldoctor.report.junit import render_junit
     from dldoctor.report.markdown import render_markdown
 
@@ -402,7 +411,7 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
         "markdown": lambda: render_markdown(document),
     }
     for kind, target in outputs.items():
-        write_atomic(target, renderers[kind]())
+        write_text(target, renderers[kind]())
         out.print(f"[dim]{kind} written to {target}[/]")
     if plots is not None:
         from dldoctor.report.plots import write_plots
@@ -430,14 +439,14 @@ def _write_analysis(report: Report, csv: Path | None, plots: Path | None, out: C
         out.print(f"[dim]plot written to {path}[/]")
 
 
-def _with_params(recipe: Recipe, path: Path, seed: int, err: Console) -> Recipe:
+def _with_params(recipe: Recipe, path: Path, seed: int, err: Console, force: bool) -> Recipe:
     from dldoctor.tuning.params import apply_params, read_params
 
     tuned = read_params(path)
     err.print(f"[dim]Using trial {tuned.trial} of study '{tuned.study}' from {path}[/]")
     if tuned.seed != seed:
         err.print(f"[dim]That trial ran with seed {tuned.seed}; pass --seed {tuned.seed} to reproduce it.[/]")
-    return apply_params(recipe, tuned)
+    return apply_params(recipe, tuned, force)
 
 
 @app.command("tune")
@@ -460,10 +469,10 @@ def tune_command(
     seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling of every trial.")] = 0,
     device: DeviceOpt = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per trial (default: the recipe's).")] = None,
-    heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 60,
+    heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 10,
     grace: Annotated[
         int, typer.Option(help="Seconds without a heartbeat before a trial is failed and retried.")
-    ] = 180,
+    ] = 60,
     retries: Annotated[int, typer.Option(help="How often a trial lost with its worker is retried.")] = 2,
     pack: Annotated[
         str, typer.Option(help="Trials trained at once as one population: auto, or a number (1: off).")
@@ -472,7 +481,10 @@ def tune_command(
         Path | None, typer.Option(help="Shape the space by a `diagnose --json` report.")
     ] = None,
     auto: Annotated[bool, typer.Option(help="Diagnose first, then shape the space by the verdict.")] = False,
-    force: Annotated[bool, typer.Option(help="Tune even when the diagnosis says it will not help.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="Tune even when the diagnosis says it will not help, or is of another recipe."),
+    ] = False,
     export: Annotated[Path | None, typer.Option(help="Write the best parameters here (JSON).")] = None,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write every trial as CSV here.")] = None,
@@ -481,8 +493,8 @@ def tune_command(
     threads: ThreadsOpt = None,
 ) -> None:
     """Search RECIPE's hyperparameters (lr, β, batch size, and what it declares) with Optuna."""
+    from dldoctor.outputs import check_file, check_folder
     from dldoctor.recipe import load_recipe
-    from dldoctor.report import check_writable
     from dldoctor.report.tune_console import live_trials, render_result, render_setup
     from dldoctor.tuning import study as tuning
 
@@ -505,10 +517,12 @@ def tune_command(
             retries,
             pack,
         ).validate()
-        for path in (export, csv):
+        for option, path in (("--export", export), ("--csv", csv)):
             if path is not None:
-                check_writable(path)
-        out = Console(quiet=quiet)
+                check_file(path, option)
+        if plots is not None:
+            check_folder(plots, "--plots")
+        out, note = Console(quiet=quiet), Console(stderr=True)
         loaded = load_recipe(recipe)
         adjust = _guidance(loaded, options, from_diagnosis, auto, force)
         unit = loaded.task if options.metric == "dev_error" else "loss"
@@ -518,7 +532,9 @@ def tune_command(
                 render_setup(setup, out)
                 listener.finished = stack.enter_context(live_trials(out, setup, unit)).finished
 
-            listener = tuning.Listener(started=started)
+            listener = tuning.Listener(
+                started=started, note=lambda message: note.print(message, markup=False)
+            )
             result = tuning.tune(recipe if workers > 1 else loaded, options, adjust=adjust, listener=listener)
         _write_tune_outputs(result, export, plots, csv)
         render_result(result, out, unit, str(export) if export and result.best else None)
@@ -575,8 +591,10 @@ def _kinds(spec: str | None) -> set[str]:
 
 def _guarded(run: Callable[[], int], debug: bool, threads: int | None = None) -> int:
     """Run a command with its torch threads settled; turn failures into one line on stderr and an
-    exit code."""
+    exit code. Only a failure in dldoctor's own code is exit 3: the user's code raising or exiting,
+    however deep, is exit 2."""
     from dldoctor import threads as torch_threads
+    from dldoctor.errors import UserCodeError, raised_by_user_code, user_location
 
     try:
         torch_threads.configure(threads)
@@ -584,10 +602,17 @@ def _guarded(run: Callable[[], int], debug: bool, threads: int | None = None) ->
     except DldoctorError as exc:
         _fail(f"error: {exc}", debug)
         return 2
-    except KeyboardInterrupt:
-        _fail("interrupted", debug)
+    except KeyboardInterrupt as exc:
+        where = user_location(exc)
+        _fail(f"interrupted (in {where})" if where else "interrupted", debug)
         return 130
+    except SystemExit as exc:
+        _fail(f"error: {UserCodeError('code run by dldoctor', exc)}", debug)
+        return 2
     except Exception as exc:
+        if (user_error := raised_by_user_code(exc)) is not None:
+            _fail(f"error: {user_error}", debug)
+            return 2
         _fail(
             f"internal error in dldoctor ({type(exc).__name__}: {exc}); rerun with --debug and report it",
             debug,

@@ -94,11 +94,12 @@ class DatasetSplit:
             drop_last=shuffle and training_steps(len(self), batch_size) * batch_size < len(self),
             pin_memory=self.device.type == "cuda",
         )
-        for x, y in loader:
-            yield (
-                x.to(self.device, non_blocking=True),
-                y.to(self.device, dtype=self.target_dtype, non_blocking=True),
-            )
+        with user_code(f"reading the '{self.name}' Dataset"):
+            for x, y in loader:
+                yield (
+                    x.to(self.device, non_blocking=True),
+                    y.to(self.device, dtype=self.target_dtype, non_blocking=True),
+                )
 
     def take(self, indices: torch.Tensor, name: str) -> DatasetSplit:
         return DatasetSplit(name, Subset(self.dataset, indices.tolist()), self.device, self.target_dtype)
@@ -153,6 +154,8 @@ def prepare(splits: Any, task: str, device: torch.device, seed: int) -> Data:
     else:
         train_dev = named["train_dev"]
     soft = None if splits.soft_labels is None else soft_labels(splits.soft_labels, task)
+    if soft is not None:
+        _check_soft_label_count(len(soft), len(named["train"]), None if carved else len(train_dev))
     return Data(
         train,
         train_dev,
@@ -226,6 +229,28 @@ def soft_labels(value: Any, task: str) -> torch.Tensor:
     if not bool(torch.allclose(c.sum(dim=1), torch.ones(len(c), dtype=c.dtype), atol=1e-4)):
         raise DataError("each row of soft_labels must sum to 1 (class probabilities)")
     return c
+
+
+def _check_soft_label_count(rows: int, train: int, train_dev: int | None) -> None:
+    """One row of soft labels per example of the training distribution (train, or train + train-dev)."""
+    allowed = {train} if train_dev is None else {train, train + train_dev}
+    if rows not in allowed:
+        counts = " or ".join(str(n) for n in sorted(allowed))
+        raise DataError(
+            f"soft_labels has {rows} rows but the training distribution has {counts} examples:"
+            " give one row of class probabilities per training example"
+        )
+
+
+def batch_size_warning(n_train: int, batch_size: int, carved: bool) -> str | None:
+    """A batch larger than the training set makes every epoch one full-batch step: worth a word."""
+    if batch_size <= n_train:
+        return None
+    held_out = " after train-dev is held out" if carved else ""
+    return (
+        f"batch_size {batch_size} is larger than the training set ({n_train} examples{held_out}):"
+        f" every epoch is a single full-batch step; use a batch size below {n_train}"
+    )
 
 
 def training_steps(n: int, batch_size: int) -> int:

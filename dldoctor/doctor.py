@@ -11,7 +11,7 @@ import torch
 
 from dldoctor import bayes, folds, lrfind
 from dldoctor._version import __version__
-from dldoctor.data import target_scale, training_steps
+from dldoctor.data import batch_size_warning, target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
 from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
@@ -120,6 +120,9 @@ def diagnose(
         error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,
+        warnings=[
+            w for w in (batch_size_warning(len(data.train), recipe.batch_size, data.train_dev_carved),) if w
+        ],
         description=recipe.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
     )

@@ -63,6 +63,8 @@ def training_progress(console: Console, recipe: str, task: str, epochs: int) -> 
 def render(report: Report, console: Console) -> None:
     """Print the whole report: what ran, the errors, the decomposition, the verdict and advice."""
     console.print(_header(report))
+    for warning in report.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}.", highlight=False)
     console.print(_errors_table(report))
     console.print(_gaps_table(report))
     top, *rest = report.findings or [None]

@@ -42,6 +42,7 @@ def _title(r: dict[str, Any]) -> str:
     status = f" · check {STATUS_MARK[check['status']]} {check['status']}" if check else ""
     verdict = r["verdict"].replace("_", " ").upper()
     lines = [f"## dldoctor · {_cell(r['recipe'])} — {verdict}{status}", "", f"> {_cell(r['reason'])}"]
+    lines += [f"\n**Warning:** {_cell(w)}." for w in r.get("warnings", [])]
     return "\n".join(lines)
 
 

@@ -24,8 +24,8 @@ def suspects_frame(analysis: ErrorAnalysis):  # -> pandas.DataFrame, imported la
 
 def write_suspects_csv(analysis: ErrorAnalysis, path: Path) -> int:
     """Write the CSV (atomically); return how many rows it has."""
-    from dldoctor.report import write_atomic
+    from dldoctor.outputs import write_text
 
     frame = suspects_frame(analysis)
-    write_atomic(path, frame.to_csv(index=False))
+    write_text(path, frame.to_csv(index=False))
     return len(frame)

@@ -27,17 +27,19 @@ class PackedWork:
         study: optuna.Study,
         worker: loop._Worker,
         finished: Callable[[optuna.trial.FrozenTrial], None],
+        note: Callable[[str], None],
     ) -> None:
         self.study = study
         self.worker = worker
         self.runner: PackedRunner = worker.runner  # type: ignore[assignment]
         self.finished = finished
+        self.note = note
         self.held = Heartbeats(study)
         self.parked: list[TrialPlan] = []
         self.full = False  # the budget had no room at the last ask: refills stop asking until the next group
 
     def run(self) -> None:
-        idle = loop._Idle(self.worker.options)
+        idle = loop._Idle(self.worker, self.note)
         with self.held.beating():
             try:
                 while True:
@@ -48,7 +50,7 @@ class PackedWork:
                     elif group:
                         idle.reset()
                         self.runner.train(group, self._monitor, self._finish, self._refill)
-                    elif state == "done" or (state == "full" and not idle.wait()):
+                    elif state == "done" or (state == "full" and not idle.wait(self.study)):
                         return
             except BaseException as exc:
                 for trial in list(self.held.trials.values()):
@@ -78,7 +80,7 @@ class PackedWork:
         return group, state
 
     def _claim(self) -> tuple[TrialPlan | None, str]:
-        trial = loop._claim(self.study, self.worker.options.trials)
+        trial = loop._claim(self.study, self.worker.options)
         if isinstance(trial, str):
             self.full = trial in ("done", "full")
             return None, trial

@@ -8,6 +8,7 @@ on several machines stop at exactly the requested count.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import multiprocessing
 import os
@@ -19,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ from optuna.trial import TrialState
 
 from dldoctor import threads
 from dldoctor.data import Data
-from dldoctor.errors import DldoctorError, UsageError
+from dldoctor.errors import DldoctorError, UsageError, raised_by_user_code
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.training import build_model, prepare_run, resolve_device
 from dldoctor.tuning.heartbeat import Heartbeats
@@ -63,8 +65,8 @@ class TuneOptions:
     seed: int = 0
     device: str | None = None
     epochs: int | None = None
-    heartbeat: int = 60
-    grace: int = 180
+    heartbeat: int = 10
+    grace: int = 60
     retries: int = 2
     pack: int | str = "auto"
 
@@ -118,10 +120,12 @@ class StudySetup:
 
 @dataclass
 class Listener:
-    """Hooks for a front end: the setup before the first trial, then each finished trial."""
+    """Hooks for a front end: the setup before the first trial, then each finished trial, and
+    events worth a line (a worker died, its trial was retried; waiting for another's trial)."""
 
     started: Callable[[StudySetup], None] = lambda setup: None
     finished: Callable[[TrialReport], None] = lambda report: None
+    note: Callable[[str], None] = lambda message: None
 
 
 @dataclass
@@ -152,13 +156,13 @@ def tune(
     if options.workers > 1 and spec is None:
         raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
     loaded = load_recipe(recipe) if spec is not None else recipe.validate()
+    storage = open_storage(options.storage_url, options.storage_settings)  # a bad URL fails before training
     worker = _prepare(loaded.replace(epochs=options.epochs), options)
     notes: list[str] = []
     if adjust is not None:
         worker.space, notes = adjust(worker.space)
     packing = _pack(worker)
-    storage = open_storage(options.storage_url, options.storage_settings)
-    study = _open_study(storage, worker, options, sampler_seed=_sampler_seed(options, 0))
+    study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
         worker.recipe.name,
@@ -176,7 +180,7 @@ def tune(
     interrupted = False
     try:
         if options.workers == 1:
-            _work(study, worker, lambda trial: _feed(progress, trial, listener))
+            _work(study, worker, lambda trial: _feed(progress, trial, listener), listener.note)
         else:
             _run_processes(study, spec, worker.space, options, progress, listener)
     except KeyboardInterrupt:
@@ -208,10 +212,10 @@ def _pack(worker: _Worker) -> Packing:
     return packing
 
 
-def _open_study(
-    storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions, sampler_seed: int | None
-) -> optuna.Study:
+def _open_study(storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions) -> optuna.Study:
     """Create the study, or load it and check it was made for this recipe, metric and space."""
+    name = options.study or worker.recipe.name
+    sampler_seed = _sampler_seed(options, 0, _trial_count(storage, name))
     fingerprint = {
         "recipe": worker.recipe.name,
         "metric": options.metric,
@@ -221,7 +225,7 @@ def _open_study(
     }
     study = optuna.create_study(
         storage=storage,
-        study_name=options.study or worker.recipe.name,
+        study_name=name,
         direction="minimize",
         sampler=make_sampler(options.sampler, sampler_seed, options.explore, qmc_seed=options.seed),
         pruner=make_pruner(options.pruner, worker.recipe.epochs),
@@ -239,27 +243,40 @@ def _open_study(
     return study
 
 
-def _sampler_seed(options: TuneOptions, index: int) -> int | None:
-    """Reproducible for one local worker; mixed with host and process when workers share a study,
-    so their random start-up trials differ."""
+def _sampler_seed(options: TuneOptions, index: int, history: int) -> int | None:
+    """Reproducible for one local worker, and mixed with the `history` (trials the study already
+    holds) so that a resumed study continues the search instead of replaying its first trials;
+    mixed with host and process when workers share a study, so their random start-up trials differ."""
     shared = options.workers > 1 or not options.storage_url.startswith("sqlite")
-    if not shared:
-        return options.seed
-    return hash((options.seed, index, socket.gethostname(), os.getpid())) % 2**31
+    if shared:
+        return hash((options.seed, index, socket.gethostname(), os.getpid())) % 2**31
+    return options.seed if history == 0 else hash((options.seed, history)) % 2**31
 
 
-def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial.FrozenTrial], None]) -> None:
+def _trial_count(storage: optuna.storages.BaseStorage, name: str) -> int:
+    try:
+        return storage.get_n_trials(storage.get_study_id_from_name(name))
+    except KeyError:
+        return 0
+
+
+def _work(
+    study: optuna.Study,
+    worker: _Worker,
+    finished: Callable[[optuna.trial.FrozenTrial], None],
+    note: Callable[[str], None],
+) -> None:
     """Run trials until the study holds the budget; wait for others' running trials to end (or go
-    stale and be retried) before leaving."""
+    stale and be retried) before leaving, and say what it waits for when that takes a while."""
     if worker.runner.capacity > 1:
         from dldoctor.tuning.packed_loop import PackedWork  # it builds on this module's helpers
 
-        PackedWork(study, worker, finished).run()
+        PackedWork(study, worker, finished, note).run()
         return
-    idle = _Idle(worker.options)
+    idle = _Idle(worker, note)
     while True:
-        trial = _claim(study, worker.options.trials)
-        if trial == "done" or (trial == "full" and not idle.wait()):
+        trial = _claim(study, worker.options)
+        if trial == "done" or (trial == "full" and not idle.wait(study)):
             return
         if isinstance(trial, str):
             continue
@@ -272,10 +289,11 @@ def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial
         finished(report)
 
 
-def _claim(study: optuna.Study, budget: int) -> optuna.Trial | str:
+def _claim(study: optuna.Study, options: TuneOptions) -> optuna.Trial | str:
     """A new trial when the budget has room for one, else why not: "done" (the study holds the
     budget), "full" (running trials fill it), "again" (another worker took the slot; look again)."""
-    _fail_stale(study)
+    budget = options.trials
+    _fail_stale(study, options.grace)
     trials = study.get_trials(deepcopy=False)
     if sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) >= budget:
         return "done"
@@ -296,22 +314,39 @@ def _claim(study: optuna.Study, budget: int) -> optuna.Trial | str:
 
 
 class _Idle:
-    """Waiting for other workers' running trials: give up once they had time to go stale."""
+    """Waiting for other workers' running trials: say what for once it takes a while, give up once
+    they had time to go stale."""
 
-    def __init__(self, options: TuneOptions) -> None:
-        self.limit = options.grace + options.heartbeat
+    def __init__(self, worker: _Worker, note: Callable[[str], None]) -> None:
+        self.worker = worker
+        self.note = note
         self.since: float | None = None
+        self.told = False
 
-    def wait(self) -> bool:
-        """Sleep a poll interval; False once the wait has lasted past the limit."""
+    def wait(self, study: optuna.Study) -> bool:
+        """Sleep a poll interval; False once the wait has lasted past grace + heartbeat."""
+        options = self.worker.options
         self.since = self.since or time.monotonic()
-        if time.monotonic() - self.since > self.limit:
+        waited = time.monotonic() - self.since
+        if waited > options.grace + options.heartbeat:
             return False
+        if not self.told and waited > 2 * options.heartbeat:
+            self.note(_waiting(study.get_trials(deepcopy=False), self.worker))
+            self.told = True
         time.sleep(POLL_S)
         return True
 
     def reset(self) -> None:
-        self.since = None
+        self.since, self.told = None, False
+
+
+def _waiting(trials: list[optuna.trial.FrozenTrial], worker: _Worker) -> str:
+    running = [t for t in trials if t.state == TrialState.RUNNING]
+    listed = ", ".join(f"{t.number} ({t.user_attrs.get('worker', 'starting')})" for t in running)
+    return (
+        f"{worker.name}: nothing left to start; waiting for trial {listed} to finish. A trial whose"
+        f" worker died is failed and retried after {worker.options.grace} s without a heartbeat (--grace)"
+    )
 
 
 def _ask(study: optuna.Study) -> optuna.Trial:
@@ -387,11 +422,18 @@ def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
         yield
 
 
-def _fail_stale(study: optuna.Study) -> None:
-    """Fail trials whose worker stopped beating; the storage's callback queues their retry."""
+def _fail_stale(study: optuna.Study, grace: int) -> None:
+    """Fail trials whose worker stopped beating (the storage's callback queues their retry), and
+    trials whose worker died between creating them and its first beat: still RUNNING, never
+    claimed, older than the grace. Left alone, such a trial would hold a slot of the budget for ever."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    cutoff = datetime.now() - timedelta(seconds=grace)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if "worker" not in trial.user_attrs and trial.datetime_start and trial.datetime_start < cutoff:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
 
 
 def _run_processes(
@@ -402,7 +444,9 @@ def _run_processes(
     progress: Progress,
     listener: Listener,
 ) -> None:
-    """N worker processes share the study; this process only watches it for the live view."""
+    """N worker processes share the study; this process watches it for the live view, and when a
+    worker dies fails and requeues its trial at once (it knows the worker is gone: no grace
+    needed). A study that still reaches its budget has succeeded; the deaths are reported."""
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(
@@ -414,18 +458,58 @@ def _run_processes(
     ]
     for process in processes:
         process.start()
+    lost: dict[int, str] = {}
     try:
         while any(p.is_alive() for p in processes):
             _poll(study, progress, listener)
+            _reclaim(study, processes, lost, options.retries, listener)
             time.sleep(POLL_S)
     except KeyboardInterrupt:
         _stop(processes)
         raise
     finally:
         _poll(study, progress, listener)
-    failed = [p.exitcode for p in processes if p.exitcode not in (0, 130)]
-    if failed:
-        raise DldoctorError(f"{len(failed)} of {len(processes)} workers stopped with an error (see above)")
+    _reclaim(study, processes, lost, options.retries, listener)
+    held = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.get_trials(deepcopy=False))
+    if lost and held < options.trials:
+        raise DldoctorError(
+            f"{len(lost)} of {len(processes)} workers stopped ({'; '.join(lost.values())}) and the study"
+            f" holds {held} of {options.trials} trials; rerun the same command to resume it (a worker's"
+            " own error, if it had one, is printed above)"
+        )
+
+
+def _reclaim(
+    study: optuna.Study, processes: list[Any], lost: dict[int, str], retries: int, listener: Listener
+) -> None:
+    """Note each worker that ended badly, once; fail its running trials and queue their retries."""
+    for index, process in enumerate(processes):
+        code = process.exitcode
+        if index in lost or code in (None, 0, 130):
+            continue
+        how = f"died, killed by signal {-code}" if code < 0 else f"stopped with exit code {code}"
+        lost[index] = f"worker {index}: {how}"
+        name = f"{socket.gethostname()}:{process.pid}"
+        orphans = [
+            t
+            for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if t.user_attrs.get("worker") == name
+        ]
+        retried = "; ".join(_retry(study, trial, retries) for trial in orphans)
+        listener.note(f"worker {index} (pid {process.pid}) {how}{'; ' + retried if retried else ''}")
+
+
+def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, retries: int) -> str:
+    """Fail a dead worker's trial and queue it again with the same parameters (up to `retries`)."""
+    study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    optuna.storages.RetryFailedTrialCallback(max_retry=retries)(
+        study, study._storage.get_trial(trial._trial_id)
+    )
+    trials = study.get_trials(deepcopy=False)
+    again = [t.number for t in trials if t.system_attrs.get("retry_history", [])[-1:] == [trial.number]]
+    if not again:
+        return f"its trial {trial.number} failed and was not retried (--retries {retries} used up)"
+    return f"its trial {trial.number} was failed and is retried as trial {again[-1]}"
 
 
 def _poll(study: optuna.Study, progress: Progress, listener: Listener) -> None:
@@ -452,7 +536,8 @@ def quiet_optuna() -> None:
 def _child(
     spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int, thread_count: int | None
 ) -> None:
-    """A worker process: load the recipe and data, join the study, run trials."""
+    """A worker process: load the recipe and data, join the study, run trials. Ends with one line
+    and exit 2 (bad input, the user's code) or 3 (a bug in dldoctor), never a traceback."""
     quiet_optuna()
     try:
         threads.configure(thread_count, share=options.workers)
@@ -464,13 +549,19 @@ def _child(
             study_name=study_name,
             storage=storage,
             sampler=make_sampler(
-                options.sampler, _sampler_seed(options, index), options.explore, options.seed
+                options.sampler, _sampler_seed(options, index, 0), options.explore, options.seed
             ),
             pruner=make_pruner(options.pruner, worker.recipe.epochs),
         )
-        _work(study, worker, lambda trial: None)
+        _work(study, worker, lambda trial: None, lambda message: print(message, file=sys.stderr))
     except KeyboardInterrupt:
         sys.exit(130)
     except DldoctorError as exc:
         print(f"error (worker {index}): {exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:
+        if (user_error := raised_by_user_code(exc)) is not None:
+            print(f"error (worker {index}): {user_error}", file=sys.stderr)
+            sys.exit(2)
+        print(f"internal error in dldoctor worker {index} ({type(exc).__name__}: {exc})", file=sys.stderr)
+        sys.exit(3)
