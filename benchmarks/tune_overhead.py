@@ -9,6 +9,7 @@ alternate so machine noise hits both alike. Last line: `ratio plain/dldoctor: X`
 dldoctor is faster.
 
     PYTHONPATH=. python benchmarks/tune_overhead.py [--trials 12] [--epochs 20] [--repeats 5] [--threads 1]
+        [--pack auto|K]
 """
 
 from __future__ import annotations
@@ -32,10 +33,15 @@ RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "digits.py"
 LR = (1e-4, 1e-2)
 
 
-def dldoctor_run(recipe: dd.Recipe, trials: int, seed: int) -> float:
+def dldoctor_run(recipe: dd.Recipe, trials: int, seed: int, pack: str = "auto") -> float:
     with tempfile.TemporaryDirectory() as folder:
         options = TuneOptions(
-            trials=trials, sampler="random", pruner="none", seed=seed, storage=f"sqlite:///{folder}/study.db"
+            trials=trials,
+            sampler="random",
+            pruner="none",
+            seed=seed,
+            storage=f"sqlite:///{folder}/study.db",
+            pack=pack,
         )
         started = time.perf_counter()
         result = tune(recipe, options)
@@ -84,17 +90,21 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both sides")
+    parser.add_argument("--pack", default="auto", help="dldoctor's --pack: auto, or trials per population")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     quiet_optuna()
     recipe = dd.load_recipe(RECIPE).replace(epochs=args.epochs, search_space={"lr": LR})
     print(f"python {platform.python_version()} · torch {torch.__version__} · optuna {optuna.__version__} · "
           f"{torch.get_num_threads()} threads · {platform.processor() or platform.machine()}")  # fmt: skip
-    print(f"recipe {recipe.name}: {args.trials} trials × {recipe.epochs} epochs, {args.repeats} repeats")
+    print(
+        f"recipe {recipe.name}: {args.trials} trials × {recipe.epochs} epochs, {args.repeats} repeats,"
+        f" --pack {args.pack}"
+    )
     dldoctor_run(recipe, 3, 0), plain_run(recipe, 3, 0)  # warm up both paths (imports, allocators)
     ours, plain = [], []
     for repeat in range(args.repeats):
-        ours.append(dldoctor_run(recipe, args.trials, repeat))
+        ours.append(dldoctor_run(recipe, args.trials, repeat, args.pack))
         plain.append(plain_run(recipe, args.trials, repeat))
         print(f"repeat {repeat + 1}: dldoctor {ours[-1]:.2f} s · plain {plain[-1]:.2f} s")
     ours_s, plain_s = statistics.median(ours), statistics.median(plain)

@@ -45,6 +45,12 @@ MinGapOpt = Annotated[
     float, typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y).")
 ]
 DebugOpt = Annotated[bool, typer.Option(help="Show full tracebacks.")]
+ThreadsOpt = Annotated[
+    int | None,
+    typer.Option(
+        help="Torch CPU threads (default: 1 for models under 1M parameters, else the usable cores)."
+    ),
+]
 
 app = typer.Typer(
     add_completion=False,
@@ -124,6 +130,7 @@ def diagnose_command(
         Path | None, typer.Option(help="Apply parameters exported by `dldoctor tune --export`.")
     ] = None,
     force: Annotated[bool, typer.Option(help="Apply --params exported for another recipe.")] = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
@@ -181,7 +188,7 @@ def diagnose_command(
             return 1
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("lr-find")
@@ -194,6 +201,7 @@ def lr_find_command(
     device: DeviceOpt = None,
     seed: SeedOpt = 0,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
     from dldoctor import lrfind
@@ -210,7 +218,7 @@ def lr_find_command(
         out.print(f"[dim]Plot written to {plot}[/]")
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("check")
@@ -269,6 +277,7 @@ def check_command(
     force: Annotated[bool, typer.Option(help="Compare with a --baseline of another recipe.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Diagnose RECIPE, then enforce a policy: exit 0 all rules pass, 1 any FAIL or ERROR, 2 bad usage."""
     from dldoctor.check import check
@@ -316,7 +325,7 @@ def check_command(
         _write_outputs(document, outputs, plots, out)
         return result.gate.exit_code
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("report")
@@ -329,6 +338,7 @@ def report_command(
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Write the files only.")] = False,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Re-render a stored report (terminal, Markdown, JUnit, plots) without training anything."""
     from dldoctor.report.console import render_stored
@@ -343,7 +353,7 @@ def report_command(
         _write_outputs(document, outputs, plots, out)
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 @app.command("bayes")
@@ -357,6 +367,7 @@ def bayes_command(
     device: DeviceOpt = None,
     seed: SeedOpt = 0,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Estimate the Bayes error every way that applies; show which estimate diagnose uses and why."""
     from dldoctor.doctor import estimate_bayes
@@ -369,7 +380,7 @@ def bayes_command(
         render_bayes(est, loaded.task, Console())
         return 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 def _outputs(
@@ -463,6 +474,9 @@ def tune_command(
         int, typer.Option(help="Seconds without a heartbeat before a trial is failed and retried.")
     ] = 60,
     retries: Annotated[int, typer.Option(help="How often a trial lost with its worker is retried.")] = 2,
+    pack: Annotated[
+        str, typer.Option(help="Trials trained at once as one population: auto, or a number (1: off).")
+    ] = "auto",
     from_diagnosis: Annotated[
         Path | None, typer.Option(help="Shape the space by a `diagnose --json` report.")
     ] = None,
@@ -476,6 +490,7 @@ def tune_command(
     csv: Annotated[Path | None, typer.Option(help="Write every trial as CSV here.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No live view.")] = False,
     debug: DebugOpt = False,
+    threads: ThreadsOpt = None,
 ) -> None:
     """Search RECIPE's hyperparameters (lr, β, batch size, and what it declares) with Optuna."""
     from dldoctor.outputs import check_file, check_folder
@@ -500,6 +515,7 @@ def tune_command(
             heartbeat,
             grace,
             retries,
+            pack,
         ).validate()
         for option, path in (("--export", export), ("--csv", csv)):
             if path is not None:
@@ -524,7 +540,7 @@ def tune_command(
         render_result(result, out, unit, str(export) if export and result.best else None)
         return 130 if result.interrupted else 0
 
-    raise typer.Exit(_guarded(run, debug))
+    raise typer.Exit(_guarded(run, debug, threads))
 
 
 def _guidance(
@@ -573,12 +589,15 @@ def _kinds(spec: str | None) -> set[str]:
     return kinds
 
 
-def _guarded(run: Callable[[], int], debug: bool) -> int:
-    """Run a command; turn failures into one line on stderr and an exit code. Only a failure in
-    dldoctor's own code is exit 3: the user's code raising or exiting, however deep, is exit 2."""
+def _guarded(run: Callable[[], int], debug: bool, threads: int | None = None) -> int:
+    """Run a command with its torch threads settled; turn failures into one line on stderr and an
+    exit code. Only a failure in dldoctor's own code is exit 3: the user's code raising or exiting,
+    however deep, is exit 2."""
+    from dldoctor import threads as torch_threads
     from dldoctor.errors import UserCodeError, raised_by_user_code, user_location
 
     try:
+        torch_threads.configure(threads)
         return run()
     except DldoctorError as exc:
         _fail(f"error: {exc}", debug)

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from dldoctor import optim
+from dldoctor import optim, threads
 from dldoctor.data import Data, Split, TensorSplit, check_labels, prepare, training_steps
 from dldoctor.errors import ModelError, RecipeError, UsageError, defined_at, user_code
 from dldoctor.recipe import Recipe
@@ -170,6 +170,7 @@ def prepare_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, 
         splits = recipe.data(seed)
     data = prepare(splits, recipe.task, device, seed)
     model = build_model(recipe, seed, device)
+    threads.fit(model)
     num_classes = check_output(model, data, recipe.task)
     if num_classes is not None:
         check_labels(data, num_classes)

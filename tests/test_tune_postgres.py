@@ -82,10 +82,11 @@ def _tune(path, name: str, *extra: str) -> list[str]:
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
 
-def test_three_workers_reach_exactly_the_requested_count(make_recipe, study_name):
+@pytest.mark.parametrize("pack", ["1", "3"])
+def test_three_workers_reach_exactly_the_requested_count(make_recipe, study_name, pack):
     path = make_recipe("DELAY = 0.0\n" + RECIPE)
     done = subprocess.run(
-        _tune(path, study_name, "--trials", "6", "--workers", "3", "-q"),
+        _tune(path, study_name, "--trials", "6", "--workers", "3", "--pack", pack, "-q"),
         env=ENV,
         capture_output=True,
         text=True,
@@ -102,9 +103,12 @@ def test_three_workers_reach_exactly_the_requested_count(make_recipe, study_name
     )
 
 
-def test_a_worker_killed_with_minus_9_has_its_trial_failed_and_retried(make_recipe, study_name):
+@pytest.mark.parametrize("pack", ["1", "3"])
+def test_a_worker_killed_with_minus_9_has_its_trial_failed_and_retried(make_recipe, study_name, pack):
     path = make_recipe("DELAY = 0.3\n" + RECIPE)
-    command = _tune(path, study_name, "--trials", "3", "--heartbeat", "1", "--grace", "3", "-q")
+    command = _tune(
+        path, study_name, "--trials", "3", "--heartbeat", "1", "--grace", "3", "--pack", pack, "-q"
+    )
     victim = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     killed, _ = _wait_for_running_trial(study_name, lambda pid: pid == victim.pid)
     os.kill(victim.pid, signal.SIGKILL)

@@ -45,6 +45,23 @@ def test_rerun_resumes_and_finished_trials_count_toward_the_budget(make_recipe, 
     assert tune(path, TuneOptions(**{**options.__dict__, "trials": 5})).counts.finished == 5
 
 
+def test_a_packed_study_trains_what_a_sequential_study_trains_and_resumes_alike(make_recipe, tmp_path):
+    path = make_recipe('recipe = dd.Recipe(name="packed", model=make_model, data=make_data, **OPTIONS)')
+    values = {}
+    for pack in (1, 4):
+        url = f"sqlite:///{tmp_path / f'pack{pack}.db'}"
+        options = TuneOptions(trials=3, storage=url, sampler="random", pruner="none", pack=pack)
+        assert tune(path, options).counts.finished == 3
+        resumed = tune(path, TuneOptions(**{**options.__dict__, "trials": 6}))
+        assert resumed.setup.finished == 3 and resumed.counts.finished == 6
+        assert ("up to 4 trials" in resumed.setup.packing) == (pack == 4)
+        study = optuna.load_study(study_name="packed", storage=url)
+        assert [t.number for t in study.trials] == list(range(6)) and len(finished(study)) == 6
+        values[pack] = [(t.params, t.value) for t in study.trials]
+    assert [p for p, _ in values[4]] == [p for p, _ in values[1]]
+    assert [v for _, v in values[4]] == pytest.approx([v for _, v in values[1]], abs=1e-9)
+
+
 def test_resuming_with_another_metric_is_refused(make_recipe, tmp_path, cli):
     path = make_recipe(WIDE)
     tune(path, TuneOptions(trials=1, storage=storage_url(tmp_path), pruner="none"))
@@ -178,11 +195,13 @@ def test_default_storage_is_an_sqlite_file_in_the_working_directory(make_recipe,
     assert (tmp_path / "dldoctor-tune.db").is_file()
 
 
-def test_ctrl_c_stops_cleanly_keeps_finished_trials_and_a_rerun_resumes(make_recipe, tmp_path):
+@pytest.mark.parametrize("pack", ["1", "4"])
+def test_ctrl_c_stops_cleanly_keeps_finished_trials_and_a_rerun_resumes(make_recipe, tmp_path, pack):
     path = make_recipe(WIDE.replace("epochs=2", "epochs=4"))
     url = storage_url(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "dldoctor", "tune", str(path), "--storage", url, "--pruner", "none"]
+    command += ["--pack", pack]
     process = subprocess.Popen(
         [*command, "--trials", "100"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

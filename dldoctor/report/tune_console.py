@@ -33,6 +33,8 @@ def render_setup(setup: StudySetup, console: Console) -> None:
         f"[dim]{setup.trials} trials · {setup.epochs} epochs each · minimising {o.metric} · sampler"
         f" {o.sampler}{explore} · pruner {o.pruner} · {o.workers} worker(s) · seed {o.seed}[/]"
     )
+    if setup.packing:
+        console.print(f"[dim]{setup.packing}[/]")
     for note in setup.notes:
         console.print(f"[magenta]{note}[/]")
     table = Table(title="Search space", title_justify="left", show_edge=False)

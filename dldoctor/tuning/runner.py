@@ -14,8 +14,10 @@ from typing import Any, Protocol
 
 import torch
 
-from dldoctor.data import Data
+from dldoctor.data import Data, TensorSplit
 from dldoctor.diagnosis.checks import EXPLOSION
+from dldoctor.errors import user_code
+from dldoctor.population import Population, member_of, uses_randomness
 from dldoctor.recipe import Recipe
 from dldoctor.training import EpochRecord, build_model, fit, initial_loss
 
@@ -24,6 +26,10 @@ INITIAL_SAMPLE = 2048  # examples used to measure the loss at initialisation, th
 
 # (trial number, epoch, dev metric) -> True when the trial should stop now (pruned).
 Monitor = Callable[[int, int, float], bool]
+# A packed runner's hooks: a trial ended (at once, so the study learns of it), and a freed slot asks
+# for another trial of the same shape (None: there is none).
+Finish = Callable[["TrialPlan", "TrialOutcome"], None]
+Refill = Callable[[tuple], "TrialPlan | None"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +89,108 @@ class SequentialRunner:
             return TrialOutcome("complete", watcher.value, watcher.epochs)
         free_memory()
         return TrialOutcome("failed", None, watcher.epochs, message)
+
+
+class PackedRunner:
+    """Up to `capacity` trials of one shape (architecture, batch size, optimiser, seed) at once, as a
+    torch.func population; each member is watched, reported and pruned on its own, and a slot freed
+    by a finished, pruned or diverged member is refilled without stopping the others."""
+
+    def __init__(self, data: Data, metric: str, device: torch.device, capacity: int) -> None:
+        if not isinstance(data.train, TensorSplit):
+            raise TypeError("packed trials need the training data in memory")
+        self.data = data
+        self.metric = metric
+        self.device = device
+        self.capacity = capacity
+        self.train_split: TensorSplit = data.train
+
+    def run(self, plans: Sequence[TrialPlan], monitor: Monitor) -> list[TrialOutcome]:
+        outcomes: dict[int, TrialOutcome] = {}
+        for start in range(0, len(plans), self.capacity):
+            group = plans[start : start + self.capacity]
+            self.train(group, monitor, lambda plan, outcome: outcomes.__setitem__(plan.number, outcome))
+        return [outcomes[plan.number] for plan in plans]
+
+    def train(
+        self, plans: Sequence[TrialPlan], monitor: Monitor, finish: Finish, refill: Refill | None = None
+    ) -> None:
+        """Train `plans` (all of one shape_key) and any refills; call `finish` as each one ends."""
+        key = shape_key(plans[0])
+        template = build_model(plans[0].recipe, plans[0].seed, self.device, **plans[0].model_params)
+        with user_code("the model's forward pass"):
+            random = uses_randomness(template, self.train_split.x[:2])
+        population = Population(template, plans[0].recipe, self.train_split, random)
+        watchers: list[tuple[TrialPlan, _Watcher]] = []
+        for plan in plans:
+            watchers.append(self._admit(population, plan, monitor))
+        population.start()
+        try:
+            while len(population):
+                ended = self._epoch(population, watchers, finish)
+                population.remove(ended)
+                watchers = [w for i, w in enumerate(watchers) if i not in ended]
+                while refill and population.accepts_newcomers and len(population) < self.capacity:
+                    plan = refill(key)
+                    if plan is None:
+                        break
+                    watchers.append(self._admit(population, plan, monitor))
+        except Exception as exc:
+            if not out_of_memory(exc):
+                raise
+            del population
+            free_memory()
+            self.one_by_one([plan for plan, _ in watchers], monitor, finish)
+
+    def _admit(self, population: Population, plan: TrialPlan, monitor: Monitor) -> tuple[TrialPlan, _Watcher]:
+        model = build_model(plan.recipe, plan.seed, self.device, **plan.model_params)
+        watcher = _Watcher(plan.number, self.metric, monitor)
+        watcher.start_loss = initial_loss(model, self.data, plan.recipe.task, plan.seed, INITIAL_SAMPLE)
+        population.add(model, member_of(plan.recipe, plan.seed))
+        return plan, watcher
+
+    def _epoch(
+        self, population: Population, watchers: list[tuple[TrialPlan, _Watcher]], finish: Finish
+    ) -> list[int]:
+        """Train every member one epoch, hand each its record; return the members that ended."""
+        with user_code("training the model"):
+            train_losses = population.train_epoch()
+            errors, losses = population.evaluate(self.data.dev)
+        ended = []
+        for i, (plan, watcher) in enumerate(watchers):
+            epoch = population.epochs[i]
+            record = EpochRecord(
+                epoch, float(train_losses[i]), math.nan, math.nan, float(errors[i]), float(losses[i]), 0.0
+            )
+            try:
+                watcher(record, plan.recipe.epochs)
+            except _Stop as stop:
+                finish(plan, TrialOutcome(stop.status, None, watcher.epochs, stop.message))
+                ended.append(i)
+                continue
+            if epoch >= plan.recipe.epochs:
+                finish(plan, TrialOutcome("complete", watcher.value, watcher.epochs))
+                ended.append(i)
+        return ended
+
+    def one_by_one(self, plans: list[TrialPlan], monitor: Monitor, finish: Finish) -> None:
+        """Train `plans` one at a time through the training engine: a population's members left when
+        it ran out of memory, or a lone trial nothing can join."""
+        sequential = SequentialRunner(self.data, self.metric, self.device)
+        for plan in plans:
+            finish(plan, sequential.run([plan], monitor)[0])
+
+
+def shape_key(plan: TrialPlan) -> tuple:
+    """Trials with equal keys can share a population: one architecture, batch size, optimiser, seed."""
+    recipe = plan.recipe
+    return (
+        recipe.batch_size,
+        recipe.optimizer,
+        recipe.epochs,
+        plan.seed,
+        tuple(sorted(plan.model_params.items())),
+    )
 
 
 class _Stop(Exception):

@@ -9,12 +9,12 @@ on several machines stop at exactly the requested count.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import multiprocessing
 import os
 import signal
 import socket
 import sys
-import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -25,14 +25,16 @@ from pathlib import Path
 from typing import Any
 
 import optuna
-import torch
 from optuna.trial import TrialState
 
+from dldoctor import threads
 from dldoctor.data import Data
 from dldoctor.errors import DldoctorError, UsageError, raised_by_user_code
 from dldoctor.optim import field_label, has_beta
 from dldoctor.recipe import Recipe, load_recipe
-from dldoctor.training import prepare_run, resolve_device
+from dldoctor.training import build_model, prepare_run, resolve_device
+from dldoctor.tuning.heartbeat import Heartbeats
+from dldoctor.tuning.packing import Packing, choose_packing, make_runner
 from dldoctor.tuning.progress import Progress, TrialReport
 from dldoctor.tuning.results import TuneResult, summarise
 from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
@@ -67,8 +69,14 @@ class TuneOptions:
     heartbeat: int = 10
     grace: int = 60
     retries: int = 2
+    pack: int | str = "auto"
 
     def validate(self) -> TuneOptions:
+        pack = self.pack
+        if isinstance(pack, str) and pack.isdigit():
+            return dataclasses.replace(self, pack=int(pack)).validate()
+        if pack != "auto" and not (isinstance(pack, int) and pack >= 1):
+            raise UsageError(f"--pack must be auto or a positive number of trials, got {pack!r}")
         for name in ("trials", "workers", "heartbeat", "grace"):
             if getattr(self, name) < 1:
                 raise UsageError(f"--{name} must be a positive integer, got {getattr(self, name)}")
@@ -108,6 +116,7 @@ class StudySetup:
     options: TuneOptions
     epochs: int
     notes: tuple[str, ...] = ()
+    packing: str = ""
 
 
 @dataclass
@@ -154,6 +163,7 @@ def tune(
     if adjust is not None:
         worker.space, adjusted = adjust(worker.space)
         notes += adjusted
+    packing = _pack(worker)
     study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
@@ -166,6 +176,7 @@ def tune(
         options,
         worker.recipe.epochs,
         tuple(notes),
+        packing.describe(),
     )
     listener.started(setup)
     interrupted = False
@@ -198,6 +209,15 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
     )
     runner = SequentialRunner(data, options.metric, device)
     return _Worker(recipe, data, space, runner, options)
+
+
+def _pack(worker: _Worker) -> Packing:
+    """Decide on packing once the space is final, and give the worker a packed runner if so."""
+    device = resolve_device(worker.options.device)
+    model = build_model(worker.recipe, worker.options.seed, device)
+    packing = choose_packing(worker.options.pack, worker.recipe, model, worker.data, worker.space, device)
+    worker.runner = make_runner(packing, worker.data, worker.options.metric, device)
+    return packing
 
 
 def _open_study(storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions) -> optuna.Study:
@@ -256,39 +276,76 @@ def _work(
 ) -> None:
     """Run trials until the study holds the budget; wait for others' running trials to end (or go
     stale and be retried) before leaving, and say what it waits for when that takes a while."""
-    budget = worker.options.trials
-    idle_since: float | None = None
-    told = False
+    if worker.runner.capacity > 1:
+        from dldoctor.tuning.packed_loop import PackedWork  # it builds on this module's helpers
+
+        PackedWork(study, worker, finished, note).run()
+        return
+    idle = _Idle(worker, note)
     while True:
-        _fail_stale(study, worker.options.grace)
-        trials = study.get_trials(deepcopy=False)
-        done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
-        if done >= budget:
+        trial = _claim(study, worker.options)
+        if trial == "done" or (trial == "full" and not idle.wait(study)):
             return
-        live = sum(t.state in LIVE for t in trials)
-        if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
-            idle_since = idle_since or time.monotonic()
-            waited = time.monotonic() - idle_since
-            if waited > worker.options.grace + worker.options.heartbeat:
-                return
-            if not told and waited > 2 * worker.options.heartbeat:
-                note(_waiting(trials, worker))
-                told = True
-            time.sleep(POLL_S)
+        if isinstance(trial, str):
             continue
-        idle_since, told = None, False
-        trial = _ask(study)
+        idle.reset()
         try:
-            # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
-            # only when they could have filled the budget is the (costlier) exact check needed.
-            if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
-                _release(study, trial)
-                continue
             report = _run_trial(study, trial, worker)
         except BaseException as exc:
             _abandon(study, trial, exc)
             raise
         finished(report)
+
+
+def _claim(study: optuna.Study, options: TuneOptions) -> optuna.Trial | str:
+    """A new trial when the budget has room for one, else why not: "done" (the study holds the
+    budget), "full" (running trials fill it), "again" (another worker took the slot; look again)."""
+    budget = options.trials
+    _fail_stale(study, options.grace)
+    trials = study.get_trials(deepcopy=False)
+    if sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) >= budget:
+        return "done"
+    live = sum(t.state in LIVE for t in trials)
+    if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
+        return "full"
+    trial = _ask(study)
+    try:
+        # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
+        # only when they could have filled the budget is the (costlier) exact check needed.
+        if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
+            _release(study, trial)
+            return "again"
+    except BaseException as exc:
+        _abandon(study, trial, exc)
+        raise
+    return trial
+
+
+class _Idle:
+    """Waiting for other workers' running trials: say what for once it takes a while, give up once
+    they had time to go stale."""
+
+    def __init__(self, worker: _Worker, note: Callable[[str], None]) -> None:
+        self.worker = worker
+        self.note = note
+        self.since: float | None = None
+        self.told = False
+
+    def wait(self, study: optuna.Study) -> bool:
+        """Sleep a poll interval; False once the wait has lasted past grace + heartbeat."""
+        options = self.worker.options
+        self.since = self.since or time.monotonic()
+        waited = time.monotonic() - self.since
+        if waited > options.grace + options.heartbeat:
+            return False
+        if not self.told and waited > 2 * options.heartbeat:
+            self.note(_waiting(study.get_trials(deepcopy=False), self.worker))
+            self.told = True
+        time.sleep(POLL_S)
+        return True
+
+    def reset(self) -> None:
+        self.since, self.told = None, False
 
 
 def _waiting(trials: list[optuna.trial.FrozenTrial], worker: _Worker) -> str:
@@ -333,10 +390,14 @@ def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> opt
 
     with _heartbeat(study, trial):
         trial.set_user_attr("worker", worker.name)
-        changes, model_params = worker.space.decode(worker.space.suggest(trial))
-        plan = TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
-        outcome = worker.runner.run([plan], monitor)[0]
+        outcome = worker.runner.run([_plan(trial, worker)], monitor)[0]
     return _tell(study, trial, outcome)
+
+
+def _plan(trial: optuna.Trial, worker: _Worker) -> TrialPlan:
+    """The trial's suggested settings applied to the recipe."""
+    changes, model_params = worker.space.decode(worker.space.suggest(trial))
+    return TrialPlan(trial.number, worker.recipe.replace(**changes), model_params, worker.options.seed)
 
 
 def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> None:
@@ -363,25 +424,10 @@ def _tell(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> op
 @contextmanager
 def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
     """Beat while the trial trains, so other workers can tell it from one whose worker died."""
-    storage = study._storage
-    interval = storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
-    if not interval:
+    beats = Heartbeats(study)
+    beats.add(trial)
+    with beats.beating():
         yield
-        return
-    stop = threading.Event()
-    storage.record_heartbeat(trial._trial_id)  # the first beat before this returns, not when a thread runs
-
-    def beat() -> None:
-        while not stop.wait(interval):
-            storage.record_heartbeat(trial._trial_id)
-
-    thread = threading.Thread(target=beat, name="dldoctor-heartbeat", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
 
 
 def _fail_stale(study: optuna.Study, grace: int) -> None:
@@ -411,7 +457,11 @@ def _run_processes(
     needed). A study that still reaches its budget has succeeded; the deaths are reported."""
     context = multiprocessing.get_context("spawn")
     processes = [
-        context.Process(target=_child, args=(spec, study.study_name, space, options, i), name=f"dldoctor-{i}")
+        context.Process(
+            target=_child,
+            args=(spec, study.study_name, space, options, i, threads.requested()),
+            name=f"dldoctor-{i}",
+        )
         for i in range(options.workers)
     ]
     for process in processes:
@@ -491,14 +541,17 @@ def quiet_optuna() -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
 
 
-def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int) -> None:
+def _child(
+    spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int, thread_count: int | None
+) -> None:
     """A worker process: load the recipe and data, join the study, run trials. Ends with one line
     and exit 2 (bad input, the user's code) or 3 (a bug in dldoctor), never a traceback."""
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // options.workers))
     quiet_optuna()
     try:
+        threads.configure(thread_count, share=options.workers)
         worker = _prepare(load_recipe(spec).replace(epochs=options.epochs), options)
         worker.space = space
+        _pack(worker)
         storage = open_storage(options.storage_url, options.storage_settings)
         study = optuna.load_study(
             study_name=study_name,

@@ -1,0 +1,90 @@
+"""Packed trials: 16 trials of the digits MLP trained one by one vs as one population, same epochs.
+
+Both sides use dldoctor's runners on data prepared once: `SequentialRunner` (the training engine,
+fused optimisers) and `PackedRunner` (one torch.func population). The trials differ in lr and β
+(log-uniform, seeded) and share the batch size, as a packed study groups them. Runs alternate so
+machine noise hits both alike; the packed side's dev errors are checked against the sequential ones.
+Last line: `ratio sequential/packed: X`.
+
+    PYTHONPATH=. python benchmarks/packed_trials.py [--trials 16] [--epochs 20] [--repeats 3] [--threads 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import dldoctor as dd
+from dldoctor.training import prepare_run, resolve_device
+from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialOutcome, TrialPlan
+
+RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "digits.py"
+
+
+def plans(recipe: dd.Recipe, count: int, batch: int) -> list[TrialPlan]:
+    rng = np.random.default_rng(0)
+    lrs = 10 ** rng.uniform(-4, -2, count)
+    betas = 1 - 10 ** rng.uniform(-3, -1, count)
+    return [
+        TrialPlan(i, recipe.replace(lr=float(lr), beta=float(beta), batch_size=batch), {}, 0)
+        for i, (lr, beta) in enumerate(zip(lrs, betas, strict=True))
+    ]
+
+
+def timed(
+    runner: SequentialRunner | PackedRunner, trials: list[TrialPlan]
+) -> tuple[float, list[TrialOutcome]]:
+    if runner.device.type == "cuda":
+        torch.cuda.synchronize()
+    started = time.perf_counter()
+    outcomes = runner.run(trials, lambda number, epoch, value: False)
+    if runner.device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - started, outcomes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=16)
+    parser.add_argument("--epochs", type=int, default=20)
+    parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--device", default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    recipe = dd.load_recipe(RECIPE).replace(epochs=args.epochs)
+    data, _, _ = prepare_run(recipe, 0, device)
+    trials = plans(recipe, args.trials, args.batch)
+    sequential = SequentialRunner(data, "dev_error", device)
+    packed = PackedRunner(data, "dev_error", device, args.trials)
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else platform.processor() or "cpu"
+    print(f"torch {torch.__version__} · {device} ({name}) · {torch.get_num_threads()} threads")
+    print(
+        f"{recipe.name}: {args.trials} trials × {args.epochs} epochs,"
+        f" batch {args.batch}, {args.repeats} repeats"
+    )
+    timed(sequential, trials[:2]), timed(packed, trials[:2])  # warm up both paths
+    seq_s, pack_s = [], []
+    for repeat in range(args.repeats):
+        seconds, alone = timed(sequential, trials)
+        seq_s.append(seconds)
+        seconds, together = timed(packed, trials)
+        pack_s.append(seconds)
+        gap = max(abs(a.value - b.value) for a, b in zip(alone, together, strict=True))
+        print(f"repeat {repeat + 1}: sequential {seq_s[-1]:.2f} s · packed {pack_s[-1]:.2f} s · "
+              f"largest dev-error difference {gap:.4f}")  # fmt: skip
+    seq, pack = statistics.median(seq_s), statistics.median(pack_s)
+    print(f"median: sequential {seq:.2f} s · packed {pack:.2f} s")
+    print(f"ratio sequential/packed: {seq / pack:.2f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Packed trials: whether a study's trials can train as populations, and how many at once.
+
+Packing is refused, with the reason shown before the first trial, whenever a population could train
+differently from the trials alone: a recipe setting it does not vectorise, a model with buffers or
+one that vmap cannot run or runs differently (found by trying one step), data streamed from disk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from dldoctor.data import Data
+from dldoctor.population import data_obstacle, model_obstacle, probe_obstacle, recipe_obstacle
+from dldoctor.recipe import Recipe
+from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialRunner
+from dldoctor.tuning.space import SearchSpace
+
+AUTO_MAX = 16  # members: past this a CPU gains nothing more, and a study wants feedback early
+CPU_AUTO_PARAMETERS = 1_000_000  # bigger models keep a CPU busy alone; packing them only adds latency
+MEMORY_SHARE = 0.25  # of the free memory a population may plan to use
+
+
+@dataclass(frozen=True)
+class Packing:
+    """How trials will train: `size` per population (1: one at a time) and why, for the setup line."""
+
+    size: int
+    reason: str
+
+    def describe(self) -> str:
+        if self.size > 1:
+            return f"packing: up to {self.size} trials per population ({self.reason})"
+        return f"packing: off — {self.reason}"
+
+
+def choose_packing(
+    requested: int | str,
+    recipe: Recipe,
+    model: nn.Module,
+    data: Data,
+    space: SearchSpace,
+    device: torch.device,
+) -> Packing:
+    """The population size for `--pack` (`auto` or a count), or 1 with the reason packing cannot be
+    used; a model packing would train differently from alone is always refused."""
+    if requested == 1:
+        return Packing(1, "--pack 1")
+    obstacle = recipe_obstacle(recipe) or model_obstacle(model) or data_obstacle(data)
+    obstacle = obstacle or probe_obstacle(model, recipe, data.train, 0)  # type: ignore[arg-type]
+    if obstacle:
+        return Packing(1, f"{obstacle}; trials run one at a time")
+    if requested != "auto":
+        return Packing(int(requested), f"--pack {requested}")
+    parameters = sum(p.numel() for p in model.parameters())
+    shaped = [d.name for d in space.dimensions if d.target == "model"]
+    if shaped:
+        return Packing(
+            1, f"the space searches the architecture ({', '.join(shaped)}); use --pack K to pack anyway"
+        )
+    if device.type == "cpu" and parameters > CPU_AUTO_PARAMETERS:
+        return Packing(1, f"{parameters:,} parameters keep the CPU busy one trial at a time; use --pack K")
+    largest = (
+        max(2 ** int(d.high) for d in space.dimensions if d.kind == "pow2")
+        if space.get("log2_batch_size")
+        else recipe.batch_size
+    )
+    size = min(AUTO_MAX, int(MEMORY_SHARE * free_memory(device) // member_bytes(model, data, largest)))
+    if size < 2:
+        return Packing(1, "too little free memory for two trials at once")
+    return Packing(size, f"auto: {parameters:,} parameters, {free_memory(device) / 2**30:.1f} GiB free")
+
+
+def member_bytes(model: nn.Module, data: Data, batch_size: int) -> int:
+    """Memory one member needs: weights, gradients and two optimiser moments, plus the activations
+    of a batch (every module's output, kept for the backward pass, twice over for its gradients)."""
+    weights = 4 * sum(p.numel() * p.element_size() for p in model.parameters())
+    outputs: list[int] = []
+    hooks = [
+        m.register_forward_hook(lambda _m, _i, out: outputs.append(out.numel() * out.element_size()))
+        for m in model.modules()
+        if not list(m.children())
+    ]
+    x, _ = data.train.sample(2, 0)
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return weights + 2 * sum(outputs) * batch_size // len(x)
+
+
+def free_memory(device: torch.device) -> int:
+    """Bytes free on `device`: the GPU's own count, else the kernel's MemAvailable."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 2**32  # no /proc (macOS, Windows): assume 4 GiB
+
+
+def make_runner(packing: Packing, data: Data, metric: str, device: torch.device) -> TrialRunner:
+    if packing.size > 1:
+        return PackedRunner(data, metric, device, packing.size)
+    return SequentialRunner(data, metric, device)

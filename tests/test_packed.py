@@ -1,0 +1,201 @@
+"""Packed trials: a population member trains exactly as the same trial alone, and packing is refused,
+with the reason, whenever it could not."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+import dldoctor as dd
+from dldoctor.population import Member, Population, recipe_obstacle, uses_randomness
+from dldoctor.training import build_model, fit, prepare_run
+from dldoctor.tuning.packing import choose_packing
+from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialPlan
+from dldoctor.tuning.space import build_space
+
+CPU = torch.device("cpu")
+SETTINGS = [(1e-2, 0.9), (3e-2, 0.5), (2e-3, 0.99)]  # (lr, β) of three members
+
+
+def blobs(n: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, size=n)
+    return (3.0 * np.eye(3, 4)[y] + rng.standard_normal((n, 4))).astype(np.float32), y
+
+
+def make_data(seed: int) -> dd.Splits:
+    return dd.Splits(train=blobs(300, seed), dev=blobs(150, seed + 1))
+
+
+def mlp(dropout: float = 0.0) -> nn.Module:
+    return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 3))
+
+
+def recipe(model=mlp, **changes) -> dd.Recipe:
+    base = dd.Recipe(name="packed", model=model, data=make_data, lr=1e-2, batch_size=32, epochs=3)
+    return base.replace(**changes)
+
+
+@pytest.fixture(scope="module")
+def data():
+    return prepare_run(recipe(), 0, CPU)[0]
+
+
+def plans(base: dd.Recipe, settings=SETTINGS) -> list[TrialPlan]:
+    return [TrialPlan(i, base.replace(lr=lr, beta=beta), {}, 0) for i, (lr, beta) in enumerate(settings)]
+
+
+def never_prune(number: int, epoch: int, value: float) -> bool:
+    return False
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_a_member_ends_with_the_weights_and_dev_error_of_the_trial_trained_alone(data, optimizer, dropout):
+    """With dropout, "the same" means the member draws the masks its lone run draws: fit seeds the
+    global generator with the trial's seed, and the population (one seed, randomness="same") does too."""
+    base = recipe(lambda: mlp(dropout), optimizer=optimizer, weight_decay=1e-3)
+    template = build_model(base, 0, CPU)
+    population = Population(template, base, data.train, uses_randomness(template, data.train.x[:2]))
+    assert population.random == (dropout > 0)
+    alone = []
+    for plan in plans(base):
+        model = build_model(plan.recipe, 0, CPU)
+        history = fit(model, data, plan.recipe, seed=0)
+        alone.append((model, history.epochs[-1]))
+        population.add(build_model(plan.recipe, 0, CPU), Member(plan.recipe.lr, plan.recipe.beta, 1e-3, 0))
+    population.start()
+    for _ in range(base.epochs):
+        train_losses = population.train_epoch()
+        errors, losses = population.evaluate(data.dev)
+    for i, (model, last) in enumerate(alone):
+        weights = population.weights(i)
+        for name, p in model.named_parameters():
+            assert torch.allclose(weights[name], p.detach(), atol=1e-5, rtol=1e-5), (i, name)
+        assert errors[i] == pytest.approx(last.dev_error, abs=1e-9)
+        assert losses[i] == pytest.approx(last.dev_loss, rel=1e-5)
+        assert train_losses[i] == pytest.approx(last.train_loss, rel=1e-5)
+
+
+def test_the_packed_runner_reports_what_the_sequential_runner_reports(data):
+    trials = plans(recipe(optimizer="adam"))
+    seen: dict[str, list] = {"sequential": [], "packed": []}
+    sequential = SequentialRunner(data, "dev_loss", CPU).run(
+        trials, lambda *report: seen["sequential"].append(report) or False
+    )
+    packed = PackedRunner(data, "dev_loss", CPU, 3).run(
+        trials, lambda *report: seen["packed"].append(report) or False
+    )
+    assert [o.status for o in packed] == ["complete"] * 3
+    assert [o.value for o in packed] == pytest.approx([o.value for o in sequential], rel=1e-5)
+    packed_reports, sequential_reports = sorted(seen["packed"]), sorted(seen["sequential"])
+    assert [r[:2] for r in packed_reports] == [r[:2] for r in sequential_reports]
+    assert [r[2] for r in packed_reports] == pytest.approx([r[2] for r in sequential_reports], rel=1e-5)
+
+
+def test_a_refilled_member_trains_like_a_fresh_trial_alongside_older_members(data):
+    """A newcomer joins at its own epoch 1 with its own data order while the others are mid-run."""
+    first, *later = plans(recipe(optimizer="sgd"))
+    waiting = list(later)
+    finished: dict[int, object] = {}
+
+    def refill(key: tuple) -> TrialPlan | None:
+        return waiting.pop(0) if waiting else None
+
+    runner = PackedRunner(data, "dev_error", CPU, capacity=2)
+    runner.train(
+        [first], never_prune, lambda plan, outcome: finished.__setitem__(plan.number, outcome), refill
+    )
+    alone = SequentialRunner(data, "dev_error", CPU).run([first, *later], never_prune)
+    assert [finished[i].value for i in range(3)] == pytest.approx([o.value for o in alone], abs=1e-9)
+
+
+def test_a_diverging_member_is_stopped_and_never_poisons_the_others(data):
+    trials = plans(recipe(optimizer="sgd"), [(1e-2, 0.9), (1e4, 0.9), (3e-2, 0.5)])
+    packed = PackedRunner(data, "dev_error", CPU, 3).run(trials, never_prune)
+    alone = SequentialRunner(data, "dev_error", CPU).run(trials, never_prune)
+    assert packed[1].status == "diverged" == alone[1].status and packed[1].epochs == alone[1].epochs == 1
+    assert [packed[0].value, packed[2].value] == pytest.approx([alone[0].value, alone[2].value], abs=1e-9)
+    assert all(math.isfinite(o.value) for o in (packed[0], packed[2]))
+
+
+def test_a_pruned_member_stops_while_the_others_train_on(data):
+    trials = plans(recipe(optimizer="adam"))
+    outcomes = PackedRunner(data, "dev_error", CPU, 3).run(trials, lambda number, epoch, value: number == 1)
+    assert [(o.status, o.epochs) for o in outcomes] == [("complete", 3), ("pruned", 1), ("complete", 3)]
+    alone = SequentialRunner(data, "dev_error", CPU).run([trials[0]], never_prune)
+    assert outcomes[0].value == pytest.approx(alone[0].value, abs=1e-9)
+
+
+class Counting(nn.Module):
+    """Keeps state outside its parameters: its output depends on how often it was called."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = mlp()
+        self.calls = 0
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        self.calls += 1
+        return self.net(x) * self.calls
+
+
+class Branching(nn.Module):
+    """Data-dependent control flow, which vmap cannot batch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = mlp()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        out = self.net(x)
+        return out if out.sum() > 0 else -out
+
+
+@pytest.mark.parametrize(
+    ("model", "reason"),
+    [
+        (lambda: nn.Sequential(nn.Linear(4, 16), nn.BatchNorm1d(16), nn.Linear(16, 3)), "buffers"),
+        (Branching, "vmap cannot run the model"),
+        (Counting, "differs from the model run alone"),
+    ],
+)
+def test_models_vmap_cannot_train_faithfully_fall_back_to_one_at_a_time_with_the_reason(data, model, reason):
+    base = recipe(model)
+    space = build_space(None, base.model, len(data.train))
+    packing = choose_packing(4, base, build_model(base, 0, CPU), data, space, CPU)
+    assert packing.size == 1 and reason in packing.reason and "one at a time" in packing.describe()
+
+
+def test_a_recipe_setting_packing_does_not_implement_refuses_packing():
+    @dataclasses.dataclass(frozen=True)
+    class Scheduled(dd.Recipe):
+        scheduler: str | None = None
+
+    assert recipe_obstacle(Scheduled(name="s", model=mlp, data=make_data)) is None
+    reason = recipe_obstacle(Scheduled(name="s", model=mlp, data=make_data, scheduler="cosine"))
+    assert reason is not None and "scheduler" in reason
+
+
+def test_auto_packs_a_small_model_and_leaves_a_searched_architecture_alone(data):
+    base = recipe()
+    space = build_space(None, base.model, len(data.train))
+    assert choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU).size > 1
+    shaped = build_space({"hidden": (4, 32)}, lambda hidden=16: mlp(), len(data.train))
+    off = choose_packing("auto", base, build_model(base, 0, CPU), data, shaped, CPU)
+    assert off.size == 1 and "architecture" in off.reason
+
+
+def test_tune_prints_the_packing_before_the_first_trial_and_refuses_a_bad_pack(make_recipe, tmp_path, cli):
+    path = make_recipe('recipe = dd.Recipe(name="p", model=make_model, data=make_data, **OPTIONS)')
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    result = cli("tune", path, "--trials", "2", "--epochs", "1", "--storage", url, "--pack", "2")
+    assert result.code == 0, result.stderr
+    assert result.stdout.index("packing: up to 2 trials") < result.stdout.index("trial 0")
+    refused = cli("tune", path, "--trials", "2", "--storage", url, "--pack", "0")
+    assert refused.code == 2 and "--pack must be auto or a positive number" in refused.stderr
