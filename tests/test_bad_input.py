@@ -234,10 +234,10 @@ def test_factory_returning_something_else(cli, make_recipe, tmp_path):
 def test_unknown_optimizer(cli, make_recipe, tmp_path):
     path = make_recipe(
         """
-        recipe = dd.Recipe(name="t", model=make_model, data=make_data, optimizer="adagrad")
+        recipe = dd.Recipe(name="t", model=make_model, data=make_data, optimizer="adamm")
         """
     )
-    diagnose_fails(cli, path, tmp_path, "unknown optimizer 'adagrad'", "adam, adamw, sgd")
+    diagnose_fails(cli, path, tmp_path, "unknown optimizer 'adamm'", "adagrad, adam, adamax")
 
 
 @pytest.mark.parametrize(

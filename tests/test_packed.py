@@ -16,7 +16,7 @@ from dldoctor.population import Member, Population, recipe_obstacle, uses_random
 from dldoctor.training import build_model, fit, prepare_run
 from dldoctor.tuning.packing import choose_packing
 from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialPlan
-from dldoctor.tuning.space import build_space
+from dldoctor.tuning.space import SearchSpace, build_space
 
 CPU = torch.device("cpu")
 SETTINGS = [(1e-2, 0.9), (3e-2, 0.5), (2e-3, 0.99)]  # (lr, β) of three members
@@ -184,11 +184,25 @@ def test_a_recipe_setting_packing_does_not_implement_refuses_packing():
 
 def test_auto_packs_a_small_model_and_leaves_a_searched_architecture_alone(data):
     base = recipe()
-    space = build_space(None, base.model, len(data.train))
+    space = _fixed_batch(build_space(None, base.model, len(data.train)))
     assert choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU).size > 1
-    shaped = build_space({"hidden": (4, 32)}, lambda hidden=16: mlp(), len(data.train))
+    shaped = _fixed_batch(build_space({"hidden": (4, 32)}, lambda hidden=16: mlp(), len(data.train)))
     off = choose_packing("auto", base, build_model(base, 0, CPU), data, shaped, CPU)
     assert off.size == 1 and "architecture" in off.reason
+
+
+def _fixed_batch(space: SearchSpace) -> SearchSpace:
+    return SearchSpace(tuple(d for d in space.dimensions if d.name != "log2_batch_size"))
+
+
+def test_auto_does_not_pack_when_the_batch_size_is_searched(data):
+    """Trials pack by batch size: a searched one leaves populations of one or two, measured slower
+    than one at a time (benchmarks/tune_overhead.py), so auto keeps them sequential."""
+    base = recipe()
+    space = build_space(None, base.model, len(data.train))
+    off = choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU)
+    assert off.size == 1 and "batch size" in off.reason
+    assert choose_packing(4, base, build_model(base, 0, CPU), data, space, CPU).size == 4
 
 
 def test_tune_prints_the_packing_before_the_first_trial_and_refuses_a_bad_pack(make_recipe, tmp_path, cli):
