@@ -63,6 +63,29 @@ def estimate(
     `linear`: a linear model already fitted on the training inputs, reused for that representation.
     """
     candidates, skipped = run_estimators(data, task, num_classes, confidence, seed, model, linear)
+    return from_candidates(candidates, skipped, task, cap)
+
+
+def on_views(
+    views: list[representations.Representation],
+    skipped: dict[str, str],
+    task: str,
+    num_classes: int | None,
+    cap: Estimate,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> BayesEstimate:
+    """Every estimator on representations already built (saved outputs, embeddings, inputs), chosen
+    and capped as `estimate` does."""
+    return from_candidates(
+        candidates_on(views, task, num_classes, confidence, seed, skipped), skipped, task, cap
+    )
+
+
+def from_candidates(
+    candidates: list[Candidate], skipped: dict[str, str], task: str, cap: Estimate
+) -> BayesEstimate:
+    """Choose one candidate by RULE and cap it by `cap` (a held-out error); unavailable when none."""
     if not candidates:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
         return BayesEstimate(
@@ -110,16 +133,30 @@ def run_estimators(
     found: list[Candidate] = []
     if data.soft_labels is not None and task == "classification":
         found.append(classification.soft_labels(data.soft_labels, confidence))
+    return found + candidates_on(views, task, classes, confidence, seed, skipped), skipped
+
+
+def candidates_on(
+    views: list[representations.Representation],
+    task: str,
+    num_classes: int | None,
+    confidence: float,
+    seed: int,
+    skipped: dict[str, str],
+) -> list[Candidate]:
+    """The neighbour (and, on outputs, plug-in) estimators on each representation; `skipped` gets why not."""
+    found: list[Candidate] = []
     for view in views:
         if len(view.y) < 3:
             skipped[view.name] = f"only {len(view.y)} examples"
         elif task == "classification":
+            classes = num_classes or int(view.y.max()) + 1
             found.extend(classification.knn(view.features, view.y, classes, view.name, confidence))
             if view.name == "outputs":
                 found.append(classification.plug_in(view.features, view.y, confidence))
         else:
             found.extend(regression.noise_variance(view.features, view.y, view.name, confidence, seed))
-    return found, skipped
+    return found
 
 
 def choose(candidates: list[Candidate], task: str) -> Candidate:

@@ -63,6 +63,7 @@ class Report:
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    source: str = "recipe"  # the entry point: "recipe" (diagnose), "monitor" or "predictions"
 
     @property
     def verdict(self) -> str:
@@ -79,6 +80,7 @@ class Report:
             {
                 "schema": SCHEMA,
                 "recipe": self.recipe,
+                "source": self.source,
                 "task": self.task,
                 "verdict": self.verdict,
                 "reason": self.diagnosis.reason,
@@ -128,6 +130,12 @@ class Report:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write the JSON report (atomically) for `dldoctor report` or `dldoctor check --report`."""
+        path = Path(path)
+        check_writable(path)
+        write_json(self, path)
 
 
 def check_writable(path: Path) -> None:
