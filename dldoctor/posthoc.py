@@ -18,7 +18,7 @@ import torch
 from dldoctor import bayes, mismatch
 from dldoctor.bayes import representations
 from dldoctor.data import Data, TensorSplit, choose_rows, target_scale
-from dldoctor.diagnosis import Evidence, GradientHealth, MismatchTest, Policy, Setup
+from dldoctor.diagnosis import Evidence, GradientHealth, MismatchTest, Policy, Setup, TrainingSignals
 from dldoctor.doctor import DiagnoseOptions, Provenance, assemble, signals
 from dldoctor.errors import DataError
 from dldoctor.predictions import Column, Predictions, SplitColumns
@@ -70,7 +70,7 @@ def diagnose_predictions(
         scale=target_scale(data, task, seed),
         errors={n: error_estimate(r.errors, task, options.confidence) for n, r in results.items()},
         bayes=None,
-        training=signals(history, results["train"], predictions.steps_per_epoch or 1),
+        training=_epochs(signals(history, results["train"], predictions.steps_per_epoch or 1), predictions),
         setup=Setup("unknown", math.nan, math.nan, 1, max(1, len(history.epochs)), math.nan, n_train),
         gradients=gradients,
     )
@@ -238,6 +238,15 @@ def _data(predictions: Predictions) -> Data:
             x = torch.from_numpy(np.concatenate(list(columns.inputs.chunks())))
         splits[name] = TensorSplit(name, x, y)
     return Data(splits["train"], splits["train_dev"], splits["dev"], splits.get("test"), False)
+
+
+def _epochs(training: TrainingSignals, predictions: Predictions) -> TrainingSignals:
+    """Saved step losses without epoch records: each epoch's mean loss, when the epoch length is saved."""
+    if training.epoch_losses or not training.step_losses or predictions.steps_per_epoch is None:
+        return training
+    losses, size = np.asarray(training.step_losses), training.steps_per_epoch
+    means = tuple(float(losses[i : i + size].mean()) for i in range(0, len(losses), size))
+    return replace(training, epoch_losses=means)
 
 
 def _listed(losses: np.ndarray | None) -> list[float]:
