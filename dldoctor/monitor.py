@@ -53,12 +53,12 @@ def monitor(
     target_error: float | None = None,
     confidence: float = 0.95,
     min_gap: float = Policy.min_gap,
-    hook_optimizer: bool = True,
+    pre_step_hook: bool = True,
 ) -> Monitor:
     """Watch a training loop the user writes; `epochs` (when known) spreads the sampled steps evenly.
 
-    `hook_optimizer=False` leaves the optimiser alone: the caller then calls `gradients_ready()`
-    after backward and `updated()` after the step (the Lightning callback does).
+    `pre_step_hook=False` when forward and backward run inside `optimizer.step(closure)` (Lightning):
+    the caller then calls `gradients_ready()` once the gradients exist, before the update.
     """
     if task not in TASKS:
         raise UsageError(f"unknown task {task!r}; use one of {', '.join(TASKS)}")
@@ -69,7 +69,7 @@ def monitor(
         confidence=confidence,
         min_gap=min_gap,
     ).validate()
-    return Monitor(model, optimizer, task, options, name, epochs, samples, hook_optimizer)
+    return Monitor(model, optimizer, task, options, name, epochs, samples, pre_step_hook)
 
 
 @dataclass
@@ -83,7 +83,7 @@ class Monitor:
     name: str
     epochs: int | None
     samples: int
-    hook_optimizer: bool = True
+    pre_step_hook: bool = True
     steps: int = 0
     history: History = field(default_factory=lambda: History(initial_loss=math.nan))
     _splits: dict[str, Pair] = field(default_factory=dict)
@@ -102,11 +102,9 @@ class Monitor:
 
     def __enter__(self) -> Monitor:
         self.gradients.before_forward(1)  # learns the layers' order from the first forward pass
-        if self.hook_optimizer:
-            self._handles = [
-                self.optimizer.register_step_pre_hook(lambda *_: self.gradients_ready()),
-                self.optimizer.register_step_post_hook(lambda *_: self.updated()),
-            ]
+        self._handles = [self.optimizer.register_step_post_hook(lambda *_: self.updated())]
+        if self.pre_step_hook:
+            self._handles.append(self.optimizer.register_step_pre_hook(lambda *_: self.gradients_ready()))
         self._epoch_started = time.perf_counter()
         return self
 

@@ -13,6 +13,7 @@ import jsonschema
 import numpy as np
 import pytest
 import torch
+from conftest import RECIPES
 
 import dldoctor as dd
 from dldoctor.doctor import DiagnoseOptions
@@ -20,8 +21,6 @@ from dldoctor.recipe import load_recipe
 from dldoctor.report import Report
 from dldoctor.report.stored import schema
 from dldoctor.training import batch_loss, make_optimizer, prepare_run
-
-from conftest import RECIPES
 
 # The follow-ups that retrain (range test) or cost seconds (Hessian) add advice, not the verdict.
 OPTIONS = DiagnoseOptions(hessian=False, lr_find=False)
