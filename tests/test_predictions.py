@@ -81,7 +81,8 @@ def test_a_recipe_and_predictions_together_are_a_usage_error(cli, tmp_path):
     assert result.code == 2 and "exactly one of RECIPE or --predictions FILE" in result.stderr
 
 
-def test_csv_and_npz_of_the_same_predictions_give_the_same_errors(tmp_path):
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_a_table_and_an_npz_of_the_same_predictions_read_the_same(tmp_path, suffix):
     found = arrays()
     rows = []
     for split in SIZES:
@@ -89,8 +90,13 @@ def test_csv_and_npz_of_the_same_predictions_give_the_same_errors(tmp_path):
         frame.insert(0, "label", found[f"{split}_labels"])
         frame.insert(0, "split", split)
         rows.append(frame)
-    pd.concat(rows).to_csv(tmp_path / "p.csv", index=False)
-    from_csv = load_predictions(tmp_path / "p.csv", task="classification")
+    table = tmp_path / f"p{suffix}"
+    if suffix == ".csv":
+        pd.concat(rows).to_csv(table, index=False)
+    else:
+        pytest.importorskip("pyarrow")
+        pd.concat(rows).to_parquet(table, index=False)
+    from_csv = load_predictions(table, task="classification")
     from_npz = load_predictions(write_npz(tmp_path / "p.npz"))
     for split in SIZES:
         assert np.array_equal(from_csv.splits[split].labels, from_npz.splits[split].labels)
