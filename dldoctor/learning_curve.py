@@ -95,12 +95,10 @@ def fit_power_law(n: np.ndarray, e: np.ndarray) -> tuple[float, float, float] | 
 
 def plot(curve: LearningCurve, path: Path, task: str) -> None:
     """Dev and training error against training-set size (log scale), with the fit extrapolated to 10×."""
-    import matplotlib
+    from matplotlib.figure import Figure  # the object API: no pyplot global state
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    fig = Figure(figsize=(7, 4.2), dpi=110)
+    ax = fig.subplots()
     ax.plot(curve.sizes, curve.dev_errors, "o", color="#d62728", label="dev error")
     ax.plot(curve.sizes, curve.train_errors, "s", color="#1f77b4", label="training error")
     if curve.c is not None and curve.a is not None and curve.b is not None:
@@ -115,4 +113,3 @@ def plot(curve: LearningCurve, path: Path, task: str) -> None:
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)

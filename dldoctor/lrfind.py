@@ -91,13 +91,12 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, optimizer: str) -> RangeTest:
 
 
 def plot(result: RangeTest, path: Path) -> None:
-    """Loss against learning rate (log scale), with the suggestions marked; PNG via Agg."""
-    import matplotlib
+    """Loss against learning rate (log scale), with the suggestions marked; matplotlib's object API,
+    so no pyplot global state (a notebook that imports dldoctor keeps its backend)."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    from matplotlib import pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4.2), dpi=110)
+    fig = Figure(figsize=(7, 4.2), dpi=110)
+    ax = fig.subplots()
     ax.plot(result.lrs, result.losses, color="#1f77b4")
     ax.set_xscale("log")
     marks = [(result.steepest_lr, "steepest", ":"), (result.min_loss_lr, "minimum", "--")]
@@ -111,7 +110,6 @@ def plot(result: RangeTest, path: Path) -> None:
     ax.set_title("Learning-rate range test")
     fig.tight_layout()
     fig.savefig(path)
-    plt.close(fig)
 
 
 def _endless(split: Split, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:

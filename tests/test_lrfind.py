@@ -57,3 +57,25 @@ def test_a_bad_sweep_is_a_usage_error(cli, make_recipe, tmp_path, args, message)
     path = make_recipe("recipe = dd.Recipe(name='t', model=make_model, data=make_data)")
     result = cli("lr-find", path, "--plot", tmp_path / "x.png", *args)
     assert result.code == 2 and message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_plotting_leaves_pyplot_and_the_backend_alone(tmp_path):
+    """A notebook that imports dldoctor keeps its own matplotlib backend: no pyplot, no matplotlib.use."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, matplotlib; from pathlib import Path;"
+        " from dldoctor.diagnosis import RangeTest, LearningCurve;"
+        " from dldoctor import lrfind, learning_curve;"
+        " raw = lambda: dict.__getitem__(matplotlib.rcParams, 'backend'); before = raw();"
+        " lrfind.plot(RangeTest((1e-4, 1e-3, 1e-2), (2.0, 1.0, 3.0), 1e-3, 1e-3, 1e-3, 'adam'),"
+        f" Path({str(tmp_path / 'lr.png')!r}));"
+        " curve = LearningCurve((100, 200), (0.3, 0.2), (0.1, 0.05), 0.1, 2.0, 0.5, {}, None, 0.01);"
+        " learning_curve.plot(curve,"
+        f" Path({str(tmp_path / 'curve.png')!r}), 'classification');"
+        " print('matplotlib.pyplot' in sys.modules, raw() == before)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "True"]
+    assert (tmp_path / "lr.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -74,3 +74,20 @@ def test_healthy_report_has_no_findings_and_says_why(make_recipe, tmp_path):
     console = Console(record=True, width=100)
     render(report, console)
     assert "within your target" in console.export_text()
+
+
+def test_re_rendering_a_stored_report_does_not_import_torch(diverged, tmp_path):
+    """`dldoctor report` is a CI step on machines that may not even have a GPU build of torch."""
+    import subprocess
+    import sys
+
+    stored, summary = tmp_path / "report.json", tmp_path / "summary.md"
+    write_json(diverged, stored)
+    code = (
+        "import sys; from dldoctor.cli import app;"
+        f" app(['report', {str(stored)!r}, '--markdown', {str(summary)!r}, '--plots', {str(tmp_path)!r}],"
+        " standalone_mode=False); print('torch' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip().splitlines()[-1] == "False"
+    assert summary.read_text().startswith("#")

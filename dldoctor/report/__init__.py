@@ -8,9 +8,8 @@ import os
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import (
     CriticalPoint,
     Diagnosis,
@@ -26,9 +25,12 @@ from dldoctor.diagnosis import (
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
 from dldoctor.errors import UsageError
-from dldoctor.folds import CrossValidation
 from dldoctor.stats import Estimate
-from dldoctor.training import History
+
+if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.folds import CrossValidation
+    from dldoctor.training import History
 
 SCHEMA = 1
 ERROR_NAMES = ("bayes", "train", "train_dev", "dev", "test")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from rich.console import Console, Group
 from rich.markdown import Markdown
@@ -14,12 +15,14 @@ from rich.table import Table
 from rich.text import Text
 
 from dldoctor import fmt
-from dldoctor.bayes import BayesEstimate
 from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
 from dldoctor.stats import Estimate
-from dldoctor.training import EpochCallback, EpochRecord
+
+if TYPE_CHECKING:  # torch-backed types: re-rendering a stored report must not import torch
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.training import EpochCallback, EpochRecord
 
 BAR_WIDTH = 12
 VERDICT_STYLE = {"healthy": "bold green", "inconclusive": "bold yellow"}

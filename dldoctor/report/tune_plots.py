@@ -20,26 +20,21 @@ def write_plots(
     study: optuna.Study, space: SearchSpace, importances: dict[str, float], folder: Path
 ) -> list[Path]:
     """Write history.png, parallel_coordinates.png and (with importances) importances.png."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise UsageError(f"--plots: cannot create folder {folder}: {exc.strerror}") from None
     trials = [t for t in study.get_trials(deepcopy=False) if t.state.is_finished()]
     metric = study.user_attrs.get("dldoctor", {}).get("metric", "objective")
-    written = [_history(plt, trials, metric, folder / "history.png")]
-    written.append(_parallel(plt, trials, space, metric, folder / "parallel_coordinates.png"))
+    written = [_history(trials, metric, folder / "history.png")]
+    written.append(_parallel(trials, space, metric, folder / "parallel_coordinates.png"))
     if importances:
-        written.append(_importances(plt, importances, folder / "importances.png"))
+        written.append(_importances(importances, folder / "importances.png"))
     return written
 
 
-def _history(plt, trials: list[optuna.trial.FrozenTrial], metric: str, path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(7, 4))
+def _history(trials: list[optuna.trial.FrozenTrial], metric: str, path: Path) -> Path:
+    fig, ax = _figure((7, 4))
     for kind, colour in COLOURS.items():
         points = [(t.number, _last(t)) for t in trials if status(t) == kind and _last(t) is not None]
         if points:
@@ -54,18 +49,20 @@ def _history(plt, trials: list[optuna.trial.FrozenTrial], metric: str, path: Pat
         ax.step(xs, ys, where="post", c="black", lw=1.2, label="best so far")
     ax.set(xlabel="trial", ylabel=metric, title="Optimisation history")
     ax.legend(loc="best", fontsize="small")
-    return _save(plt, fig, path)
+    return _save(fig, path)
 
 
-def _parallel(plt, trials, space: SearchSpace, metric: str, path: Path) -> Path:
+def _parallel(trials, space: SearchSpace, metric: str, path: Path) -> Path:
     """Each complete trial a line across the dimensions, each axis scaled 0..1 (log-aware)."""
-    fig, ax = plt.subplots(figsize=(8, 4))
+    from matplotlib import colormaps
+
+    fig, ax = _figure((8, 4))
     complete = [t for t in trials if t.state == TrialState.COMPLETE]
     dims = [d for d in space.dimensions if d.kind != "choice"]
     values = [t.value for t in complete]
     if complete and dims:
         low, high = min(values), max(values)
-        cmap = plt.get_cmap("viridis_r")
+        cmap = colormaps["viridis_r"]
         for trial in sorted(complete, key=lambda t: -t.value):
             ys = [d.position(trial.params[d.name]) if d.name in trial.params else math.nan for d in dims]
             shade = 0.5 if high == low else (trial.value - low) / (high - low)
@@ -75,15 +72,15 @@ def _parallel(plt, trials, space: SearchSpace, metric: str, path: Path) -> Path:
         ylabel="position in range (log-scaled where searched so)",
         title=f"Parallel coordinates (colour: {metric})",
     )
-    return _save(plt, fig, path)
+    return _save(fig, path)
 
 
-def _importances(plt, importances: dict[str, float], path: Path) -> Path:
-    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * len(importances)))
+def _importances(importances: dict[str, float], path: Path) -> Path:
+    fig, ax = _figure((6, 0.5 + 0.4 * len(importances)))
     names = list(importances)[::-1]
     ax.barh(names, [importances[n] for n in names], color="tab:blue")
     ax.set(xlabel="importance (fANOVA)", title="Hyperparameter importance")
-    return _save(plt, fig, path)
+    return _save(fig, path)
 
 
 def _last(trial: optuna.trial.FrozenTrial) -> float | None:
@@ -94,8 +91,15 @@ def _last(trial: optuna.trial.FrozenTrial) -> float | None:
     return None
 
 
-def _save(plt, fig, path: Path) -> Path:
+def _figure(size: tuple[float, float]):  # -> (Figure, Axes); matplotlib is imported only when plotting
+    """A figure on matplotlib's object API: no pyplot global state, no display needed."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=size)
+    return fig, fig.subplots()
+
+
+def _save(fig, path: Path) -> Path:
     fig.tight_layout()
     fig.savefig(path, dpi=100)
-    plt.close(fig)
     return path
