@@ -6,9 +6,13 @@ an array whole either, then runs `load_predictions` + `diagnose_predictions`. Th
 same run is one bare pass reading the same archive's bytes (no decoding, no arithmetic), so the
 ratio says what the diagnosis costs over I/O. Peak resident memory is read from the kernel
 (ru_maxrss) and compared with the size of the outputs.
+
+By default the Bayes error is given (`--bayes-error 0.05`), which times the streaming path: errors,
+intervals, gaps, the mismatch test, the verdict. `--estimate` also runs the Bayes estimators on
+the 10,000 sampled train-dev outputs (1,000-dimensional: slow with many classes, see RESULTS.md).
 Last line: `ratio diagnose/read: X`.
 
-    PYTHONPATH=. python benchmarks/predictions_scale.py [--dev-rows 1000000] [--classes 1000] [--keep FILE]
+    PYTHONPATH=. python benchmarks/predictions_scale.py [--dev-rows 1000000] [--classes 1000] [--estimate]
 """
 
 from __future__ import annotations
@@ -62,11 +66,18 @@ def read_bytes(path: Path) -> float:
     return time.perf_counter() - started
 
 
+def _cpu() -> float:
+    """This process's CPU seconds: on a shared machine, steadier than the wall clock."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev-rows", type=int, default=1_000_000)
     parser.add_argument("--classes", type=int, default=1000)
     parser.add_argument("--keep", type=Path, default=None, help="write the file here (and reuse it)")
+    parser.add_argument("--estimate", action="store_true", help="estimate the Bayes error too")
     args = parser.parse_args()
     path = args.keep or Path("/tmp/dldoctor_predictions_scale.npz")
     sizes = {"train": 100_000, "train_dev": 20_000, "dev": args.dev_rows}
@@ -81,13 +92,17 @@ def main() -> None:
     print(f"rows {sizes} · {args.classes} classes · outputs {path.stat().st_size / 2**30:.2f} GiB")
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     baseline = read_bytes(path)
+    cpu_before = _cpu()
     started = time.perf_counter()
-    report = dd.diagnose_predictions(dd.load_predictions(path))
+    options = dd.DiagnoseOptions(bayes_error=None if args.estimate else 0.05)
+    report = dd.diagnose_predictions(dd.load_predictions(path), options)
     seconds = time.perf_counter() - started
+    cpu = _cpu() - cpu_before
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"read the bytes once: {baseline:.1f} s")
-    print(f"diagnose --predictions: {seconds:.1f} s · verdict {report.verdict} · dev error"
-          f" {report.errors['dev'].value:.4f} · Bayes {report.bayes.method}")  # fmt: skip
+    print(f"diagnose --predictions: {seconds:.1f} s wall, {cpu:.1f} s CPU (user + system) ·"
+          f" verdict {report.verdict} · dev error {report.errors['dev'].value:.4f}"
+          f" · Bayes {report.bayes.method}")  # fmt: skip
     print(f"peak resident memory {peak:.2f} GiB (before: {before:.2f} GiB) for"
           f" {path.stat().st_size / 2**30:.2f} GiB of outputs")  # fmt: skip
     print(f"ratio diagnose/read: {seconds / baseline:.2f}")
