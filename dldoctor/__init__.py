@@ -13,7 +13,7 @@ if _typing.TYPE_CHECKING:
     from dldoctor.diagnosis import Finding
     from dldoctor.doctor import DiagnoseOptions, diagnose, find_lr
     from dldoctor.errors import DldoctorError
-    from dldoctor.monitor import monitor
+    from dldoctor.monitoring import monitor
     from dldoctor.posthoc import diagnose_predictions
     from dldoctor.predictions import load_predictions
     from dldoctor.recipe import Recipe, Splits, load_recipe
@@ -31,7 +31,7 @@ _HOMES = {
     "find_lr": "dldoctor.doctor",
     "load_predictions": "dldoctor.predictions",
     "load_recipe": "dldoctor.recipe",
-    "monitor": "dldoctor.monitor",
+    "monitor": "dldoctor.monitoring",
 }
 
 __all__ = [

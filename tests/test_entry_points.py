@@ -6,7 +6,6 @@ under the monitor; the monitored model's outputs are then saved and diagnosed wi
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import jsonschema
@@ -57,7 +56,6 @@ def save_predictions(path: Path, model: torch.nn.Module, splits: dict, report: R
 
 @pytest.mark.parametrize("name", ["healthy", "high_variance", "optimization_failure"])
 def test_monitor_and_saved_predictions_match_diagnose_on_the_same_model(name: str, tmp_path: Path) -> None:
-    sys.path.insert(0, str(RECIPES))
     recipe = load_recipe(RECIPES / f"{name}.py")
     reference = dd.diagnose(recipe, OPTIONS)
     by_monitor, model, splits = monitored(recipe)

@@ -116,3 +116,9 @@ def test_under_a_grad_scaler_the_norms_are_of_the_unscaled_gradients():
         expected = scaled / 2.0**12
     first_layer = doc.gradients.summary().layers[0]
     assert first_layer.grad_norm == pytest.approx(expected, rel=1e-5)
+
+
+def test_dd_monitor_stays_the_function_once_its_module_is_imported():
+    import dldoctor.monitoring  # noqa: F401  (a submodule import must not shadow the name)
+
+    assert callable(dd.monitor) and dd.monitor.__module__ == "dldoctor.monitoring"

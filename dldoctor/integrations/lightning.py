@@ -19,7 +19,7 @@ except ImportError as exc:  # the extra is not installed: say how to get it
     raise ImportError('DoctorCallback needs Lightning: pip install "dldoctor[lightning]"') from exc
 
 from dldoctor.diagnosis import Policy
-from dldoctor.monitor import Monitor, Pair, monitor
+from dldoctor.monitoring import Monitor, Pair, monitor
 from dldoctor.report import Report, check_writable
 
 

@@ -95,6 +95,7 @@ class Monitor:
     _initial: dict[str, torch.Tensor] = field(default_factory=dict)
     _epoch_started: float = 0.0
     _steps_per_epoch: int | None = None
+    gradients: GradientMonitor = field(init=False)
 
     def __post_init__(self) -> None:
         self.gradients = GradientMonitor(self.model, 1 << 40, self.samples)  # step 1 only, until spaced
@@ -224,7 +225,7 @@ class Monitor:
         group = self.optimizer.param_groups[0]
         kind = type(self.optimizer).__name__.lower()
         optimizer = kind if kind in OPTIMIZERS else "adam"
-        beta = group.get("momentum", group.get("betas", (0.9,))[0] if "betas" in group else 0.0)
+        beta = group["momentum"] if "momentum" in group else group.get("betas", (0.0,))[0]
         n_train = len(pairs["train"][1])
         description = (
             "" if kind in OPTIMIZERS else f"{type(self.optimizer).__name__}: probes that retrain use Adam"
