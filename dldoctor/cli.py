@@ -115,7 +115,20 @@ def diagnose_command(
         "learning_curve.png"
     ),
     folds: Annotated[
-        int | None, typer.Option(help="Also N-fold cross-validate (small data): errors with intervals.")
+        int | None,
+        typer.Option(
+            help="Also N-fold cross-validate (small data): errors with intervals, train's label noise."
+        ),
+    ] = None,
+    errors: Annotated[
+        bool, typer.Option(help="Error analysis: per class, suspected label errors, calibration, slices.")
+    ] = True,
+    errors_csv: Annotated[
+        Path | None, typer.Option(help="Write one CSV row per suspected label error here.")
+    ] = None,
+    plots: Annotated[
+        Path | None,
+        typer.Option(help="Write curves, errors, confusion, reliability and suspects PNGs into this folder."),
     ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
@@ -124,22 +137,30 @@ def diagnose_command(
     ] = None,
     predictions: PredictionsOpt = None,
     task: TaskOpt = None,
+    force: Annotated[bool, typer.Option(help="Apply --params exported for another recipe.")] = False,
 ) -> None:
     """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose.
 
     With --predictions, diagnose saved labels and outputs instead: no model, no retraining."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
     from dldoctor.learning_curve import plot as plot_learning_curve
+    from dldoctor.outputs import check_file, check_folder
     from dldoctor.recipe import load_recipe
-    from dldoctor.report import check_writable, write_json
+    from dldoctor.report import write_json
     from dldoctor.report.console import render, training_progress
 
     def run() -> int:
         failing = _kinds(fail_on)
         if json_path is not None:
-            check_writable(json_path)
+            check_file(json_path, "--json")
         if learning_curve:
-            check_writable(curve_plot)
+            check_file(curve_plot, "--curve-plot")
+        if errors_csv is not None:
+            if not errors:
+                raise UsageError("--errors-csv needs the error analysis: drop --no-errors")
+            check_file(errors_csv, "--errors-csv")
+        if plots is not None:
+            check_folder(plots, "--plots")
         options = DiagnoseOptions(
             seed=seed,
             device=device,
@@ -154,6 +175,7 @@ def diagnose_command(
             lr_find=lr_find,
             learning_curve=learning_curve,
             folds=folds,
+            errors=errors,
         )
         out, err = Console(), Console(stderr=True, quiet=quiet)
         if _source(recipe=recipe, predictions=predictions) == "predictions":
@@ -161,7 +183,7 @@ def diagnose_command(
         else:
             loaded = load_recipe(recipe)
             if params is not None:
-                loaded = _with_params(loaded, params, seed, err)
+                loaded = _with_params(loaded, params, seed, err, force)
             with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
                 report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
@@ -171,6 +193,7 @@ def diagnose_command(
         if json_path is not None:
             write_json(report, json_path)
             out.print(f"[dim]Report written to {json_path}[/]")
+        _write_analysis(report, errors_csv, plots, out)
         found = sorted({f.kind for f in report.findings} & failing)
         if found:
             out.print(f"[bold red]Failing: found {', '.join(found)} (--fail-on)[/]")
@@ -194,11 +217,11 @@ def lr_find_command(
     """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
     from dldoctor import lrfind
     from dldoctor.doctor import find_lr
-    from dldoctor.report import check_writable
+    from dldoctor.outputs import check_file
     from dldoctor.report.console import render_range_test
 
     def run() -> int:
-        check_writable(plot)
+        check_file(plot, "--plot")
         result = find_lr(recipe, seed, device, start=start, end=end, steps=steps)
         lrfind.plot(result, plot)
         out = Console()
@@ -226,6 +249,15 @@ def check_command(
     max_variance: Annotated[float | None, typer.Option(help="FAIL above this variance gap.")] = None,
     max_mismatch: Annotated[float | None, typer.Option(help="FAIL above this data-mismatch gap.")] = None,
     max_dev_overfit: Annotated[float | None, typer.Option(help="FAIL above this dev-overfit gap.")] = None,
+    max_label_noise: Annotated[
+        float | None, typer.Option(help="FAIL above this estimated share of wrong labels in dev.")
+    ] = None,
+    max_ece: Annotated[
+        float | None, typer.Option(help="FAIL above this expected calibration error on dev.")
+    ] = None,
+    max_slice_gap: Annotated[
+        float | None, typer.Option(help="FAIL when a metadata slice's dev error exceeds the rest's by more.")
+    ] = None,
     fail_on: Annotated[
         str | None, typer.Option(help=f"Comma-separated finding kinds that FAIL: {', '.join(KINDS)}.")
     ] = None,
@@ -253,6 +285,7 @@ def check_command(
     target_error: TargetErrorOpt = None,
     confidence: ConfidenceOpt = 0.95,
     min_gap: MinGapOpt = Policy.min_gap,
+    force: Annotated[bool, typer.Option(help="Compare with a --baseline of another recipe.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
     predictions: PredictionsOpt = None,
@@ -279,6 +312,9 @@ def check_command(
         "max_variance": max_variance,
         "max_mismatch": max_mismatch,
         "max_dev_overfit": max_dev_overfit,
+        "max_label_noise": max_label_noise,
+        "max_ece": max_ece,
+        "max_slice_gap": max_slice_gap,
         "fail_on": fail_on,
         "warn_on": warn_on,
         "baseline": baseline,
@@ -287,7 +323,7 @@ def check_command(
     }
 
     def run() -> int:
-        outputs = _outputs(json_path, junit, markdown)
+        outputs = _outputs(json_path, junit, markdown, plots)
         rules = load_policy(policy, flags, Path.cwd())
         options = DiagnoseOptions(
             seed=seed,
@@ -301,13 +337,14 @@ def check_command(
         out, err = Console(), Console(stderr=True, quiet=quiet)
         source = _source(recipe=recipe, predictions=predictions, report=report)
         if source == "report":
-            result = check_report(report, rules)
+            result = check_report(report, rules, force=force)
         elif source == "predictions":
-            result = check_predictions(load_predictions(predictions, task), rules, options.validate())
+            found = load_predictions(predictions, task)
+            result = check_predictions(found, rules, options.validate(), force=force)
         else:
             loaded = load_recipe(recipe)
             with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
-                result = check(loaded, rules, options.validate(), on_epoch=on_epoch)
+                result = check(loaded, rules, options.validate(), on_epoch=on_epoch, force=force)
         document = result.to_dict()
         if result.report is not None:
             render(result.report, out)
@@ -337,7 +374,7 @@ def report_command(
     from dldoctor.report.stored import load_report
 
     def run() -> int:
-        outputs = _outputs(None, junit, markdown)
+        outputs = _outputs(None, junit, markdown, plots)
         document = load_report(path)
         out = Console(quiet=quiet)
         render_stored(render_markdown(document), out)
@@ -390,21 +427,25 @@ def _from_predictions(path: Path, task: str | None, options: DiagnoseOptions) ->
     return diagnose_predictions(load_predictions(path, task), options)
 
 
-def _outputs(json_path: Path | None, junit: Path | None, markdown: Path | None) -> dict[str, Path]:
-    """The report files asked for, each checked writable before any work starts."""
-    from dldoctor.report import check_writable
+def _outputs(
+    json_path: Path | None, junit: Path | None, markdown: Path | None, plots: Path | None
+) -> dict[str, Path]:
+    """The report files asked for, each (and the plots folder) checked writable before any work starts."""
+    from dldoctor.outputs import check_file, check_folder
 
     chosen = {"json": json_path, "junit": junit, "markdown": markdown}
-    for target in chosen.values():
+    for kind, target in chosen.items():
         if target is not None:
-            check_writable(target)
+            check_file(target, f"--{kind}")
+    if plots is not None:
+        check_folder(plots, "--plots")
     return {kind: target for kind, target in chosen.items() if target is not None}
 
 
 def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None, out: Console) -> None:
     import json
 
-    from dldoctor.report import write_atomic
+    from dldoctor.outputs import write_text
     from dldoctor.report.junit import render_junit
     from dldoctor.report.markdown import render_markdown
 
@@ -414,7 +455,7 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
         "markdown": lambda: render_markdown(document),
     }
     for kind, target in outputs.items():
-        write_atomic(target, renderers[kind]())
+        write_text(target, renderers[kind]())
         out.print(f"[dim]{kind} written to {target}[/]")
     if plots is not None:
         from dldoctor.report.plots import write_plots
@@ -423,14 +464,33 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
             out.print(f"[dim]plot written to {written}[/]")
 
 
-def _with_params(recipe: Recipe, path: Path, seed: int, err: Console) -> Recipe:
+def _write_analysis(report: Report, csv: Path | None, plots: Path | None, out: Console) -> None:
+    """--errors-csv and --plots of `diagnose`: the report's pictures, and the live-only suspects grid."""
+    analysis = report.error_analysis
+    if csv is not None and analysis is not None:
+        from dldoctor.report.suspects_csv import write_suspects_csv
+
+        rows = write_suspects_csv(analysis, csv)
+        out.print(f"[dim]{rows} suspected label errors written to {csv}[/]")
+    if plots is None:
+        return
+    from dldoctor.report.error_plots import write_suspects_grid
+    from dldoctor.report.plots import write_plots
+
+    written = write_plots(report.to_dict(), plots)
+    grid = None if analysis is None else write_suspects_grid(analysis, plots)
+    for path in [*written, *([grid] if grid else [])]:
+        out.print(f"[dim]plot written to {path}[/]")
+
+
+def _with_params(recipe: Recipe, path: Path, seed: int, err: Console, force: bool) -> Recipe:
     from dldoctor.tuning.params import apply_params, read_params
 
     tuned = read_params(path)
     err.print(f"[dim]Using trial {tuned.trial} of study '{tuned.study}' from {path}[/]")
     if tuned.seed != seed:
         err.print(f"[dim]That trial ran with seed {tuned.seed}; pass --seed {tuned.seed} to reproduce it.[/]")
-    return apply_params(recipe, tuned)
+    return apply_params(recipe, tuned, force)
 
 
 @app.command("tune")
@@ -453,16 +513,19 @@ def tune_command(
     seed: Annotated[int, typer.Option(help="Seeds data, initialisation and shuffling of every trial.")] = 0,
     device: DeviceOpt = None,
     epochs: Annotated[int | None, typer.Option(help="Epochs per trial (default: the recipe's).")] = None,
-    heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 60,
+    heartbeat: Annotated[int, typer.Option(help="Seconds between a running trial's heartbeats.")] = 10,
     grace: Annotated[
         int, typer.Option(help="Seconds without a heartbeat before a trial is failed and retried.")
-    ] = 180,
+    ] = 60,
     retries: Annotated[int, typer.Option(help="How often a trial lost with its worker is retried.")] = 2,
     from_diagnosis: Annotated[
         Path | None, typer.Option(help="Shape the space by a `diagnose --json` report.")
     ] = None,
     auto: Annotated[bool, typer.Option(help="Diagnose first, then shape the space by the verdict.")] = False,
-    force: Annotated[bool, typer.Option(help="Tune even when the diagnosis says it will not help.")] = False,
+    force: Annotated[
+        bool,
+        typer.Option(help="Tune even when the diagnosis says it will not help, or is of another recipe."),
+    ] = False,
     export: Annotated[Path | None, typer.Option(help="Write the best parameters here (JSON).")] = None,
     plots: Annotated[Path | None, typer.Option(help="Write PNG plots into this folder.")] = None,
     csv: Annotated[Path | None, typer.Option(help="Write every trial as CSV here.")] = None,
@@ -470,8 +533,8 @@ def tune_command(
     debug: DebugOpt = False,
 ) -> None:
     """Search RECIPE's hyperparameters (lr, β, batch size, and what it declares) with Optuna."""
+    from dldoctor.outputs import check_file, check_folder
     from dldoctor.recipe import load_recipe
-    from dldoctor.report import check_writable
     from dldoctor.report.tune_console import live_trials, render_result, render_setup
     from dldoctor.tuning import study as tuning
 
@@ -493,10 +556,12 @@ def tune_command(
             grace,
             retries,
         ).validate()
-        for path in (export, csv):
+        for option, path in (("--export", export), ("--csv", csv)):
             if path is not None:
-                check_writable(path)
-        out = Console(quiet=quiet)
+                check_file(path, option)
+        if plots is not None:
+            check_folder(plots, "--plots")
+        out, note = Console(quiet=quiet), Console(stderr=True)
         loaded = load_recipe(recipe)
         adjust = _guidance(loaded, options, from_diagnosis, auto, force)
         unit = loaded.task if options.metric == "dev_error" else "loss"
@@ -506,7 +571,9 @@ def tune_command(
                 render_setup(setup, out)
                 listener.finished = stack.enter_context(live_trials(out, setup, unit)).finished
 
-            listener = tuning.Listener(started=started)
+            listener = tuning.Listener(
+                started=started, note=lambda message: note.print(message, markup=False)
+            )
             result = tuning.tune(recipe if workers > 1 else loaded, options, adjust=adjust, listener=listener)
         _write_tune_outputs(result, export, plots, csv)
         render_result(result, out, unit, str(export) if export and result.best else None)
@@ -562,16 +629,26 @@ def _kinds(spec: str | None) -> set[str]:
 
 
 def _guarded(run: Callable[[], int], debug: bool) -> int:
-    """Run a command; turn failures into one line on stderr and an exit code."""
+    """Run a command; turn failures into one line on stderr and an exit code. Only a failure in
+    dldoctor's own code is exit 3: the user's code raising or exiting, however deep, is exit 2."""
+    from dldoctor.errors import UserCodeError, raised_by_user_code, user_location
+
     try:
         return run()
     except DldoctorError as exc:
         _fail(f"error: {exc}", debug)
         return 2
-    except KeyboardInterrupt:
-        _fail("interrupted", debug)
+    except KeyboardInterrupt as exc:
+        where = user_location(exc)
+        _fail(f"interrupted (in {where})" if where else "interrupted", debug)
         return 130
+    except SystemExit as exc:
+        _fail(f"error: {UserCodeError('code run by dldoctor', exc)}", debug)
+        return 2
     except Exception as exc:
+        if (user_error := raised_by_user_code(exc)) is not None:
+            _fail(f"error: {user_error}", debug)
+            return 2
         _fail(
             f"internal error in dldoctor ({type(exc).__name__}: {exc}); rerun with --debug and report it",
             debug,

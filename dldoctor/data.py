@@ -7,7 +7,7 @@ per-batch collation or host-to-device copy. A torch Dataset streams through a Da
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -94,11 +94,12 @@ class DatasetSplit:
             drop_last=shuffle and training_steps(len(self), batch_size) * batch_size < len(self),
             pin_memory=self.device.type == "cuda",
         )
-        for x, y in loader:
-            yield (
-                x.to(self.device, non_blocking=True),
-                y.to(self.device, dtype=self.target_dtype, non_blocking=True),
-            )
+        with user_code(f"reading the '{self.name}' Dataset"):
+            for x, y in loader:
+                yield (
+                    x.to(self.device, non_blocking=True),
+                    y.to(self.device, dtype=self.target_dtype, non_blocking=True),
+                )
 
     def take(self, indices: torch.Tensor, name: str) -> DatasetSplit:
         return DatasetSplit(name, Subset(self.dataset, indices.tolist()), self.device, self.target_dtype)
@@ -119,6 +120,8 @@ class Data:
     test: Split | None
     train_dev_carved: bool
     soft_labels: torch.Tensor | None = None  # (n, K) class probabilities, see Splits
+    metadata: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # split -> column -> values
+    train_dev_index: np.ndarray | None = None  # where a carved train-dev sits in the user's train
 
     def named(self) -> dict[str, Split]:
         """The present splits, in report order."""
@@ -142,12 +145,74 @@ def prepare(splits: Any, task: str, device: torch.device, seed: int) -> Data:
     _check_same_input_shape(named)
     train = named["train"]
     carved = "train_dev" not in named
+    metadata = example_metadata(splits.metadata, {name: len(split) for name, split in named.items()})
+    index = None
     if carved:
-        train, train_dev = carve_train_dev(train, seed)
+        kept, index = carve_indices(len(train), seed)
+        train, train_dev = train.take(kept, "train"), train.take(index, "train_dev")
+        metadata = _carve_metadata(metadata, kept.numpy(), index.numpy())
     else:
         train_dev = named["train_dev"]
     soft = None if splits.soft_labels is None else soft_labels(splits.soft_labels, task)
-    return Data(train, train_dev, named["dev"], named.get("test"), carved, soft)
+    if soft is not None:
+        _check_soft_label_count(len(soft), len(named["train"]), None if carved else len(train_dev))
+    return Data(
+        train,
+        train_dev,
+        named["dev"],
+        named.get("test"),
+        carved,
+        soft,
+        metadata,
+        None if index is None else index.numpy(),
+    )
+
+
+def example_metadata(value: Any, sizes: dict[str, int]) -> dict[str, dict[str, np.ndarray]]:
+    """Validated per-example columns: {split: {column: 1-d array with one value per example}}."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise DataError(
+            f"metadata must be a dict keyed by split name, got {type(value).__name__}:"
+            ' write metadata={"dev": {"column": values}}'
+        )
+    return {split: _columns(split, table, sizes) for split, table in value.items()}
+
+
+def _columns(split: Any, table: Any, sizes: dict[str, int]) -> dict[str, np.ndarray]:
+    if split not in sizes:
+        raise DataError(
+            f"metadata names split {split!r}, which this data lacks; use one of {', '.join(sizes)}"
+        )
+    if hasattr(table, "columns") and hasattr(table, "to_numpy"):  # a pandas DataFrame
+        table = {str(c): table[c].to_numpy() for c in table.columns}
+    if not isinstance(table, dict):
+        raise DataError(f"metadata['{split}'] must be a dict of column -> values or a DataFrame")
+    columns = {}
+    for name, values in table.items():
+        array = np.asarray(values)
+        if array.ndim != 1 or len(array) != sizes[split]:
+            raise DataError(
+                f"metadata['{split}']['{name}'] has shape {array.shape}; it needs one value per"
+                f" example of '{split}' ({sizes[split]})"
+            )
+        columns[str(name)] = array
+    return columns
+
+
+def _carve_metadata(
+    metadata: dict[str, dict[str, np.ndarray]], kept: np.ndarray, held: np.ndarray
+) -> dict[str, dict[str, np.ndarray]]:
+    """Train's columns follow train's examples into the carved train and train-dev."""
+    if "train" not in metadata:
+        return metadata
+    train = metadata["train"]
+    return {
+        **metadata,
+        "train": {c: v[kept] for c, v in train.items()},
+        "train_dev": {c: v[held] for c, v in train.items()},
+    }
 
 
 def soft_labels(value: Any, task: str) -> torch.Tensor:
@@ -166,6 +231,28 @@ def soft_labels(value: Any, task: str) -> torch.Tensor:
     return c
 
 
+def _check_soft_label_count(rows: int, train: int, train_dev: int | None) -> None:
+    """One row of soft labels per example of the training distribution (train, or train + train-dev)."""
+    allowed = {train} if train_dev is None else {train, train + train_dev}
+    if rows not in allowed:
+        counts = " or ".join(str(n) for n in sorted(allowed))
+        raise DataError(
+            f"soft_labels has {rows} rows but the training distribution has {counts} examples:"
+            " give one row of class probabilities per training example"
+        )
+
+
+def batch_size_warning(n_train: int, batch_size: int, carved: bool) -> str | None:
+    """A batch larger than the training set makes every epoch one full-batch step: worth a word."""
+    if batch_size <= n_train:
+        return None
+    held_out = " after train-dev is held out" if carved else ""
+    return (
+        f"batch_size {batch_size} is larger than the training set ({n_train} examples{held_out}):"
+        f" every epoch is a single full-batch step; use a batch size below {n_train}"
+    )
+
+
 def training_steps(n: int, batch_size: int) -> int:
     """Batches per shuffled epoch: a last batch of one example is dropped, since BatchNorm cannot
     train on it and carving train-dev makes the training-set size hard for a user to foresee."""
@@ -178,7 +265,12 @@ def carve_train_dev(train: Split, seed: int) -> tuple[Split, Split]:
 
     Five hundred examples give an error rate near 5 % a 95 % interval about ±2 points wide.
     """
-    n = len(train)
+    kept, held = carve_indices(len(train), seed)
+    return train.take(kept, "train"), train.take(held, "train_dev")
+
+
+def carve_indices(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(kept, held out): which of train's `n` examples stay in train and which become train-dev."""
     if n < 8:
         raise DataError(
             f"train has only {n} examples, too few to hold out a train-dev split:"
@@ -186,9 +278,7 @@ def carve_train_dev(train: Split, seed: int) -> tuple[Split, Split]:
         )
     size = min(max(n // 10, 500), n // 4, 10_000)
     order = torch.randperm(n, generator=torch.Generator().manual_seed(seed + 7919))
-    return train.take(order[size:].sort().values, "train"), train.take(
-        order[:size].sort().values, "train_dev"
-    )
+    return order[size:].sort().values, order[:size].sort().values
 
 
 def check_labels(data: Data, num_classes: int) -> None:

@@ -11,8 +11,9 @@ import torch
 
 from dldoctor import bayes, folds, lrfind
 from dldoctor._version import __version__
-from dldoctor.data import Data, target_scale, training_steps
+from dldoctor.data import Data, batch_size_warning, target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.gradients import GradientMonitor
 from dldoctor.probes import PROBES, ProbeRun, RunContext, run_probes
@@ -48,6 +49,7 @@ class DiagnoseOptions:
     lr_find: bool = True
     learning_curve: bool = False  # retrain on growing subsets: would more data help?
     folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
+    errors: bool = True  # error analysis: per class, label noise, calibration, slices (one more pass)
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -124,14 +126,19 @@ def examine(run: TrainedRun, started: float, source: str = "recipe") -> Report:
     return assemble(
         found,
         policy,
-        Provenance(recipe.name, recipe.description, source, options.seed, str(run.device), started),
+        Origin(recipe.name, recipe.description, source, options.seed, str(run.device), started),
         run.history,
         run.data.train_dev_carved,
+        [
+            w
+            for w in (batch_size_warning(len(run.data.train), recipe.batch_size, run.data.train_dev_carved),)
+            if w
+        ],
     )
 
 
 @dataclass(frozen=True)
-class Provenance:
+class Origin:
     """Where a report came from: what it is called, which entry point made it, with what seed and when."""
 
     name: str
@@ -143,7 +150,12 @@ class Provenance:
 
 
 def assemble(
-    found: ProbeRun, policy: Policy, origin: Provenance, history: History, train_dev_carved: bool
+    found: ProbeRun,
+    policy: Policy,
+    origin: Origin,
+    history: History,
+    train_dev_carved: bool,
+    warnings: list[str] | None = None,
 ) -> Report:
     """The evidence the probes completed → the verdict and the Report; shared by every entry point."""
     evidence = found.evidence
@@ -151,6 +163,7 @@ def assemble(
     if not isinstance(bayes_estimate, bayes.BayesEstimate):
         bayes_estimate = unavailable(found.failures.get("bayes", found.skipped.get("bayes", "not run")))
     cross_validation = found.results.get("cross_validation")
+    analysis = found.results.get("error_analysis")
     return Report(
         recipe=origin.name,
         task=evidence.task,
@@ -173,8 +186,10 @@ def assemble(
         mismatch=evidence.mismatch,
         learning_curve=evidence.learning_curve,
         cross_validation=cross_validation if isinstance(cross_validation, folds.CrossValidation) else None,
+        error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,
+        warnings=warnings or [],
         description=origin.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
         source=origin.source,

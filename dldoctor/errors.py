@@ -49,24 +49,47 @@ class UserCodeError(DldoctorError):
 
     def __init__(self, action: str, exc: BaseException) -> None:
         self.original = exc
-        detail = _one_line(str(exc)) or "(no message)"
         where = _user_frames(exc)
         suffix = f" (at {where})" if where else ""
+        if isinstance(exc, SystemExit):
+            super().__init__(
+                f"{action} called sys.exit({exc.code!r}){suffix}; a stray argparse or main() in an imported"
+                " script does this: guard it with `if __name__ == '__main__':`"
+            )
+            return
+        detail = one_line(str(exc)) or "(no message)"
         super().__init__(f"{action} raised {type(exc).__name__}: {detail}{suffix}")
 
 
 @contextmanager
 def user_code(action: str) -> Iterator[None]:
-    """Run user code, turning any exception it raises into a UserCodeError naming `action`."""
+    """Run user code, turning any exception it raises, or a sys.exit() (which would end dldoctor
+    with the user's exit code, 0 included, before any check ran), into a UserCodeError."""
     try:
         yield
     except DldoctorError:
         raise
-    except Exception as exc:
+    except (Exception, SystemExit) as exc:
         raise UserCodeError(action, exc) from exc
 
 
-def _one_line(text: str, limit: int = 300) -> str:
+def raised_by_user_code(exc: BaseException) -> UserCodeError | None:
+    """`exc` as a UserCodeError when the innermost frame outside libraries is the user's (their
+    Dataset, transform or callback raised while our code drove it), else None: our own bug."""
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        if _is_user_file(frame.filename):
+            return UserCodeError("your code", exc)
+        if Path(frame.filename).resolve().is_relative_to(_PACKAGE_DIR):
+            return None
+    return None
+
+
+def user_location(exc: BaseException) -> str:
+    """Where in the user's files `exc` was raised, or '' when it was not raised there."""
+    return _user_frames(exc, keep=1)
+
+
+def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 

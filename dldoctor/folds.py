@@ -14,6 +14,7 @@ import torch
 
 from dldoctor.data import Data, TensorSplit
 from dldoctor.errors import UsageError
+from dldoctor.held_out import predict
 from dldoctor.recipe import Recipe
 from dldoctor.stats import Estimate, mean_interval
 from dldoctor.training import build_model, evaluate, fit
@@ -21,11 +22,17 @@ from dldoctor.training import build_model, evaluate, fit
 
 @dataclass(frozen=True)
 class CrossValidation:
-    """Errors of `folds` models, averaged per example over the folds where it played each role."""
+    """Errors of `folds` models, averaged per example over the folds where it played each role.
+
+    `held_out`: each example of train then train-dev predicted by the model that held it out
+    (class probabilities or outputs), with its `labels` — out-of-sample predictions for train.
+    """
 
     folds: int
     errors: dict[str, Estimate]  # train, train_dev (the held-out fold), dev
     per_fold: tuple[dict[str, float], ...]
+    labels: np.ndarray | None = None
+    held_out: np.ndarray | None = None
 
 
 def cross_validate(
@@ -41,16 +48,21 @@ def cross_validate(
     sums = {"train": np.zeros(n), "train_dev": np.zeros(n), "dev": np.zeros(len(data.dev))}
     counts = {"train": np.zeros(n), "train_dev": np.zeros(n)}
     per_fold = []
+    held_out: np.ndarray | None = None
     for k, held in enumerate(parts):
         rest = torch.cat([p for i, p in enumerate(parts) if i != k]).sort().values
-        train, held_out = pool.take(rest, "train"), pool.take(held.sort().values, "train_dev")
+        train, held_out_split = pool.take(rest, "train"), pool.take(held.sort().values, "train_dev")
         model = build_model(recipe, seed + k, device)
-        fit(model, Data(train, held_out, data.dev, None, False), recipe, seed=seed + k)
+        fit(model, Data(train, held_out_split, data.dev, None, False), recipe, seed=seed + k)
         measured = {
             "train": evaluate(model, train, recipe.task).errors,
-            "train_dev": evaluate(model, held_out, recipe.task).errors,
+            "train_dev": evaluate(model, held_out_split, recipe.task).errors,
             "dev": evaluate(model, data.dev, recipe.task).errors,
         }
+        _, outputs = predict(model, held_out_split, recipe.task)
+        if held_out is None:
+            held_out = np.zeros((n, *outputs.shape[1:]))
+        held_out[held.sort().values.numpy()] = outputs
         for name, index in (("train", rest), ("train_dev", held.sort().values)):
             sums[name][index.numpy()] += measured[name]
             counts[name][index.numpy()] += 1
@@ -62,7 +74,7 @@ def cross_validate(
         "dev": sums["dev"] / folds,
     }
     errors = {name: mean_interval(values, confidence, seed) for name, values in means.items()}
-    return CrossValidation(folds, errors, tuple(per_fold))
+    return CrossValidation(folds, errors, tuple(per_fold), pool.y.cpu().numpy(), held_out)
 
 
 def _pool(data: Data) -> TensorSplit:

@@ -19,7 +19,7 @@ from dldoctor import bayes, mismatch
 from dldoctor.bayes import representations
 from dldoctor.data import Data, TensorSplit, choose_rows, target_scale
 from dldoctor.diagnosis import Evidence, GradientHealth, MismatchTest, Policy, Setup, TrainingSignals
-from dldoctor.doctor import DiagnoseOptions, Provenance, assemble, signals
+from dldoctor.doctor import DiagnoseOptions, Origin, assemble, signals
 from dldoctor.errors import DataError
 from dldoctor.predictions import Column, Predictions, SplitColumns
 from dldoctor.probes import PROBES, ProbeRun
@@ -75,7 +75,7 @@ def diagnose_predictions(
         gradients=gradients,
     )
     found = _probe(evidence, options, predictions, scored, data)
-    origin = Provenance(predictions.name, "", source, seed, "cpu", started)
+    origin = Origin(predictions.name, "", source, seed, "cpu", started)
     return assemble(found, policy, origin, history, train_dev_carved=False)
 
 

@@ -28,6 +28,9 @@ class Splits:
     `soft_labels` (classification, optional): annotators' class probabilities for the examples of
     the training distribution — shape (n,) with P(y=1|x) for two classes, or (n, K) rows summing
     to 1. With them the Bayes error is estimated without neighbours: mean(1 − max_k c_k).
+
+    `metadata` (optional): per-example columns for error analysis by slice, keyed by split name —
+    `{"dev": {"site": array, ...}}` or `{"dev": pandas.DataFrame}`, one row per example.
     """
 
     train: SplitSource
@@ -35,6 +38,7 @@ class Splits:
     test: SplitSource | None = None
     train_dev: SplitSource | None = None
     soft_labels: Any = None
+    metadata: Any = None
 
 
 @dataclass(frozen=True)

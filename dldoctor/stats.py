@@ -64,6 +64,13 @@ def mean_interval(values: np.ndarray, confidence: float = 0.95, seed: int = 0) -
     return Estimate(mean, float(low), float(high), n, "bootstrap")
 
 
+def bootstrap_counts(n: int, resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """(resamples, n): how often each of n examples is drawn in each bootstrap resample — as weights,
+    a statistic that is a weighted sum needs no copy of the resampled data."""
+    draws = rng.integers(0, n, size=(resamples, n)) + (np.arange(resamples) * n)[:, None]
+    return np.bincount(draws.ravel(), minlength=resamples * n).reshape(resamples, n).astype(np.float64)
+
+
 def _resampled_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     n = values.size
     return np.concatenate(

@@ -265,7 +265,7 @@ def test_json_path_not_writable_fails_before_training(cli, make_recipe, tmp_path
     path = make_recipe(GOOD)
     target = tmp_path / "no-such-folder" / "report.json"
     result = cli("diagnose", path, "--json", target, "-q")
-    assert_usage_error(result, "cannot write the report", "does not exist")
+    assert_usage_error(result, "--json: cannot write", "does not exist")
     assert "Verdict" not in result.stdout, "the check must come before training"
 
 

@@ -292,7 +292,8 @@ def test_a_baseline_of_another_task_is_rejected(diagnosed, tmp_path):
     (tmp_path / "reg.json").write_text(json.dumps({**document, "task": "regression"}))
     recipe = diagnosed / "classification.py"
     result = run_cli(tmp_path, "check", recipe, "-q", "--baseline", "reg.json")
-    assert result.exit_code == 2 and "is a regression report; this recipe is classification" in result.stderr
+    assert result.exit_code == 2
+    assert "is from a regression recipe; recipe 'tiny' is classification" in result.stderr
 
 
 @pytest.mark.parametrize(

@@ -260,3 +260,42 @@ def test_junit_has_one_case_per_rule_and_a_warning_fails_only_under_strict(tmp_p
         "no high_variance finding": [Failure],
     }
     assert (suite.tests, suite.failures, suite.errors) == (3, 2 if strict else 1, 1)
+
+
+def with_analysis(report: dict, noise: tuple[float, float, float], ece: tuple[float, float, float]) -> dict:
+    """The report with an error analysis holding dev label noise and ECE as (value, low, high)."""
+
+    def estimate(v: tuple[float, float, float]) -> dict:
+        return {"value": v[0], "low": v[1], "high": v[2]}
+
+    analysis = {
+        "label_noise": {"dev": {"rate": estimate(noise)}},
+        "calibration": {"ece": estimate(ece)},
+        "slices": None,
+        "skipped": {"slices": "no metadata for dev"},
+    }
+    return {**report, "error_analysis": analysis}
+
+
+def test_label_noise_and_ece_maxima_judge_the_estimate_and_its_interval():
+    report = with_analysis(classification_report(HEALTHY), (0.04, 0.02, 0.06), (0.03, 0.02, 0.05))
+    policy = CheckPolicy(max_label_noise=0.05, max_ece=0.02)
+    assert statuses(report, policy) == [Status.WARN, Status.FAIL]
+    assert statuses(report, CheckPolicy(max_label_noise=0.1, max_ece=0.1)) == [Status.PASS, Status.PASS]
+
+
+def test_an_analysis_maximum_without_its_analysis_is_an_error_saying_why():
+    report = with_analysis(classification_report(HEALTHY), (0.04, 0.02, 0.06), (0.03, 0.02, 0.05))
+    (result,) = evaluate(report, CheckPolicy(max_slice_gap=0.05)).results
+    assert result.status == Status.ERROR and "no metadata for dev" in result.message
+    bare = {**classification_report(HEALTHY), "error_analysis": None}
+    (result,) = evaluate(bare, CheckPolicy(max_label_noise=0.05)).results
+    assert result.status == Status.ERROR and "--no-errors" in result.message
+
+
+def test_analysis_maxima_are_policy_keys(tmp_path):
+    write(tmp_path / "pyproject.toml", "[tool.dldoctor.check]\nmax-label-noise = 0.05\nmax-ece = 0.1\n")
+    policy = load_policy(None, {"max_slice_gap": 0.02}, tmp_path)
+    assert (policy.max_label_noise, policy.max_ece, policy.max_slice_gap) == (0.05, 0.1, 0.02)
+    with pytest.raises(PolicyError, match="impossible for a classification error rate"):
+        load_policy(None, {"max_ece": 2.0}, tmp_path).for_task("classification")

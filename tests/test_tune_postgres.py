@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 
 import optuna
 import pytest
@@ -105,7 +106,7 @@ def test_a_worker_killed_with_minus_9_has_its_trial_failed_and_retried(make_reci
     path = make_recipe("DELAY = 0.3\n" + RECIPE)
     command = _tune(path, study_name, "--trials", "3", "--heartbeat", "1", "--grace", "3", "-q")
     victim = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    killed = _wait_for_running_trial(study_name, victim.pid)
+    killed, _ = _wait_for_running_trial(study_name, lambda pid: pid == victim.pid)
     os.kill(victim.pid, signal.SIGKILL)
     victim.wait()
     survivor = subprocess.run(command, env=ENV, capture_output=True, text=True, timeout=180)
@@ -118,7 +119,10 @@ def test_a_worker_killed_with_minus_9_has_its_trial_failed_and_retried(make_reci
     assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 3
 
 
-def _wait_for_running_trial(study_name: str, pid: int, timeout: float = 60) -> int:
+def _wait_for_running_trial(
+    study_name: str, chosen: Callable[[int], bool], timeout: float = 120
+) -> tuple[int, int]:
+    """A trial that a worker process with a `chosen` pid is training: (trial number, pid)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -126,12 +130,10 @@ def _wait_for_running_trial(study_name: str, pid: int, timeout: float = 60) -> i
         except KeyError:
             trials = []
         for t in trials:
-            if (
-                t.state == TrialState.RUNNING
-                and t.user_attrs.get("worker", "").endswith(f":{pid}")
-                and len(t.params) == len(PARAMS)  # every parameter suggested: training has begun
-            ):
-                return t.number
+            pid = int(t.user_attrs.get("worker", ":0").rsplit(":", 1)[1])
+            # every parameter suggested: training has begun
+            if t.state == TrialState.RUNNING and pid and chosen(pid) and len(t.params) == len(PARAMS):
+                return t.number, pid
         time.sleep(0.1)
     raise AssertionError("the worker never started a trial")
 
@@ -146,3 +148,30 @@ def test_a_storage_password_is_never_printed(make_recipe, study_name, cli):
     refused = cli("tune", path, "--storage", SECRET_URL.replace("5432", "1"), "--trials", "1")
     assert refused.code == 2 and "cannot open storage postgresql://postgres:***@" in refused.stderr
     assert "hunter2" not in refused.stdout + refused.stderr
+
+
+def test_four_workers_with_one_killed_finish_the_study_report_it_and_export(
+    make_recipe, study_name, tmp_path
+):
+    path = make_recipe("DELAY = 0.2\n" + RECIPE)
+    export, csv = tmp_path / "best.json", tmp_path / "trials.csv"
+    command = _tune(path, study_name, "--trials", "6", "--workers", "4", "--export", export, "--csv", csv)
+    parent = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        killed, victim = _wait_for_running_trial(study_name, lambda pid: pid != parent.pid)
+        os.kill(victim, signal.SIGKILL)
+        stdout, stderr = parent.communicate(timeout=240)
+    finally:
+        parent.kill()
+    assert parent.returncode == 0, stderr
+    trials = optuna.load_study(study_name=study_name, storage=URL).trials
+    assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 6
+    assert trials[killed].state == TrialState.FAIL
+    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == killed)
+    assert retry.params == trials[killed].params
+    assert (
+        f"(pid {victim}) died, killed by signal 9; its trial {killed} was failed" in stderr
+        and f"retried as trial {retry.number}" in stderr
+    )
+    assert "Best trial" in stdout, stdout
+    assert export.exists() and csv.exists()

@@ -89,6 +89,19 @@ def test_best_value_on_a_log_edge_is_flagged_and_the_interior_is_not():
     assert "down" in edges[0].advice
 
 
+def test_a_beta_edge_is_named_in_beta_terms_not_one_minus_beta():
+    space = build_space(None, model, n_train=10_000)
+    one_minus_beta = space.get("one_minus_beta")
+    (low_beta,) = edge_warnings(
+        space, {"lr": 1e-3, "one_minus_beta": one_minus_beta.high, "log2_batch_size": 6}
+    )
+    assert (low_beta.dimension, low_beta.edge) == ("beta", "low") and "range lower" in low_beta.advice
+    (high_beta,) = edge_warnings(
+        space, {"lr": 1e-3, "one_minus_beta": one_minus_beta.low, "log2_batch_size": 6}
+    )
+    assert high_beta.edge == "high" and "closer to 1" in high_beta.advice
+
+
 def test_optimisation_failure_centres_lr_on_the_range_test_suggestion():
     report = {
         "verdict": "optimization_failure",

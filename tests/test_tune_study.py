@@ -137,7 +137,7 @@ def test_params_for_a_model_without_that_keyword_are_refused(make_recipe, tmp_pa
     other = make_recipe(
         'recipe = dd.Recipe(name="t", model=make_model, data=make_data, **OPTIONS)\n', "other.py"
     )
-    result = cli("diagnose", other, "--params", exported, "-q")
+    result = cli("diagnose", other, "--params", exported, "--force", "-q")  # across recipes on purpose
     assert result.code == 2 and "takes no such keyword argument" in result.stderr
 
 

@@ -30,6 +30,9 @@ MAXIMA = (
     "max_variance",
     "max_mismatch",
     "max_dev_overfit",
+    "max_label_noise",
+    "max_ece",
+    "max_slice_gap",
 )
 PYPROJECT_TABLE = "[tool.dldoctor.check]"
 FLAGS = "command line"
@@ -50,6 +53,9 @@ class CheckPolicy:
     max_variance: float | None = None
     max_mismatch: float | None = None
     max_dev_overfit: float | None = None
+    max_label_noise: float | None = None  # estimated share of wrong labels in dev
+    max_ece: float | None = None  # dev's expected calibration error
+    max_slice_gap: float | None = None  # worst metadata slice's error above the rest of dev
     fail_on: tuple[str, ...] = ()
     warn_on: tuple[str, ...] = ()
     baseline: Path | None = None

@@ -1,6 +1,7 @@
 """The rules a policy asks for, each a named condition on a report in its JSON form.
 
-Maxima (errors and gaps) judge the point estimate and its interval together: FAIL when the
+Maxima (errors, gaps, and the error analysis's dev label noise, calibration error and worst
+slice gap) judge the point estimate and its interval together: FAIL when the
 estimate is above the maximum; WARN when only the interval's upper end is (the data cannot rule
 out a breach); PASS otherwise. A gap's interval is the one the diagnosis reports, simultaneous
 over all gaps. A maximum whose number the run does not have (no test set, a diverged run) is
@@ -30,6 +31,42 @@ GAP_MAXIMA = {
     "max_dev_overfit": "dev_overfit",
 }
 BASELINE_RULE = "dev error not significantly worse than baseline"
+Reading = tuple[float | None, list[float] | None, str]  # value, interval, why the value is missing
+
+
+def _from_errors(values: str, intervals: str, name: str) -> Callable[[dict[str, Any]], Reading]:
+    def read(report: dict[str, Any]) -> Reading:
+        return report[values].get(name), report[intervals].get(name), _missing(name)
+
+    return read
+
+
+def _from_analysis(path: tuple[str, ...]) -> Callable[[dict[str, Any]], Reading]:
+    """An estimate inside the error analysis, e.g. ("label_noise", "dev", "rate")."""
+
+    def read(report: dict[str, Any]) -> Reading:
+        node: Any = report.get("error_analysis")
+        if node is None:
+            return None, None, "error analysis did not run (--no-errors)"
+        skipped = node.get("skipped", {})
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+            if node is None:
+                return (
+                    None,
+                    None,
+                    skipped.get(path[0], f"the error analysis has no {path[0].replace('_', ' ')}"),
+                )
+        return node["value"], [node["low"], node["high"]], ""
+
+    return read
+
+
+ANALYSIS_MAXIMA = {  # attribute: (what, where in error_analysis, read as a gap)
+    "max_label_noise": ("dev label noise", ("label_noise", "dev", "rate"), False),
+    "max_ece": ("dev calibration error (ECE)", ("calibration", "ece"), False),
+    "max_slice_gap": ("worst dev slice gap", ("slices", "worst", "gap"), True),
+}
 
 
 @dataclass(frozen=True)
@@ -47,20 +84,28 @@ class Rule:
 
 
 def rules_for(policy: CheckPolicy, task: str, baseline: dict[str, Any] | None = None) -> list[Rule]:
-    """The policy's rules in a fixed order: error maxima, gap maxima, kinds, baseline."""
+    """The policy's rules in a fixed order: error maxima, gap maxima, error-analysis maxima, kinds,
+    baseline."""
     found: list[Rule] = []
     for attribute, split in ERROR_MAXIMA.items():
         limit = getattr(policy, attribute)
         if limit is not None:
             what = f"{fmt.split(split)} error"
             label = f"{what} ≤ {_limit(limit, task, gap=False)}"
-            found.append(Rule(label, _at_most("errors", "intervals", split, what, limit)))
+            found.append(
+                Rule(label, _at_most(_from_errors("errors", "intervals", split), what, limit, False))
+            )
     for attribute, gap in GAP_MAXIMA.items():
         limit = getattr(policy, attribute)
         if limit is not None:
             what = f"{gap.replace('_', ' ')} gap"
             label = f"{what} ≤ {_limit(limit, task, gap=True)}"
-            found.append(Rule(label, _at_most("gaps", "gap_intervals", gap, what, limit)))
+            found.append(Rule(label, _at_most(_from_errors("gaps", "gap_intervals", gap), what, limit, True)))
+    for attribute, (what, path, signed) in ANALYSIS_MAXIMA.items():
+        limit = getattr(policy, attribute)
+        if limit is not None:
+            label = f"{what} ≤ {_limit(limit, task, gap=signed)}"
+            found.append(Rule(label, _at_most(_from_analysis(path), what, limit, signed)))
     found += [Rule(f"no {kind} finding", _absent(kind, Status.FAIL)) for kind in policy.fail_on]
     found += [Rule(f"no {kind} finding (warn)", _absent(kind, Status.WARN)) for kind in policy.warn_on]
     if baseline is not None:
@@ -68,16 +113,15 @@ def rules_for(policy: CheckPolicy, task: str, baseline: dict[str, Any] | None = 
     return found
 
 
-def _at_most(values: str, intervals: str, name: str, what: str, limit: float) -> Condition:
+def _at_most(read: Callable[[dict[str, Any]], Reading], what: str, limit: float, signed: bool) -> Condition:
     def condition(report: dict[str, Any]) -> Outcome:
         task = report["task"]
-        value = report[values].get(name)
+        value, interval, missing = read(report)
         if value is None:
-            return Status.ERROR, f"this run has no {what} to check ({_missing(name)})", {"maximum": limit}
-        interval = report[intervals].get(name)
+            return Status.ERROR, f"this run has no {what} to check ({missing})", {"maximum": limit}
         numbers = {"value": value, "interval": interval, "maximum": limit}
-        shown = _shown(value, interval, task, signed=values == "gaps")
-        limit_text = _limit(limit, task, gap=values == "gaps")
+        shown = _shown(value, interval, task, signed=signed)
+        limit_text = _limit(limit, task, gap=signed)
         if value > limit:
             return Status.FAIL, f"{what} {shown} is above the maximum {limit_text}", numbers
         if interval is not None and interval[1] > limit:

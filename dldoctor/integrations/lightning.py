@@ -20,7 +20,8 @@ except ImportError as exc:  # the extra is not installed: say how to get it
 
 from dldoctor.diagnosis import Policy
 from dldoctor.monitoring import Monitor, Pair, monitor
-from dldoctor.report import Report, check_writable
+from dldoctor.outputs import check_file
+from dldoctor.report import Report
 
 
 class DoctorCallback(pl.Callback):
@@ -47,7 +48,7 @@ class DoctorCallback(pl.Callback):
     ) -> None:
         self.path = None if report is None else Path(report)
         if self.path is not None:
-            check_writable(self.path)
+            check_file(self.path, "DoctorCallback(report=...)")
         self.splits = {"train": train, "train_dev": train_dev, "dev": dev, "test": test}
         self.settings: dict[str, Any] = dict(
             task=task,

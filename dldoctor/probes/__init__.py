@@ -12,6 +12,7 @@ from dldoctor.probes.bayes_error import BayesError
 from dldoctor.probes.critical_point import Hessian
 from dldoctor.probes.cross_validation import CrossValidation
 from dldoctor.probes.easier_models import Convex, RecipeBaseline, Shallow
+from dldoctor.probes.error_analysis import ErrorAnalysisProbe
 from dldoctor.probes.gradients import Gradients
 from dldoctor.probes.learning_curve import LearningCurveProbe
 from dldoctor.probes.mismatch import Mismatch
@@ -34,4 +35,5 @@ PROBES: tuple[Probe, ...] = (
     RecipeBaseline(),
     RangeTestProbe(),
     CrossValidation(),
+    ErrorAnalysisProbe(),
 )

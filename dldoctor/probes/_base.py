@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 import torch
 
-from dldoctor import baseline
+from dldoctor import baseline, folds
 from dldoctor.data import Data
 from dldoctor.diagnosis import Evidence, Policy
 from dldoctor.gradients import GradientMonitor
@@ -39,6 +39,7 @@ class RunContext:
     history: History
     results: dict[str, SplitResult]  # the trained model's loss and errors on each split
     monitor: GradientMonitor | None = None
+    cross_validation: folds.CrossValidation | None = None  # set by that probe, read by error analysis
 
     @property
     def seed(self) -> int:

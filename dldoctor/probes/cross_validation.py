@@ -15,6 +15,7 @@ class CrossValidation(Probe):
 
     def run(self, ctx: RunContext, evidence: Evidence) -> folds.CrossValidation:
         assert ctx.options.folds is not None
-        return folds.cross_validate(
+        ctx.cross_validation = folds.cross_validate(
             ctx.recipe, ctx.data, ctx.device, ctx.seed, ctx.options.folds, ctx.options.confidence
         )
+        return ctx.cross_validation

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,7 +22,8 @@ from dldoctor.diagnosis import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
-from dldoctor.errors import UsageError
+from dldoctor.error_analysis import ErrorAnalysis
+from dldoctor.outputs import check_file, write_text
 from dldoctor.stats import Estimate
 
 if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
@@ -61,8 +60,10 @@ class Report:
     mismatch: MismatchTest | None = None  # train-dev vs dev two-sample test
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
+    error_analysis: ErrorAnalysis | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
+    warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     source: str = "recipe"  # the entry point: "recipe" (diagnose), "monitor" or "predictions"
@@ -113,8 +114,10 @@ class Report:
                 "mismatch_test": _plain(self.mismatch),
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
+                "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
                 "skipped": self.skipped,
                 "probe_failures": self.probe_failures,
+                "warnings": self.warnings,
                 "history": [asdict(r) for r in self.history.epochs],
                 "initial_loss": self.history.initial_loss,
                 "nonfinite_step": self.history.nonfinite_step,
@@ -136,36 +139,13 @@ class Report:
     def save(self, path: str | Path) -> None:
         """Write the JSON report (atomically) for `dldoctor report` or `dldoctor check --report`."""
         path = Path(path)
-        check_writable(path)
+        check_file(path, "report.save")
         write_json(self, path)
-
-
-def check_writable(path: Path) -> None:
-    """Fail before training, not after, when a report could not be written to `path`."""
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise UsageError(f"cannot write the report to {path}: it is a directory; give a file name")
-    if not parent.is_dir():
-        raise UsageError(f"cannot write the report to {path}: folder {parent} does not exist")
-    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
-        raise UsageError(f"cannot write the report to {path}: permission denied; choose another path")
 
 
 def write_json(report: Report, path: Path) -> None:
     """Write atomically: a reader sees the old file or the whole new one, never half of it."""
-    write_atomic(path, report.to_json() + "\n")
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Replace `path` with `text` in one step (a temporary file beside it, then a rename)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".", prefix=".dldoctor-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, report.to_json() + "\n")
 
 
 def _value(est: Estimate | None) -> float | None:

@@ -18,6 +18,7 @@ from dldoctor import fmt
 from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.report import Report
+from dldoctor.report.error_summary import error_analysis_markdown
 from dldoctor.stats import Estimate
 
 if TYPE_CHECKING:  # torch-backed types: re-rendering a stored report must not import torch
@@ -62,6 +63,8 @@ def training_progress(console: Console, recipe: str, task: str, epochs: int) -> 
 def render(report: Report, console: Console) -> None:
     """Print the whole report: what ran, the errors, the decomposition, the verdict and advice."""
     console.print(_header(report))
+    for warning in report.warnings:
+        console.print(f"[yellow]Warning:[/] {warning}.", highlight=False)
     console.print(_errors_table(report))
     console.print(_gaps_table(report))
     top, *rest = report.findings or [None]
@@ -70,6 +73,8 @@ def render(report: Report, console: Console) -> None:
         console.print(_finding_panel(finding, f"[{SEVERITY_STYLE[finding.severity]}]also: {finding.kind}"))
     if report.diagnosis.probes:
         console.print(_probes_table(report.diagnosis.probes))
+    if report.error_analysis is not None:
+        console.print(Markdown(error_analysis_markdown(report.to_dict())))
     console.print(_footnotes(report))
 
 

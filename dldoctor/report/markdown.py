@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from dldoctor import fmt
+from dldoctor.report.error_summary import error_analysis_markdown
 from dldoctor.stats import Estimate
 
 STATUS_MARK = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "ERROR": "💥"}
@@ -27,6 +28,7 @@ def render_markdown(report: dict[str, Any]) -> str:
         _errors(report),
         _gaps(report),
         _baseline(report),
+        error_analysis_markdown(report),
         _advice(report),
         _probe_warnings(report),
         _probe_failures(report),
@@ -40,6 +42,7 @@ def _title(r: dict[str, Any]) -> str:
     status = f" · check {STATUS_MARK[check['status']]} {check['status']}" if check else ""
     verdict = r["verdict"].replace("_", " ").upper()
     lines = [f"## dldoctor · {_cell(r['recipe'])} — {verdict}{status}", "", f"> {_cell(r['reason'])}"]
+    lines += [f"\n**Warning:** {_cell(w)}." for w in r.get("warnings", [])]
     return "\n".join(lines)
 
 

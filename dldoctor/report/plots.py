@@ -1,4 +1,5 @@
-"""PNG plots of a report: the training curves with what went wrong marked, and the error bars.
+"""PNG plots of a report: the training curves with what went wrong marked, the error bars, and the
+error analysis's pictures (dldoctor.report.error_plots).
 
 Works from the JSON form (fresh or stored). Uses matplotlib's object API with the Agg canvas,
 never pyplot, so it holds no global state and needs no display.
@@ -19,12 +20,15 @@ GAP_NAMES = ("avoidable_bias", "variance", "data_mismatch", "dev_overfit")
 
 
 def write_plots(report: dict[str, Any], folder: Path) -> list[Path]:
-    """Write curves.png and errors.png into `folder` (created if needed); return their paths."""
+    """Write curves.png and errors.png into `folder` (created if needed), and confusion.png and
+    reliability.png when the report has an error analysis; return their paths."""
+    from dldoctor.report.error_plots import error_plots
+
     folder.mkdir(parents=True, exist_ok=True)
+    figures = {"curves.png": _curves(report), "errors.png": _errors(report), **error_plots(report)}
     written = []
-    for name, draw in (("curves.png", _curves), ("errors.png", _errors)):
+    for name, figure in figures.items():
         path = folder / name
-        figure = draw(report)
         figure.savefig(path, dpi=110)
         written.append(path)
     return written

@@ -13,7 +13,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from dldoctor.errors import ReportError
+from dldoctor.errors import ReportError, one_line
 from dldoctor.report import SCHEMA
 
 
@@ -46,4 +46,20 @@ def load_report(path: Path, what: str = "report") -> dict[str, Any]:
         raise ReportError(
             f"{what} {path} is not a complete schema-{SCHEMA} report: missing {', '.join(missing)}"
         )
+    _check_types(data, path, what)
     return data
+
+
+def _check_types(data: dict[str, Any], path: Path, what: str) -> None:
+    """Every value of the right type, so an edited or damaged file gets one line naming the key
+    instead of a TypeError deep in a renderer."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import best_match
+
+    error = best_match(Draft202012Validator(schema()).iter_errors(data))
+    if error is not None:
+        where = ".".join(str(part) for part in error.absolute_path) or "the top level"
+        raise ReportError(
+            f"{what} {path} is damaged or was edited: at {where}, {one_line(error.message, 160)};"
+            " write it again with --json"
+        )

@@ -7,14 +7,15 @@ mismatch or dev overfitting → tuning on dev cannot fix it, so stop unless forc
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from dldoctor.errors import UsageError
+from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
+from dldoctor.report.stored import load_report
 from dldoctor.tuning.space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
 
 DECADES = 2  # the lr range spans this many decades either side of its centre
@@ -96,24 +97,18 @@ class Guidance:
 
 
 def read_report(path: Path) -> dict[str, Any]:
-    """A `dldoctor diagnose --json` report."""
-    try:
-        report = json.loads(path.read_text())
-    except FileNotFoundError:
+    """A `dldoctor diagnose --json` report, checked against the report schema."""
+    if not path.exists():
         raise UsageError(
             f"no diagnosis report at {path}: write one with `dldoctor diagnose RECIPE --json {path}`"
-        ) from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise UsageError(f"{path} is not a diagnosis report: {exc}") from None
-    if not (isinstance(report, dict) and isinstance(report.get("verdict"), str)):
-        raise UsageError(
-            f"{path} is not a diagnosis report: it has no verdict (write it with diagnose --json)"
         )
-    return report
+    return load_report(path, "diagnosis report")
 
 
 def guidance(report: dict[str, Any], recipe: Recipe, force: bool) -> Guidance:
-    """The space shaping the report calls for; raises TuningWontHelp for what tuning cannot fix."""
+    """The space shaping the report calls for; raises TuningWontHelp for what tuning cannot fix.
+    A report of another recipe shapes the space only when `force`d; one of another task never."""
+    check_same_recipe("the diagnosis report", report.get("recipe"), report.get("task"), recipe, force)
     verdict = report["verdict"]
     if verdict in UNFIXABLE and not force:
         raise TuningWontHelp(

@@ -5,13 +5,13 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
-import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from dldoctor.errors import UsageError
+from dldoctor.outputs import write_text
+from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.tuning.space import model_keywords
 
@@ -41,17 +41,7 @@ class TunedParams:
 def write_params(params: TunedParams, path: Path) -> None:
     """Write atomically, so a reader never sees half a file."""
     text = json.dumps({"kind": KIND, "schema": SCHEMA, **asdict(params)}, indent=2, allow_nan=False)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise ParamsError(f"cannot write {path}: folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".dldoctor-")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text + "\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text(path, text + "\n")
 
 
 def read_params(path: Path) -> TunedParams:
@@ -77,8 +67,10 @@ def read_params(path: Path) -> TunedParams:
     return params
 
 
-def apply_params(recipe: Recipe, params: TunedParams) -> Recipe:
-    """The recipe with the tuned optimiser settings, its model factory bound to the tuned keywords."""
+def apply_params(recipe: Recipe, params: TunedParams, force: bool = False) -> Recipe:
+    """The recipe with the tuned optimiser settings, its model factory bound to the tuned keywords;
+    params tuned for another recipe only when `force`d."""
+    check_same_recipe(f"params of study '{params.study}'", params.recipe, None, recipe, force)
     accepted = model_keywords(recipe.model)
     missing = sorted(set(params.model_params) - accepted) if accepted is not None else []
     if missing:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import optuna
 from optuna.trial import TrialState
 
+from dldoctor.outputs import write_text
 from dldoctor.tuning.progress import Counts, Progress, settings, status
 from dldoctor.tuning.space import Dimension, SearchSpace
 
@@ -93,7 +94,8 @@ def edge_warnings(space: SearchSpace, params: dict[str, Any]) -> list[EdgeWarnin
         low = position <= (0 if discrete else EDGE)
         high = position >= (1 if discrete else 1 - EDGE)
         if low or high:
-            edge = "low" if low else "high"
+            # Said in the setting's terms: 1 − β at the low end of its range is β at the high end.
+            edge = "low" if low != (dim.kind == "complement") else "high"
             value = dim.decode(params[dim.name])
             found.append(EdgeWarning(dim.setting, value, edge, _widen_advice(dim, edge)))
     return found
@@ -102,9 +104,11 @@ def edge_warnings(space: SearchSpace, params: dict[str, Any]) -> list[EdgeWarnin
 def _widen_advice(dim: Dimension, edge: str) -> str:
     """Which end of the declared range to move, in the setting's own units."""
     if dim.kind == "complement":
-        # 1 − β at its low end means β near its top, and the other way round.
-        side = "closer to 1" if edge == "low" else "lower"
-        return f"widen the {dim.setting} range {side}: search_space={{'{dim.setting}': (low, high)}}"
+        side = "closer to 1" if edge == "high" else "lower"
+        return (
+            f"widen the {dim.setting} range {side} (it searched {1 - dim.high:g}..{1 - dim.low:g}):"
+            f" search_space={{'{dim.setting}': (low, high)}}"
+        )
     if dim.kind == "pow2":
         side = "smaller" if edge == "low" else "larger (up to the training-set size)"
         return f"allow {side} batches: search_space={{'batch_size': (low, high)}} in powers of two"
@@ -139,4 +143,4 @@ def trials_table(study: optuna.Study, space: SearchSpace):  # -> pandas.DataFram
 
 
 def write_csv(study: optuna.Study, space: SearchSpace, path: Path) -> None:
-    trials_table(study, space).to_csv(path, index=False)
+    write_text(path, trials_table(study, space).to_csv(index=False))

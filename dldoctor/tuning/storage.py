@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from dldoctor.errors import UsageError
+from dldoctor.errors import UsageError, one_line
 
 DEFAULT_FILE = "dldoctor-tune.db"
 SQLITE_TIMEOUT_S = 600
@@ -34,8 +34,8 @@ class StorageError(UsageError):
 class StorageSettings:
     """Heartbeats (seconds) and how often a trial lost with its worker is retried."""
 
-    heartbeat: int = 60
-    grace: int = 180
+    heartbeat: int = 10
+    grace: int = 60
     retries: int = 2
 
 
@@ -101,15 +101,29 @@ def _parse(url: str):
 
 
 def _prepare_sqlite(database: str | None) -> None:
-    """Check the folder exists and switch the file to WAL once (WAL mode persists in the file)."""
+    """Check the file is a sound SQLite database (or can be created), and switch it to WAL once
+    (WAL mode persists in the file). An in-memory database is refused: every connection of the
+    pool, and every worker, would see a different empty one."""
     if not database or database == ":memory:":
-        return
+        raise StorageError(
+            "--storage names no file: give one, e.g. sqlite:///study.db (here) or sqlite:////abs/study.db"
+        )
     path = Path(database)
     if not path.parent.is_dir():
         raise StorageError(f"cannot create the study file {path}: folder {path.parent} does not exist")
+    if path.is_dir():
+        raise StorageError(f"the study file {path} is a directory; give a file name")
     try:
         with sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S) as connection:
+            problems = [row[0] for row in connection.execute("PRAGMA integrity_check(3)")]
+            if problems != ["ok"]:
+                raise sqlite3.DatabaseError(problems[0])
             connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.DatabaseError as exc:
+        raise StorageError(
+            f"the study file {path} is damaged ({one_line(str(exc), 120)}): restore it from a backup,"
+            " or move it aside and start again (a new file, or --storage sqlite:///NEW.db)"
+        ) from None
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open the study file {path}: {exc}") from None
 

@@ -8,6 +8,7 @@ on several machines stop at exactly the requested count.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -19,6 +20,7 @@ import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +29,7 @@ import torch
 from optuna.trial import TrialState
 
 from dldoctor.data import Data
-from dldoctor.errors import DldoctorError, UsageError
+from dldoctor.errors import DldoctorError, UsageError, raised_by_user_code
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.training import prepare_run, resolve_device
 from dldoctor.tuning.progress import Progress, TrialReport
@@ -61,8 +63,8 @@ class TuneOptions:
     seed: int = 0
     device: str | None = None
     epochs: int | None = None
-    heartbeat: int = 60
-    grace: int = 180
+    heartbeat: int = 10
+    grace: int = 60
     retries: int = 2
 
     def validate(self) -> TuneOptions:
@@ -109,10 +111,12 @@ class StudySetup:
 
 @dataclass
 class Listener:
-    """Hooks for a front end: the setup before the first trial, then each finished trial."""
+    """Hooks for a front end: the setup before the first trial, then each finished trial, and
+    events worth a line (a worker died, its trial was retried; waiting for another's trial)."""
 
     started: Callable[[StudySetup], None] = lambda setup: None
     finished: Callable[[TrialReport], None] = lambda report: None
+    note: Callable[[str], None] = lambda message: None
 
 
 @dataclass
@@ -143,12 +147,12 @@ def tune(
     if options.workers > 1 and spec is None:
         raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
     loaded = load_recipe(recipe) if spec is not None else recipe.validate()
+    storage = open_storage(options.storage_url, options.storage_settings)  # a bad URL fails before training
     worker = _prepare(loaded.replace(epochs=options.epochs), options)
     notes: list[str] = []
     if adjust is not None:
         worker.space, notes = adjust(worker.space)
-    storage = open_storage(options.storage_url, options.storage_settings)
-    study = _open_study(storage, worker, options, sampler_seed=_sampler_seed(options, 0))
+    study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
         worker.recipe.name,
@@ -165,7 +169,7 @@ def tune(
     interrupted = False
     try:
         if options.workers == 1:
-            _work(study, worker, lambda trial: _feed(progress, trial, listener))
+            _work(study, worker, lambda trial: _feed(progress, trial, listener), listener.note)
         else:
             _run_processes(study, spec, worker.space, options, progress, listener)
     except KeyboardInterrupt:
@@ -188,10 +192,10 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
     return _Worker(recipe, data, space, runner, options)
 
 
-def _open_study(
-    storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions, sampler_seed: int | None
-) -> optuna.Study:
+def _open_study(storage: optuna.storages.BaseStorage, worker: _Worker, options: TuneOptions) -> optuna.Study:
     """Create the study, or load it and check it was made for this recipe, metric and space."""
+    name = options.study or worker.recipe.name
+    sampler_seed = _sampler_seed(options, 0, _trial_count(storage, name))
     fingerprint = {
         "recipe": worker.recipe.name,
         "metric": options.metric,
@@ -201,7 +205,7 @@ def _open_study(
     }
     study = optuna.create_study(
         storage=storage,
-        study_name=options.study or worker.recipe.name,
+        study_name=name,
         direction="minimize",
         sampler=make_sampler(options.sampler, sampler_seed, options.explore, qmc_seed=options.seed),
         pruner=make_pruner(options.pruner, worker.recipe.epochs),
@@ -219,22 +223,36 @@ def _open_study(
     return study
 
 
-def _sampler_seed(options: TuneOptions, index: int) -> int | None:
-    """Reproducible for one local worker; mixed with host and process when workers share a study,
-    so their random start-up trials differ."""
+def _sampler_seed(options: TuneOptions, index: int, history: int) -> int | None:
+    """Reproducible for one local worker, and mixed with the `history` (trials the study already
+    holds) so that a resumed study continues the search instead of replaying its first trials;
+    mixed with host and process when workers share a study, so their random start-up trials differ."""
     shared = options.workers > 1 or not options.storage_url.startswith("sqlite")
-    if not shared:
-        return options.seed
-    return hash((options.seed, index, socket.gethostname(), os.getpid())) % 2**31
+    if shared:
+        return hash((options.seed, index, socket.gethostname(), os.getpid())) % 2**31
+    return options.seed if history == 0 else hash((options.seed, history)) % 2**31
 
 
-def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial.FrozenTrial], None]) -> None:
+def _trial_count(storage: optuna.storages.BaseStorage, name: str) -> int:
+    try:
+        return storage.get_n_trials(storage.get_study_id_from_name(name))
+    except KeyError:
+        return 0
+
+
+def _work(
+    study: optuna.Study,
+    worker: _Worker,
+    finished: Callable[[optuna.trial.FrozenTrial], None],
+    note: Callable[[str], None],
+) -> None:
     """Run trials until the study holds the budget; wait for others' running trials to end (or go
-    stale and be retried) before leaving."""
+    stale and be retried) before leaving, and say what it waits for when that takes a while."""
     budget = worker.options.trials
     idle_since: float | None = None
+    told = False
     while True:
-        _fail_stale(study)
+        _fail_stale(study, worker.options.grace)
         trials = study.get_trials(deepcopy=False)
         done = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
         if done >= budget:
@@ -242,11 +260,15 @@ def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial
         live = sum(t.state in LIVE for t in trials)
         if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
             idle_since = idle_since or time.monotonic()
-            if time.monotonic() - idle_since > worker.options.grace + worker.options.heartbeat:
+            waited = time.monotonic() - idle_since
+            if waited > worker.options.grace + worker.options.heartbeat:
                 return
+            if not told and waited > 2 * worker.options.heartbeat:
+                note(_waiting(trials, worker))
+                told = True
             time.sleep(POLL_S)
             continue
-        idle_since = None
+        idle_since, told = None, False
         trial = _ask(study)
         try:
             # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
@@ -259,6 +281,15 @@ def _work(study: optuna.Study, worker: _Worker, finished: Callable[[optuna.trial
             _abandon(study, trial, exc)
             raise
         finished(report)
+
+
+def _waiting(trials: list[optuna.trial.FrozenTrial], worker: _Worker) -> str:
+    running = [t for t in trials if t.state == TrialState.RUNNING]
+    listed = ", ".join(f"{t.number} ({t.user_attrs.get('worker', 'starting')})" for t in running)
+    return (
+        f"{worker.name}: nothing left to start; waiting for trial {listed} to finish. A trial whose"
+        f" worker died is failed and retried after {worker.options.grace} s without a heartbeat (--grace)"
+    )
 
 
 def _ask(study: optuna.Study) -> optuna.Trial:
@@ -345,11 +376,18 @@ def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
         thread.join()
 
 
-def _fail_stale(study: optuna.Study) -> None:
-    """Fail trials whose worker stopped beating; the storage's callback queues their retry."""
+def _fail_stale(study: optuna.Study, grace: int) -> None:
+    """Fail trials whose worker stopped beating (the storage's callback queues their retry), and
+    trials whose worker died between creating them and its first beat: still RUNNING, never
+    claimed, older than the grace. Left alone, such a trial would hold a slot of the budget for ever."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+    cutoff = datetime.now() - timedelta(seconds=grace)
+    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
+        if "worker" not in trial.user_attrs and trial.datetime_start and trial.datetime_start < cutoff:
+            with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
+                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
 
 
 def _run_processes(
@@ -360,7 +398,9 @@ def _run_processes(
     progress: Progress,
     listener: Listener,
 ) -> None:
-    """N worker processes share the study; this process only watches it for the live view."""
+    """N worker processes share the study; this process watches it for the live view, and when a
+    worker dies fails and requeues its trial at once (it knows the worker is gone: no grace
+    needed). A study that still reaches its budget has succeeded; the deaths are reported."""
     context = multiprocessing.get_context("spawn")
     processes = [
         context.Process(target=_child, args=(spec, study.study_name, space, options, i), name=f"dldoctor-{i}")
@@ -368,18 +408,58 @@ def _run_processes(
     ]
     for process in processes:
         process.start()
+    lost: dict[int, str] = {}
     try:
         while any(p.is_alive() for p in processes):
             _poll(study, progress, listener)
+            _reclaim(study, processes, lost, options.retries, listener)
             time.sleep(POLL_S)
     except KeyboardInterrupt:
         _stop(processes)
         raise
     finally:
         _poll(study, progress, listener)
-    failed = [p.exitcode for p in processes if p.exitcode not in (0, 130)]
-    if failed:
-        raise DldoctorError(f"{len(failed)} of {len(processes)} workers stopped with an error (see above)")
+    _reclaim(study, processes, lost, options.retries, listener)
+    held = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.get_trials(deepcopy=False))
+    if lost and held < options.trials:
+        raise DldoctorError(
+            f"{len(lost)} of {len(processes)} workers stopped ({'; '.join(lost.values())}) and the study"
+            f" holds {held} of {options.trials} trials; rerun the same command to resume it (a worker's"
+            " own error, if it had one, is printed above)"
+        )
+
+
+def _reclaim(
+    study: optuna.Study, processes: list[Any], lost: dict[int, str], retries: int, listener: Listener
+) -> None:
+    """Note each worker that ended badly, once; fail its running trials and queue their retries."""
+    for index, process in enumerate(processes):
+        code = process.exitcode
+        if index in lost or code in (None, 0, 130):
+            continue
+        how = f"died, killed by signal {-code}" if code < 0 else f"stopped with exit code {code}"
+        lost[index] = f"worker {index}: {how}"
+        name = f"{socket.gethostname()}:{process.pid}"
+        orphans = [
+            t
+            for t in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+            if t.user_attrs.get("worker") == name
+        ]
+        retried = "; ".join(_retry(study, trial, retries) for trial in orphans)
+        listener.note(f"worker {index} (pid {process.pid}) {how}{'; ' + retried if retried else ''}")
+
+
+def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, retries: int) -> str:
+    """Fail a dead worker's trial and queue it again with the same parameters (up to `retries`)."""
+    study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+    optuna.storages.RetryFailedTrialCallback(max_retry=retries)(
+        study, study._storage.get_trial(trial._trial_id)
+    )
+    trials = study.get_trials(deepcopy=False)
+    again = [t.number for t in trials if t.system_attrs.get("retry_history", [])[-1:] == [trial.number]]
+    if not again:
+        return f"its trial {trial.number} failed and was not retried (--retries {retries} used up)"
+    return f"its trial {trial.number} was failed and is retried as trial {again[-1]}"
 
 
 def _poll(study: optuna.Study, progress: Progress, listener: Listener) -> None:
@@ -404,7 +484,8 @@ def quiet_optuna() -> None:
 
 
 def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions, index: int) -> None:
-    """A worker process: load the recipe and data, join the study, run trials."""
+    """A worker process: load the recipe and data, join the study, run trials. Ends with one line
+    and exit 2 (bad input, the user's code) or 3 (a bug in dldoctor), never a traceback."""
     torch.set_num_threads(max(1, (os.cpu_count() or 1) // options.workers))
     quiet_optuna()
     try:
@@ -415,13 +496,19 @@ def _child(spec: str, study_name: str, space: SearchSpace, options: TuneOptions,
             study_name=study_name,
             storage=storage,
             sampler=make_sampler(
-                options.sampler, _sampler_seed(options, index), options.explore, options.seed
+                options.sampler, _sampler_seed(options, index, 0), options.explore, options.seed
             ),
             pruner=make_pruner(options.pruner, worker.recipe.epochs),
         )
-        _work(study, worker, lambda trial: None)
+        _work(study, worker, lambda trial: None, lambda message: print(message, file=sys.stderr))
     except KeyboardInterrupt:
         sys.exit(130)
     except DldoctorError as exc:
         print(f"error (worker {index}): {exc}", file=sys.stderr)
         sys.exit(2)
+    except Exception as exc:
+        if (user_error := raised_by_user_code(exc)) is not None:
+            print(f"error (worker {index}): {user_error}", file=sys.stderr)
+            sys.exit(2)
+        print(f"internal error in dldoctor worker {index} ({type(exc).__name__}: {exc})", file=sys.stderr)
+        sys.exit(3)

@@ -1,0 +1,102 @@
+"""Error analysis: where a model's errors are, which labels look wrong, and what fixing each would buy.
+
+Pure numpy on out-of-sample predictions (SplitPredictions), so a recipe run and a saved predictions
+file are analysed alike. Classes, calibration, residuals and slices are read on one split (dev);
+label noise on every split given, each from predictions its model did not train on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from dldoctor.error_analysis.calibration import Calibration, calibration
+from dldoctor.error_analysis.classes import ClassErrors, class_errors
+from dldoctor.error_analysis.label_noise import LabelNoise, label_noise
+from dldoctor.error_analysis.predictions import SplitPredictions
+from dldoctor.error_analysis.residuals import Residuals, residuals
+from dldoctor.error_analysis.slices import Slices, slices
+
+SUSPECTS_SHOWN = 100  # the JSON lists this many per split; the CSV lists all
+
+__all__ = ["ErrorAnalysis", "SplitPredictions", "analyse"]
+
+
+@dataclass(frozen=True)
+class ErrorAnalysis:
+    """What `analyse` found; a part is None (and named in `skipped`) when it does not apply.
+
+    `suspect_inputs`: the inputs of the most suspicious examples of `split`, for a picture grid;
+    not part of the JSON.
+    """
+
+    task: str
+    split: str
+    classes: ClassErrors | None = None
+    residuals: Residuals | None = None
+    calibration: Calibration | None = None
+    label_noise: dict[str, LabelNoise] = field(default_factory=dict)
+    slices: Slices | None = None
+    skipped: dict[str, str] = field(default_factory=dict)
+    suspect_inputs: np.ndarray | None = field(default=None, compare=False, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "split": self.split,
+            "classes": _plain(self.classes),
+            "residuals": _plain(self.residuals),
+            "calibration": _plain(self.calibration),
+            "label_noise": {name: _noise(noise) for name, noise in self.label_noise.items()},
+            "slices": None
+            if self.slices is None
+            else {**asdict(self.slices), "worst": _plain(self.slices.worst)},
+            "skipped": self.skipped,
+        }
+
+
+def analyse(
+    predictions: dict[str, SplitPredictions],
+    task: str,
+    confidence: float = 0.95,
+    seed: int = 0,
+    split: str = "dev",
+) -> ErrorAnalysis:
+    """Every analysis that applies to `predictions` (split name → SplitPredictions)."""
+    main = predictions[split]
+    broken = [name for name, p in predictions.items() if not np.isfinite(p.outputs).all()]
+    if broken:
+        return ErrorAnalysis(
+            task, split, skipped={"all": f"the model's outputs on {broken[0]} are not finite"}
+        )
+    skipped: dict[str, str] = {}
+    errors = main.per_example_error(task)
+    found: dict[str, Any] = {}
+    if task == "classification":
+        k = main.outputs.shape[1]
+        found["classes"] = class_errors(main.labels, main.predicted, k, confidence)
+        found["calibration"] = calibration(main.outputs, main.labels, confidence, seed)
+        found["label_noise"] = {
+            name: label_noise(p.labels, p.outputs, p.index, confidence, seed)
+            for name, p in predictions.items()
+        }
+    else:
+        found["residuals"] = residuals(main.labels, main.outputs, main.index, confidence, seed)
+        skipped["label_noise"] = skipped["calibration"] = "classification only"
+    if main.metadata:
+        found["slices"] = slices(errors, main.metadata, task, confidence)
+    else:
+        skipped["slices"] = f"no metadata for {split} (Splits(metadata={{'{split}': {{column: values}}}}))"
+    return ErrorAnalysis(task, split, skipped=skipped, **found)
+
+
+def _plain(obj: Any) -> dict[str, Any] | None:
+    return None if obj is None else asdict(obj)
+
+
+def _noise(noise: LabelNoise) -> dict[str, Any]:
+    plain = asdict(noise)
+    plain["flagged"] = len(noise.suspects)
+    plain["suspects"] = plain["suspects"][:SUSPECTS_SHOWN]
+    return plain

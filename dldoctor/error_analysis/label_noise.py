@@ -1,0 +1,157 @@
+"""Suspected label errors by confident learning, written from the paper (Northcutt, Jiang and Chuang,
+"Confident Learning: Estimating Uncertainty in Dataset Labels", JAIR 70, 2021).
+
+On out-of-sample class probabilities p (an example's own label never taught the model about it):
+1. each class j gets a threshold t_j, the mean p_j over the examples labelled j — the model's
+   average confidence in j where j is the given label;
+2. the confident joint C[i, j] counts the examples labelled i whose p_j reaches t_j (of several
+   such classes the most probable; an example reaching no threshold is not counted);
+3. C's rows are scaled to the label counts and the whole normalised: Q[i, j] estimates the share of
+   examples labelled i whose true class is j, and the noise rate is 1 − trace(Q);
+4. the examples in C's off-diagonal cells are the suspects, ranked by the margin p_j − p_i.
+The rate's interval is a percentile bootstrap over examples, thresholds and joint recomputed on
+every resample.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from dldoctor.stats import Estimate, bootstrap_counts
+
+RESAMPLES = 1000
+WORK_PER_CHUNK = 2_000_000  # resamples × examples × classes held in memory at once
+BOOTSTRAP_WORK = 1_000_000_000  # beyond this, fewer resamples (at least MIN_RESAMPLES)
+MIN_RESAMPLES = 200
+
+
+@dataclass(frozen=True)
+class Suspect:
+    """An example whose given label the model confidently contradicts."""
+
+    index: int  # the example's row as the user knows it
+    given: int
+    suggested: int  # the class it confidently belongs to
+    self_confidence: float  # p(given label)
+    margin: float  # p(suggested) − p(given)
+
+
+@dataclass(frozen=True)
+class LabelNoise:
+    """One split's estimated label noise and its suspects, most suspicious first.
+
+    `error_if_relabelled`: the split's error were every suspect relabelled to its suggested class —
+    the most that cleaning these labels could take off the measured error.
+    """
+
+    n: int
+    rate: Estimate
+    suspects: tuple[Suspect, ...]
+    error: float
+    error_if_relabelled: float
+    thresholds: tuple[float, ...]
+
+
+def label_noise(
+    labels: np.ndarray,
+    probs: np.ndarray,
+    index: np.ndarray | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> LabelNoise:
+    """Confident learning on one split's given `labels` and out-of-sample `probs` (n, K)."""
+    labels, probs = np.asarray(labels, dtype=np.int64), np.asarray(probs, dtype=np.float64)
+    n, k = probs.shape
+    onehot = np.eye(k)[labels]
+    ones = np.ones((1, n))
+    thresholds = _thresholds(probs * onehot, onehot, ones)
+    suggested, counted = _confident_class(probs, thresholds)
+    rate = float(_noise_rates(labels, onehot, suggested, counted, ones, k)[0])
+    flagged = np.flatnonzero(counted[0] & (suggested[0] != labels))
+    rows = np.arange(n) if index is None else np.asarray(index)
+    suspects = _ranked(flagged, labels, suggested[0], probs, rows)
+    predicted = probs.argmax(axis=1)
+    wrong = predicted != labels
+    wrong[flagged] = predicted[flagged] != suggested[0][flagged]
+    return LabelNoise(
+        n=n,
+        rate=_interval(rate, labels, probs, onehot, confidence, seed),
+        suspects=suspects,
+        error=float((predicted != labels).mean()),
+        error_if_relabelled=float(wrong.mean()),
+        thresholds=tuple(float(t) for t in thresholds[0]),
+    )
+
+
+def _thresholds(own: np.ndarray, onehot: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """(resamples, K): each class's mean own-class probability (`own` = probs · onehot); +inf for a
+    class nobody is given."""
+    sums, counts = weights @ own, weights @ onehot
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / counts, np.inf)
+
+
+def _confident_class(probs: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per resample and example: the most probable class at or above its threshold, and whether any is."""
+    above = probs[None] >= thresholds[:, None, :]
+    return np.where(above, probs[None], -1.0).argmax(axis=2), above.any(axis=2)
+
+
+def _noise_rates(
+    labels: np.ndarray,
+    onehot: np.ndarray,
+    suggested: np.ndarray,
+    counted: np.ndarray,
+    weights: np.ndarray,
+    k: int,
+) -> np.ndarray:
+    """1 − trace of the calibrated joint, per resample (weights: how often each example was drawn)."""
+    b = weights.shape[0]
+    cell = (np.arange(b)[:, None] * k + labels[None]) * k + suggested
+    joint = np.bincount(cell.ravel(), (weights * counted).ravel(), b * k * k).reshape(b, k, k)
+    given = weights @ onehot  # (b, K): examples labelled i, as drawn
+    rows = joint.sum(axis=2)
+    empty = rows == 0  # no confident count for a label: no evidence of noise in it
+    scaled = joint / np.where(empty, 1, rows)[..., None] * given[..., None]
+    diagonal = np.einsum("bii->bi", scaled) + np.where(empty, given, 0)
+    return 1 - diagonal.sum(axis=1) / given.sum(axis=1)
+
+
+def _interval(
+    rate: float,
+    labels: np.ndarray,
+    probs: np.ndarray,
+    onehot: np.ndarray,
+    confidence: float,
+    seed: int,
+) -> Estimate:
+    n, k = probs.shape
+    if n < 2:
+        return Estimate(rate, rate, rate, n, "none")
+    resamples = min(RESAMPLES, max(MIN_RESAMPLES, BOOTSTRAP_WORK // (n * k)))
+    rng = np.random.default_rng(seed)
+    chunk = max(1, WORK_PER_CHUNK // (n * k))
+    own = probs * onehot
+    rates = []
+    for start in range(0, resamples, chunk):
+        weights = bootstrap_counts(n, min(chunk, resamples - start), rng)
+        thresholds = _thresholds(own, onehot, weights)
+        suggested, counted = _confident_class(probs, thresholds)
+        rates.append(_noise_rates(labels, onehot, suggested, counted, weights, k))
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(np.concatenate(rates), [tail, 1 - tail])
+    return Estimate(rate, float(low), float(high), n, "bootstrap")
+
+
+def _ranked(
+    flagged: np.ndarray, labels: np.ndarray, suggested: np.ndarray, probs: np.ndarray, rows: np.ndarray
+) -> tuple[Suspect, ...]:
+    own = probs[flagged, labels[flagged]]
+    margin = probs[flagged, suggested[flagged]] - own
+    order = np.argsort(-margin, kind="stable")
+    return tuple(
+        Suspect(int(rows[i]), int(labels[i]), int(suggested[i]), float(p), float(m))
+        for i, p, m in zip(flagged[order], own[order], margin[order], strict=True)
+    )
