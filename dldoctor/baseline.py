@@ -13,6 +13,7 @@ capacity: more layers would not help, a better optimiser set-up would. Three eas
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import torch
@@ -22,7 +23,7 @@ from dldoctor.data import Data, TensorSplit, flat_features, standardise
 from dldoctor.diagnosis.evidence import EasierModelResult
 from dldoctor.recipe import Recipe
 from dldoctor.stats import paired_difference
-from dldoctor.training import SplitResult, batch_loss, build_model, evaluate, fit, per_example
+from dldoctor.training import LossFn, SplitResult, batch_loss, build_model, evaluate, fit, per_example
 
 MAX_EXAMPLES = 20_000
 MAX_FEATURES = 10_000
@@ -46,11 +47,14 @@ class TrainingSample:
     mine: SplitResult
     task: str
     confidence: float
+    loss: LossFn | None = None  # the recipe's loss: every model is scored by it
 
     @classmethod
-    def draw(cls, model: nn.Module, data: Data, task: str, confidence: float, seed: int) -> TrainingSample:
+    def draw(
+        cls, model: nn.Module, data: Data, task: str, confidence: float, seed: int, loss: LossFn | None = None
+    ) -> TrainingSample:
         x, y = data.train.sample(MAX_EXAMPLES, seed)
-        return cls(x, y, evaluate(model, TensorSplit("train", x, y), task), task, confidence)
+        return cls(x, y, evaluate(model, TensorSplit("train", x, y), task, loss=loss), task, confidence, loss)
 
     def compare(
         self, name: str, kind: str, theirs: SplitResult, curve: tuple[float, ...] = ()
@@ -118,7 +122,8 @@ def convex(sample: TrainingSample, probe: LinearProbe | Skipped) -> EasierModelR
 def shallow(
     sample: TrainingSample, model: nn.Module, recipe: Recipe, num_classes: int | None, seed: int
 ) -> EasierModelResult | Skipped:
-    """One hidden ReLU layer, no more parameters than `model`, trained by Adam for the recipe's epochs."""
+    """One hidden ReLU layer, no more parameters than `model`, trained by plain Adam (constant rate,
+    no clipping) for the recipe's epochs, with the recipe's loss and precision."""
     features = sample.features()
     if isinstance(features, Skipped):
         return features
@@ -128,7 +133,19 @@ def shallow(
     if width < 1:
         return Skipped("the model has too few parameters for a one-hidden-layer baseline")
     net = nn.Sequential(nn.Linear(features.shape[1], width), nn.ReLU(), nn.Linear(width, outputs))
-    plain = recipe.replace(optimizer="adam", lr=1e-3, beta=0.9, weight_decay=0.0)
+    plain = dataclasses.replace(
+        recipe,
+        optimizer="adam",
+        optimizer_kwargs=None,
+        lr=1e-3,
+        beta=0.9,
+        weight_decay=0.0,
+        scheduler=None,
+        grad_clip=None,
+        accumulate=1,
+        shuffle=True,
+        early_stopping=None,
+    )
     torch.manual_seed(seed)
     net = net.to(features.device)
     history = fit(net, _in_memory(features, sample.y), plain, seed=seed)
@@ -136,7 +153,7 @@ def shallow(
     return sample.compare(
         f"one-hidden-layer MLP ({width} units)",
         "shallow",
-        evaluate(net, _split(features, sample), sample.task),
+        evaluate(net, _split(features, sample), sample.task, loss=sample.loss),
         curve,
     )
 
@@ -151,7 +168,10 @@ def recipe_baseline(
     history = fit(net, data, recipe, seed=seed)
     curve = tuple(r.train_loss for r in history.epochs)
     return sample.compare(
-        "the recipe's baseline model", "recipe", evaluate(net, _split(sample.x, sample), sample.task), curve
+        "the recipe's baseline model",
+        "recipe",
+        evaluate(net, _split(sample.x, sample), sample.task, loss=sample.loss),
+        curve,
     )
 
 
@@ -176,7 +196,7 @@ def fit_linear(x: torch.Tensor, y: torch.Tensor, task: str, outputs: int) -> nn.
 
 
 def _score(out: torch.Tensor, sample: TrainingSample) -> SplitResult:
-    losses, errors = per_example(out, sample.y, sample.task)
+    losses, errors = per_example(out, sample.y, sample.task, sample.loss)
     return SplitResult(losses.double().cpu().numpy(), errors.double().cpu().numpy())
 
 

@@ -28,8 +28,11 @@ class Split(Protocol):
 
     def __len__(self) -> int: ...
 
-    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
-        """Every example in order, or a shuffled training epoch (see training_steps) by `generator`."""
+    def batches(
+        self, batch_size: int, generator: torch.Generator | None = None, shuffle: bool = True
+    ) -> Iterator[Batch]:
+        """Every example in order, or a training epoch (see training_steps) when given a `generator`:
+        shuffled by it, or in the stored order when `shuffle` is False."""
         ...
 
     def take(self, indices: torch.Tensor, name: str) -> Split: ...
@@ -50,11 +53,15 @@ class TensorSplit:
     def __len__(self) -> int:
         return self.x.shape[0]
 
-    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
+    def batches(
+        self, batch_size: int, generator: torch.Generator | None = None, shuffle: bool = True
+    ) -> Iterator[Batch]:
         n = len(self)
-        if generator is None:
-            for start in range(0, n, batch_size):
-                yield self.x[start : start + batch_size], self.y[start : start + batch_size]
+        if generator is None or not shuffle:
+            end = n if generator is None else min(n, training_steps(n, batch_size) * batch_size)
+            for start in range(0, end, batch_size):
+                stop = min(start + batch_size, end)
+                yield self.x[start:stop], self.y[start:stop]
             return
         order = torch.randperm(n, generator=generator).to(self.x.device, non_blocking=True)
         for start in range(0, training_steps(n, batch_size) * batch_size, batch_size):
@@ -84,14 +91,16 @@ class DatasetSplit:
     def __len__(self) -> int:
         return len(self.dataset)  # type: ignore[arg-type]
 
-    def batches(self, batch_size: int, generator: torch.Generator | None = None) -> Iterator[Batch]:
-        shuffle = generator is not None
+    def batches(
+        self, batch_size: int, generator: torch.Generator | None = None, shuffle: bool = True
+    ) -> Iterator[Batch]:
+        training = generator is not None
         loader = DataLoader(
             self.dataset,
             batch_size=batch_size,
-            shuffle=shuffle,
-            generator=generator,
-            drop_last=shuffle and training_steps(len(self), batch_size) * batch_size < len(self),
+            shuffle=training and shuffle,
+            generator=generator if shuffle else None,
+            drop_last=training and training_steps(len(self), batch_size) * batch_size < len(self),
             pin_memory=self.device.type == "cuda",
         )
         with user_code(f"reading the '{self.name}' Dataset"):

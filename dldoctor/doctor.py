@@ -16,6 +16,7 @@ from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSigna
 from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.gradients import GradientMonitor
+from dldoctor.optim import field_label
 from dldoctor.probes import PROBES, ProbeRun, RunContext, run_probes
 from dldoctor.probes.bayes_error import unavailable
 from dldoctor.recipe import Recipe, load_recipe
@@ -27,6 +28,7 @@ from dldoctor.training import (
     SplitResult,
     evaluate,
     fit,
+    optimizer_steps,
     prepare_run,
     resolve_device,
 )
@@ -82,7 +84,7 @@ def diagnose(
     )
     device = resolve_device(options.device)
     data, model, num_classes = prepare_run(recipe, options.seed, device)
-    steps = recipe.epochs * training_steps(len(data.train), recipe.batch_size)
+    steps = recipe.epochs * optimizer_steps(len(data.train), recipe.batch_size, recipe.accumulate)
     monitor = GradientMonitor(model, steps) if options.probes else None
     history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch, monitor=monitor)
     run = TrainedRun(recipe, options, device, data, model, num_classes, history, monitor)
@@ -107,8 +109,10 @@ def examine(run: TrainedRun, started: float, source: str = "recipe") -> Report:
     """A trained model + its data + its training history → the Report: measure every split, run the
     probes, conclude. Every entry point that has the model ends here."""
     task = run.recipe.task
-    results = {name: evaluate(run.model, split, task) for name, split in run.data.named().items()}
     options, recipe = run.options, run.recipe
+    results = {
+        name: evaluate(run.model, split, task, loss=recipe.loss) for name, split in run.data.named().items()
+    }
     policy = Policy(options.confidence, options.min_gap, recipe.target_error)
     ctx = RunContext(
         recipe,
@@ -190,6 +194,7 @@ def assemble(
         skipped=found.skipped,
         probe_failures=found.failures,
         warnings=warnings or [],
+        regimen=evidence.regimen,
         description=origin.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
         source=origin.source,
@@ -253,7 +258,9 @@ def estimate_bayes(
     cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate
     if train:
         fit(model, data, recipe, seed=seed)
-        cap = error_estimate(evaluate(model, data.train_dev, recipe.task).errors, recipe.task, confidence)
+        cap = error_estimate(
+            evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).errors, recipe.task, confidence
+        )
     return bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None
     )
@@ -274,11 +281,18 @@ def signals(history: History, train: SplitResult, steps_per_epoch: int) -> Train
 
 def _setup(recipe: Recipe, n_train: int) -> Setup:
     return Setup(
-        optimizer=recipe.optimizer,
+        optimizer=field_label(recipe.optimizer),
         lr=recipe.lr,
         beta=recipe.beta,
         batch_size=recipe.batch_size,
         epochs=recipe.epochs,
         weight_decay=recipe.weight_decay,
         n_train=n_train,
+        scheduler=None if recipe.scheduler is None else field_label(recipe.scheduler),
+        loss=None if recipe.loss is None else field_label(recipe.loss),
+        grad_clip=recipe.grad_clip,
+        precision=recipe.precision,
+        accumulate=recipe.accumulate,
+        shuffle=recipe.shuffle,
+        early_stopping=recipe.early_stopping,
     )

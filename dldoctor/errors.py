@@ -89,6 +89,12 @@ def user_location(exc: BaseException) -> str:
     return _user_frames(exc, keep=1)
 
 
+def defined_at(fn: object) -> str:
+    """' (file:line)' where a user's function is defined: for errors about what it returned."""
+    code = getattr(fn, "__code__", None) or getattr(type(fn).__call__, "__code__", None)
+    return f" ({code.co_filename}:{code.co_firstlineno})" if code is not None else ""
+
+
 def one_line(text: str, limit: int = 300) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from dldoctor.diagnosis.evidence import CriticalPoint
-from dldoctor.training import batch_loss
+from dldoctor.training import LossFn, batch_loss
 
 EXAMPLES = 512
 ITERATIONS = 24
@@ -32,11 +32,12 @@ MatVec = Callable[[torch.Tensor], torch.Tensor]
 
 
 def hessian_vector_product(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, loss_fn: LossFn | None = None
 ) -> tuple[MatVec, torch.Tensor, float]:
-    """(v ↦ Hv, gradient, loss) of the mean loss on (x, y) w.r.t. the trainable parameters."""
+    """(v ↦ Hv, gradient, loss) of the mean loss (the recipe's, else the task's) on (x, y) w.r.t. the
+    trainable parameters, in fp32 whatever the training precision: curvature needs the precision."""
     params = [p for p in model.parameters() if p.requires_grad]
-    loss = batch_loss(model(x), y, task)
+    loss = batch_loss(model(x), y, task, loss_fn)
     grads = torch.autograd.grad(loss, params, create_graph=True)
     flat = torch.cat([g.reshape(-1) for g in grads])
 
@@ -130,6 +131,7 @@ def critical_point(
     *,
     seed: int = 0,
     budget: float = BUDGET_SECONDS,
+    loss_fn: LossFn | None = None,
 ) -> CriticalPoint:
     """Gradient norm and Hessian spectrum of the eval-mode training loss on (x, y)."""
     started = time.perf_counter()
@@ -137,7 +139,7 @@ def critical_point(
     model.eval()
     try:
         with torch.enable_grad():
-            hvp, grad, loss = hessian_vector_product(model, x, y, task)
+            hvp, grad, loss = hessian_vector_product(model, x, y, task, loss_fn)
             top, bottom, negative, iterations = spectrum(hvp, grad, seed=seed, budget=budget)
     finally:
         model.train(was_training)

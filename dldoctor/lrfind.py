@@ -19,8 +19,9 @@ import torch
 from dldoctor.data import Batch, Data, Split
 from dldoctor.diagnosis.evidence import RangeTest
 from dldoctor.errors import DataError, user_code
+from dldoctor.optim import field_label
 from dldoctor.recipe import Recipe
-from dldoctor.training import batch_loss, build_model, make_optimizer
+from dldoctor.training import Stepper, build_model, check_precision, make_optimizer
 
 START, END, STEPS = 1e-7, 10.0, 100
 STOP_FACTOR = 4.0
@@ -38,21 +39,25 @@ def lr_range_test(
     end: float = END,
     steps: int = STEPS,
 ) -> RangeTest:
-    """Sweep the learning rate from `start` to `end` over `steps` steps on a fresh model."""
+    """Sweep the learning rate from `start` to `end` over `steps` steps on a fresh model, with the
+    recipe's own optimiser, loss, precision and clipping (its schedule is what the sweep replaces)."""
     model = build_model(recipe, seed, device)
     model.train()
+    check_precision(recipe.precision, device)
     optimizer = make_optimizer(recipe, model)
-    batches = _endless(data.train, recipe.batch_size, torch.Generator().manual_seed(seed))
+    stepper = Stepper(recipe, model, optimizer)
+    batches = _endless(data.train, recipe.batch_size, torch.Generator().manual_seed(seed), recipe.shuffle)
     lrs, losses, average, best = [], [], 0.0, math.inf
     with user_code("the learning-rate range test"):
         for i, lr in enumerate(np.geomspace(start, end, steps)):
             for group in optimizer.param_groups:
                 group["lr"] = float(lr)
             x, y = next(batches)
-            loss = batch_loss(model(x), y, recipe.task)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
+            _, loss = stepper.loss(model, x, y)
+            stepper.zero_grad()
+            stepper.backward(loss)
+            stepper.unscale()
+            stepper.update()
             value = float(loss.detach())
             if not math.isfinite(value):
                 break
@@ -65,7 +70,7 @@ def lr_range_test(
                 break
     if len(lrs) < 3:
         raise DataError(f"the range test diverged within {len(lrs)} steps of lr={start:g}; lower --start")
-    return suggest(np.array(lrs), np.array(losses), recipe.optimizer)
+    return suggest(np.array(lrs), np.array(losses), field_label(recipe.optimizer))
 
 
 def suggest(lrs: np.ndarray, losses: np.ndarray, optimizer: str) -> RangeTest:
@@ -112,6 +117,6 @@ def plot(result: RangeTest, path: Path) -> None:
     fig.savefig(path)
 
 
-def _endless(split: Split, batch_size: int, generator: torch.Generator) -> Iterator[Batch]:
+def _endless(split: Split, batch_size: int, generator: torch.Generator, shuffle: bool) -> Iterator[Batch]:
     while True:
-        yield from split.batches(batch_size, generator)
+        yield from split.batches(batch_size, generator, shuffle)

@@ -31,9 +31,10 @@ from dldoctor.diagnosis import Policy
 from dldoctor.doctor import DiagnoseOptions, TrainedRun, examine
 from dldoctor.errors import UsageError
 from dldoctor.gradients import SAMPLES, GradientMonitor
+from dldoctor.optim import optimizer_classes
 from dldoctor.posthoc import diagnose_predictions
 from dldoctor.predictions import MemoryColumn, Predictions, SplitColumns
-from dldoctor.recipe import OPTIMIZERS, TASKS, Recipe, Splits
+from dldoctor.recipe import TASKS, Recipe, Splits
 from dldoctor.report import Report
 from dldoctor.training import EpochRecord, History, SplitResult, check_output, evaluate, per_example
 
@@ -224,12 +225,10 @@ class Monitor:
         """The run as a recipe for the probes that retrain: a fresh model is this one at its first weights."""
         group = self.optimizer.param_groups[0]
         kind = type(self.optimizer).__name__.lower()
-        optimizer = kind if kind in OPTIMIZERS else "adam"
+        known = kind in optimizer_classes()
         beta = group["momentum"] if "momentum" in group else group.get("betas", (0.0,))[0]
         n_train = len(pairs["train"][1])
-        description = (
-            "" if kind in OPTIMIZERS else f"{type(self.optimizer).__name__}: probes that retrain use Adam"
-        )
+        description = "" if known else f"{type(self.optimizer).__name__}: probes that retrain use Adam"
         return Recipe(
             name=self.name,
             model=self._fresh,
@@ -237,7 +236,7 @@ class Monitor:
             task=self.task,
             bayes_error=self.options.bayes_error,
             target_error=self.options.target_error,
-            optimizer=optimizer,
+            optimizer=kind if known else "adam",
             lr=float(group["lr"]),
             beta=float(beta),
             batch_size=max(1, round(n_train / (self._steps_per_epoch or 1))),

@@ -7,7 +7,7 @@ import hashlib
 import importlib.util
 import math
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,7 +15,7 @@ from typing import Any
 from dldoctor.errors import RecipeError, user_code
 
 TASKS = ("classification", "regression")
-OPTIMIZERS = ("adam", "adamw", "sgd")
+PRECISIONS = ("fp32", "bf16", "fp16")
 
 # A split is a pair (X, y) of numpy arrays or torch tensors, or a torch Dataset yielding (x, y).
 SplitSource = Any
@@ -46,7 +46,9 @@ class Recipe:
     """Everything needed to train the user's model the way they train it.
 
     `model` builds a fresh torch.nn.Module (it may take keyword hyperparameters); `data(seed)`
-    returns Splits. `beta` is SGD's momentum or Adam's beta1. `search_space` declares what
+    returns Splits. `optimizer` is a torch.optim name or a callable (params, lr, beta, weight_decay);
+    `beta` is the first-moment coefficient (Adam-family β1, SGD/RMSprop momentum). `loss` maps
+    (outputs, targets) to per-example losses (None: the task's own). `search_space` declares what
     `dldoctor tune` searches besides lr, β and batch size (see dldoctor.tuning.space).
     """
 
@@ -56,7 +58,8 @@ class Recipe:
     task: str = "classification"
     bayes_error: float | None = None
     target_error: float | None = None
-    optimizer: str = "adam"
+    optimizer: str | Callable[..., Any] = "adam"
+    optimizer_kwargs: Mapping[str, Any] | None = None  # e.g. {"eps": 1e-8}, checked against the optimiser
     lr: float = 1e-3
     beta: float = 0.9
     batch_size: int = 64
@@ -65,6 +68,13 @@ class Recipe:
     description: str = ""
     baseline: Callable[..., Any] | None = None  # a shallower sibling of `model`, for the easier-model test
     search_space: dict[str, Any] | None = None
+    scheduler: str | Callable[..., Any] | None = None  # a name in optim.SCHEDULES, or (optimizer, steps)
+    loss: Callable[..., Any] | None = None
+    grad_clip: float | None = None  # max global gradient norm
+    precision: str = "fp32"
+    accumulate: int = 1  # micro-batches per optimiser step
+    shuffle: bool = True
+    early_stopping: int | None = None  # patience in epochs on dev loss; the best epoch is measured
 
     def replace(self, **changes: Any) -> Recipe:
         """A copy with some fields changed (None values are ignored), validated."""
@@ -83,21 +93,44 @@ class Recipe:
                     f"(got {type(getattr(self, field)).__name__})"
                 )
         _check_choice(self.name, "task", self.task, TASKS)
-        _check_choice(self.name, "optimizer", self.optimizer, OPTIMIZERS)
         _check_number(self.name, "lr", self.lr, low=0.0, low_open=True)
         _check_number(self.name, "beta", self.beta, low=0.0, high=1.0, high_open=True)
         _check_number(self.name, "weight_decay", self.weight_decay, low=0.0)
         _check_count(self.name, "batch_size", self.batch_size)
         _check_count(self.name, "epochs", self.epochs)
+        self._validate_training()
         high = 1.0 if self.task == "classification" else math.inf
         for field in ("bayes_error", "target_error"):
             if getattr(self, field) is not None:
                 _check_number(self.name, field, getattr(self, field), low=0.0, high=high)
         if self.search_space is not None:
+            from dldoctor.optim import has_beta
             from dldoctor.tuning.space import validate_declared
 
-            validate_declared(self.name, self.search_space, self.model)
+            validate_declared(self.name, self.search_space, self.model, has_beta(self.optimizer))
         return self
+
+    def _validate_training(self) -> None:
+        """The fields that say how to train: optimiser, schedule, loss, clipping, precision, stopping."""
+        from dldoctor import optim
+
+        optim.validate_optimizer(
+            self.name, self.optimizer, self.optimizer_kwargs, self.beta, self.weight_decay
+        )
+        optim.validate_scheduler(self.name, self.scheduler)
+        if self.loss is not None and not callable(self.loss):
+            raise RecipeError(
+                f"recipe '{self.name}': `loss` must be a function (outputs, targets) -> per-example"
+                f" losses, got {type(self.loss).__name__}"
+            )
+        if self.grad_clip is not None:
+            _check_number(self.name, "grad_clip", self.grad_clip, low=0.0, low_open=True)
+        _check_choice(self.name, "precision", self.precision, PRECISIONS)
+        _check_count(self.name, "accumulate", self.accumulate)
+        if not isinstance(self.shuffle, bool):
+            raise RecipeError(f"recipe '{self.name}': shuffle must be True or False, got {self.shuffle!r}")
+        if self.early_stopping is not None:
+            _check_count(self.name, "early_stopping", self.early_stopping)
 
 
 def _check_choice(recipe: str, field: str, value: Any, choices: tuple[str, ...]) -> None:

@@ -19,7 +19,7 @@ from dldoctor.data import Data, flat_features, standardise
 from dldoctor.diagnosis.evidence import SanityChecks
 from dldoctor.errors import user_code
 from dldoctor.recipe import Recipe
-from dldoctor.training import batch_loss, build_model, make_optimizer
+from dldoctor.training import Stepper, batch_loss, build_model, make_optimizer
 
 BATCH = 16
 STEPS = 200
@@ -56,7 +56,7 @@ def sanity_checks(
         batch_start_loss=start,
         batch_final_loss=final,
         batch_steps=steps,
-        linear_batch_loss=_linear_batch_loss(x, y, recipe.task, num_classes),
+        linear_batch_loss=_linear_batch_loss(x, y, recipe, num_classes),
         zeroed_final_loss=zeroed,
     )
 
@@ -64,30 +64,36 @@ def sanity_checks(
 def _memorise(
     model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, steps: int, stop: bool
 ) -> tuple[float, float, int]:
-    """(loss before, loss after, steps taken) training on one batch in eval mode.
+    """(loss before, loss after, steps taken) training on one batch in eval mode, with the recipe's
+    optimiser, loss, precision and clipping (no schedule: a constant rate).
 
     Eval mode switches dropout off and freezes batch statistics: a pure memorisation test.
     """
     model.eval()
-    optimizer = make_optimizer(recipe, model)
+    stepper = Stepper(recipe, model, make_optimizer(recipe, model))
     with torch.no_grad():
-        start = float(batch_loss(model(x), y, recipe.task))
+        start = float(stepper.loss(model, x, y)[1])
     taken = 0
     for taken in range(1, steps + 1):
-        optimizer.zero_grad(set_to_none=True)
-        loss = batch_loss(model(x), y, recipe.task)
+        stepper.zero_grad()
+        loss = stepper.loss(model, x, y)[1]
         value = float(loss.detach())
         if not math.isfinite(value) or (stop and value <= FITTED * start):
             taken -= 1
             break
-        loss.backward()
-        optimizer.step()
+        stepper.backward(loss)
+        stepper.unscale()
+        stepper.update()
     with torch.no_grad():
-        final = float(batch_loss(model(x), y, recipe.task))
+        final = float(stepper.loss(model, x, y)[1])
     return start, final, taken
 
 
-def _linear_batch_loss(x: torch.Tensor, y: torch.Tensor, task: str, num_classes: int | None) -> float | None:
+def _linear_batch_loss(
+    x: torch.Tensor, y: torch.Tensor, recipe: Recipe, num_classes: int | None
+) -> float | None:
+    """A linear model fitted to the batch (by the task's own loss), scored by the recipe's loss."""
+    task = recipe.task
     if not x.is_floating_point():
         return None
     (features,) = standardise(flat_features(x))
@@ -96,4 +102,4 @@ def _linear_batch_loss(x: torch.Tensor, y: torch.Tensor, task: str, num_classes:
     outputs = num_classes if task == "classification" else y.reshape(len(y), -1).shape[1]
     linear = baseline.fit_linear(features, y, task, outputs)
     with torch.no_grad():
-        return float(batch_loss(linear(features), y, task))
+        return float(batch_loss(linear(features), y, task, recipe.loss))

@@ -6,18 +6,20 @@ epoch), in-memory batches gathered by index on the device, no DataLoader for ten
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from dldoctor import optim
 from dldoctor.data import Data, Split, TensorSplit, check_labels, prepare, training_steps
-from dldoctor.errors import ModelError, UsageError, user_code
+from dldoctor.errors import ModelError, RecipeError, UsageError, defined_at, user_code
 from dldoctor.recipe import Recipe
 
 EVAL_BATCH = 1024
@@ -44,6 +46,13 @@ class History:
     epochs: list[EpochRecord] = field(default_factory=list)
     step_losses: list[float] = field(default_factory=list)
     nonfinite_step: int | None = None
+    nonfinite_update: int | None = (
+        None  # the optimiser step of nonfinite_step (they differ when accumulating)
+    )
+    lrs: list[float] = field(default_factory=list)  # the learning rate of each optimiser step
+    grad_norms: list[float] = field(default_factory=list)  # total norm before clipping (clip or fp16 only)
+    best_epoch: int | None = None  # early stopping: the epoch whose weights were kept
+    initial_task_loss: float | None = None  # the task's own loss at initialisation, with a custom loss
 
 
 @dataclass(frozen=True)
@@ -80,20 +89,43 @@ def resolve_device(name: str | None) -> torch.device:
     return device
 
 
-def per_example(out: torch.Tensor, y: torch.Tensor, task: str) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, error) per example: cross-entropy and misclassification, or squared error twice."""
+LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def per_example(
+    out: torch.Tensor, y: torch.Tensor, task: str, loss: LossFn | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """(loss, error) per example: the recipe's loss (by default cross-entropy, or squared error) and
+    the task's error (misclassification, or squared error) — a custom loss never changes the metric."""
     if task == "classification":
-        return F.cross_entropy(out, y, reduction="none"), (out.argmax(dim=1) != y).float()
+        error = (out.argmax(dim=1) != y).float()
+        return (F.cross_entropy(out, y, reduction="none") if loss is None else user_loss(loss, out, y)), error
     squared = (out.reshape(y.shape) - y).square()
     squared = squared.reshape(squared.shape[0], -1).mean(dim=1)
-    return squared, squared
+    return (squared if loss is None else user_loss(loss, out, y)), squared
 
 
-def batch_loss(out: torch.Tensor, y: torch.Tensor, task: str) -> torch.Tensor:
-    """The mean training loss of a batch, through torch's fused reductions."""
+def batch_loss(out: torch.Tensor, y: torch.Tensor, task: str, loss: LossFn | None = None) -> torch.Tensor:
+    """The mean training loss of a batch, through torch's fused reductions for the task's own loss."""
+    if loss is not None:
+        return user_loss(loss, out, y).mean()
     if task == "classification":
         return F.cross_entropy(out, y)
     return F.mse_loss(out.reshape(y.shape), y)
+
+
+def user_loss(loss: LossFn, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The recipe's loss, checked to give one finite-typed value per example (a shape check only:
+    no host synchronisation)."""
+    with user_code("the recipe's loss"):
+        values = loss(out, y)
+    if not isinstance(values, torch.Tensor) or tuple(values.shape) != (out.shape[0],):
+        shape = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
+        raise RecipeError(
+            f"the recipe's loss{defined_at(loss)} returned {shape} for a batch of {out.shape[0]}:"
+            " return one loss per example (reduction='none'); dldoctor takes the mean"
+        )
+    return values.float()
 
 
 def build_model(recipe: Recipe, seed: int, device: torch.device, **params: object) -> nn.Module:
@@ -145,55 +177,116 @@ def prepare_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, 
 
 
 def make_optimizer(recipe: Recipe, model: nn.Module) -> torch.optim.Optimizer:
-    """The recipe's optimiser, fused into one kernel where torch supports it (about 2.5× faster
-    steps on CPU than the per-tensor default). beta is SGD's momentum or Adam's beta1."""
+    """The recipe's optimiser over the model's trainable parameters (see dldoctor.optim)."""
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ModelError("the model has no trainable parameters")
-    try:
-        return _optimizer(recipe, params, fused=True)
-    except (RuntimeError, ValueError):
-        return _optimizer(recipe, params, fused=None)
-
-
-def _optimizer(recipe: Recipe, params: list, fused: bool | None) -> torch.optim.Optimizer:
-    if recipe.optimizer == "sgd":
-        return torch.optim.SGD(
-            params,
-            lr=recipe.lr,
-            momentum=recipe.beta,
-            weight_decay=recipe.weight_decay,
-            fused=fused,
-        )
-    adam = torch.optim.AdamW if recipe.optimizer == "adamw" else torch.optim.Adam
-    return adam(
-        params,
-        lr=recipe.lr,
-        betas=(recipe.beta, 0.999),
-        weight_decay=recipe.weight_decay,
-        fused=fused,
+    return optim.build_optimizer(
+        recipe.optimizer, recipe.optimizer_kwargs, params, recipe.lr, recipe.beta, recipe.weight_decay
     )
 
 
+def optimizer_steps(n: int, batch_size: int, accumulate: int) -> int:
+    """Optimiser steps per epoch: one per `accumulate` batches, the last group possibly shorter."""
+    return -(-training_steps(n, batch_size) // accumulate)
+
+
+def check_precision(precision: str, device: torch.device) -> None:
+    """bf16/fp16 autocast runs on CUDA and on CPUs whose torch supports it; say so before training."""
+    if precision == "fp32":
+        return
+    dtype = PRECISION_DTYPES[precision]
+    if not torch.amp.is_autocast_available(device.type):
+        raise UsageError(f"precision={precision!r}: torch has no autocast on {device.type}; use fp32")
+    try:
+        with torch.autocast(device.type, dtype=dtype):
+            torch.ones(2, 2, device=device) @ torch.ones(2, 2, device=device)
+    except RuntimeError as exc:
+        raise UsageError(f"precision={precision!r} does not run on {device.type} ({exc}); use fp32") from None
+
+
+PRECISION_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+class Stepper:
+    """One optimiser step the way the recipe takes it: autocast, the recipe's loss, gradient
+    accumulation, a grad scaler for fp16, clipping. Shared by training, the range test and the
+    one-batch check so that each measures the user's own step.
+
+    Between `unscale()` and `update()` the gradients are the true ones: unscaled and not yet clipped.
+    """
+
+    def __init__(self, recipe: Recipe, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
+        self.optimizer, self.task, self.loss_fn = optimizer, recipe.task, recipe.loss
+        self.clip = recipe.grad_clip
+        self.params = [p for group in optimizer.param_groups for p in group["params"]]
+        device = self.params[0].device
+        self.dtype = PRECISION_DTYPES.get(recipe.precision)
+        self.device_type = device.type
+        self.scaler = torch.amp.GradScaler(device.type) if recipe.precision == "fp16" else None
+        self.measures_norm = self.clip is not None or self.scaler is not None
+
+    def loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(outputs, mean loss) of one batch, under the recipe's precision."""
+        if self.dtype is None:
+            out = model(x)
+            return out, batch_loss(out, y, self.task, self.loss_fn)
+        with torch.autocast(self.device_type, dtype=self.dtype):
+            out = model(x)
+            return out, batch_loss(out.float(), y, self.task, self.loss_fn)
+
+    def zero_grad(self) -> None:
+        for p in self.params:  # what zero_grad(set_to_none=True) does, minus its profiler hooks
+            p.grad = None
+
+    def backward(self, loss: torch.Tensor, share: int = 1) -> None:
+        """Backpropagate one micro-batch, worth 1/`share` of the optimiser step."""
+        scaled = loss if share == 1 else loss / share
+        (scaled if self.scaler is None else self.scaler.scale(scaled)).backward()
+
+    def unscale(self) -> None:
+        if self.scaler is not None:
+            self.scaler.unscale_(self.optimizer)
+
+    def update(self) -> torch.Tensor | None:
+        """Clip and step; returns the total gradient norm before clipping when clipping or fp16
+        (a non-finite norm is a step the grad scaler skipped), else None."""
+        norm = None
+        if self.clip is not None:
+            norm = nn.utils.clip_grad_norm_(self.params, self.clip)
+        elif self.scaler is not None:
+            norm = nn.utils.get_total_norm([p.grad for p in self.params if p.grad is not None])
+        if self.scaler is None:
+            self.optimizer.step()
+        else:
+            self.scaler.step(self.optimizer)
+            self.scaler.update()
+        return norm
+
+
 @torch.no_grad()
-def evaluate(model: nn.Module, split: Split, task: str, batch_size: int = EVAL_BATCH) -> SplitResult:
-    """Per-example loss and error of the model in eval mode."""
+def evaluate(
+    model: nn.Module, split: Split, task: str, batch_size: int = EVAL_BATCH, loss: LossFn | None = None
+) -> SplitResult:
+    """Per-example loss (the recipe's `loss`, else the task's) and error of the model in eval mode, fp32."""
     was_training = model.training
     model.eval()
     losses, errors = [], []
     with user_code(f"evaluating the model on '{split.name}'"):
         for x, y in split.batches(batch_size):
-            loss, error = per_example(model(x), y, task)
-            losses.append(loss)
+            value, error = per_example(model(x), y, task, loss)
+            losses.append(value)
             errors.append(error)
     model.train(was_training)
     return SplitResult(torch.cat(losses).double().cpu().numpy(), torch.cat(errors).double().cpu().numpy())
 
 
-def initial_loss(model: nn.Module, data: Data, task: str, seed: int, limit: int = 10_000) -> float:
+def initial_loss(
+    model: nn.Module, data: Data, task: str, seed: int, limit: int = 10_000, loss: LossFn | None = None
+) -> float:
     """Mean training loss before any step, on up to `limit` training examples."""
     x, y = data.train.sample(limit, seed)
-    return evaluate(model, TensorSplit("train", x, y), task).loss
+    return evaluate(model, TensorSplit("train", x, y), task, loss=loss).loss
 
 
 class StepMonitor(Protocol):
@@ -225,20 +318,34 @@ def fit(
     on_epoch: EpochCallback | None = None,
     monitor: StepMonitor | None = None,
 ) -> History:
-    """Train `model` in place with the recipe's optimiser; stop after an epoch with a non-finite loss."""
+    """Train `model` in place as the recipe says; stop after an epoch with a non-finite loss, or when
+    early stopping runs out of patience (the best epoch's weights are then restored).
+
+    A monitor's steps are optimiser steps: with `accumulate` > 1 it sees the last micro-batch of each.
+    """
     total = epochs or recipe.epochs
+    device = next(model.parameters()).device
+    check_precision(recipe.precision, device)
     optimizer = make_optimizer(recipe, model)
+    updates = optimizer_steps(len(data.train), recipe.batch_size, recipe.accumulate)
+    schedule = optim.build_scheduler(recipe.scheduler, optimizer, total * updates, recipe.lr)
+    stepper = Stepper(recipe, model, optimizer)
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)  # dropout and the like: the same run whatever ran before it
-    history = History(initial_loss=initial_loss(model, data, recipe.task, seed))
+    history = History(initial_loss=initial_loss(model, data, recipe.task, seed, loss=recipe.loss))
+    if recipe.loss is not None:
+        history.initial_task_loss = initial_loss(model, data, recipe.task, seed)
     steps = training_steps(len(data.train), recipe.batch_size)
+    stopper = _EarlyStopping(recipe.early_stopping, model) if recipe.early_stopping else None
     for epoch in range(1, total + 1):
         started = time.perf_counter()
-        epoch_run = _Epoch(model, optimizer, data.train, recipe, steps, (epoch - 1) * steps, monitor)
+        epoch_run = _Epoch(
+            model, stepper, schedule, data.train, recipe, steps, (epoch - 1) * updates, monitor
+        )
         with user_code("training the model"):
-            step_losses, train_error = epoch_run.run(generator)
-        train_dev = evaluate(model, data.train_dev, recipe.task)
-        dev = evaluate(model, data.dev, recipe.task)
+            step_losses, train_error = epoch_run.run(generator, history)
+        train_dev = evaluate(model, data.train_dev, recipe.task, loss=recipe.loss)
+        dev = evaluate(model, data.dev, recipe.task, loss=recipe.loss)
         record = EpochRecord(
             epoch=epoch,
             train_loss=float(step_losses.mean()),
@@ -255,9 +362,36 @@ def fit(
         bad = np.flatnonzero(~np.isfinite(step_losses))
         if bad.size:
             history.nonfinite_step = (epoch - 1) * steps + int(bad[0]) + 1
+            history.nonfinite_update = (epoch - 1) * updates + int(bad[0]) // recipe.accumulate + 1
         if bad.size or (monitor is not None and monitor.finished):
             break
+        if stopper is not None and stopper.stop(epoch, dev.loss):
+            break
+    if stopper is not None:
+        history.best_epoch = stopper.restore()
     return history
+
+
+class _EarlyStopping:
+    """Patience on dev loss: remember the best epoch's weights, give them back at the end."""
+
+    def __init__(self, patience: int, model: nn.Module) -> None:
+        self.patience, self.model = patience, model
+        self.best_loss, self.best_epoch = math.inf, 0
+        self.best_state: dict[str, torch.Tensor] = {}
+
+    def stop(self, epoch: int, dev_loss: float) -> bool:
+        if dev_loss < self.best_loss:
+            self.best_loss, self.best_epoch = dev_loss, epoch
+            self.best_state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+        return epoch - self.best_epoch >= self.patience
+
+    def restore(self) -> int | None:
+        """Load the best epoch's weights; None when no epoch had a finite dev loss."""
+        if not self.best_state:
+            return None
+        self.model.load_state_dict(self.best_state)
+        return self.best_epoch
 
 
 @dataclass
@@ -265,41 +399,56 @@ class _Epoch:
     """One pass over the training set; the hot loop, kept free of host synchronisation."""
 
     model: nn.Module
-    optimizer: torch.optim.Optimizer
+    stepper: Stepper
+    schedule: Any
     train: Split
     recipe: Recipe
     steps: int
-    offset: int  # steps taken in earlier epochs
+    offset: int  # optimiser steps taken in earlier epochs
     monitor: StepMonitor | None
 
-    def run(self, generator: torch.Generator) -> tuple[np.ndarray, float]:
-        model, monitor, task = self.model, self.monitor, self.recipe.task
+    def run(self, generator: torch.Generator, history: History) -> tuple[np.ndarray, float]:
+        model, monitor, task, stepper = self.model, self.monitor, self.recipe.task, self.stepper
+        group = self.recipe.accumulate
         model.train()
-        device = next(model.parameters()).device
+        device = stepper.params[0].device
         losses = torch.zeros(self.steps, device=device)
+        norms = torch.zeros(-(-self.steps // group), device=device) if stepper.measures_norm else None
         wrong = torch.zeros((), device=device, dtype=torch.long)
-        params = [p for group in self.optimizer.param_groups for p in group["params"]]
-        taken = 0
-        for taken, (x, y) in enumerate(self.train.batches(self.recipe.batch_size, generator), start=1):
-            step = self.offset + taken
-            watched = monitor is not None and monitor.wants(step)
+        batches = self.train.batches(self.recipe.batch_size, generator, shuffle=self.recipe.shuffle)
+        taken = updates = 0
+        for taken, (x, y) in enumerate(batches, start=1):
+            first = (taken - 1) % group == 0
+            last = taken % group == 0 or taken == self.steps
+            step = self.offset + updates + 1
+            watched = last and monitor is not None and monitor.wants(step)
             if watched:
                 monitor.before_forward(step)
-            out = model(x)
-            loss = batch_loss(out, y, task)
-            for p in params:  # what zero_grad(set_to_none=True) does, minus its profiler hooks
-                p.grad = None
-            loss.backward()
-            if watched:
-                monitor.after_backward(step, loss)
-            self.optimizer.step()
+            out, loss = stepper.loss(model, x, y)
+            if first:
+                stepper.zero_grad()
+            stepper.backward(loss, min(group, self.steps - (taken - 1) // group * group))
             losses[taken - 1] = loss.detach()
             if task == "classification":
                 wrong += (out.detach().argmax(dim=1) != y).sum()
+            if not last:
+                continue
+            stepper.unscale()
+            if watched:
+                monitor.after_backward(step, loss)
+            history.lrs.append(float(stepper.optimizer.param_groups[0]["lr"]))
+            norm = stepper.update()
+            if norms is not None:
+                norms[updates] = norm
+            if self.schedule is not None:
+                self.schedule.step()
+            updates += 1
             if watched:
                 monitor.after_update(step)
                 if monitor.finished:
                     break
+        if norms is not None:
+            history.grad_norms.extend(norms[:updates].cpu().double().tolist())
         step_losses = losses[:taken].cpu().numpy().astype(np.float64)
         seen = min(taken * self.recipe.batch_size, len(self.train))
         error = int(wrong) / seen if task == "classification" else float(step_losses.mean())

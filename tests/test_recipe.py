@@ -49,7 +49,7 @@ def test_replace_ignores_none_and_validates():
     [
         ({"name": ""}, "name must be a non-empty string"),
         ({"model": 3}, "`model` must be a function"),
-        ({"optimizer": "rmsprop"}, "unknown optimizer"),
+        ({"optimizer": "rmsprob"}, "unknown optimizer"),
         ({"weight_decay": -0.1}, "weight_decay"),
         ({"bayes_error": 1.5}, "bayes_error"),
         ({"epochs": True}, "epochs must be a positive integer"),

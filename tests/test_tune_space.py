@@ -160,3 +160,19 @@ def test_study_distributions_are_log_scaled(tmp_path):
     assert dists["lr"] == FloatDistribution(1e-5, 1.0, log=True)
     assert dists["one_minus_beta"] == FloatDistribution(1e-3, 1e-1, log=True)
     assert dists["log2_batch_size"] == IntDistribution(4, 9)
+
+
+def test_beta_is_searched_only_where_the_optimiser_has_one():
+    from dldoctor.optim import has_beta
+
+    assert [has_beta(name) for name in ("adam", "rmsprop", "sgd", "adagrad", "adadelta")] == [
+        True,
+        True,
+        True,
+        False,
+        False,
+    ]
+    names = [d.name for d in build_space(None, lambda: None, n_train=1000, beta=False).dimensions]
+    assert "one_minus_beta" not in names and "lr" in names
+    with pytest.raises(RecipeError, match="no first-moment coefficient"):
+        build_space({"beta": (0.8, 0.99)}, lambda: None, n_train=1000, beta=False)

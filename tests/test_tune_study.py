@@ -210,3 +210,16 @@ def _complete(url: str) -> int:
     except KeyError:
         return 0
     return sum(t.state == TrialState.COMPLETE for t in study.trials)
+
+
+def test_an_optimiser_without_beta_is_tuned_without_it_and_the_study_says_so(make_recipe, tmp_path):
+    path = make_recipe(
+        """
+        recipe = dd.Recipe(name="adagrad-tune", model=make_model, data=make_data, optimizer="adagrad",
+                           lr=1e-2, batch_size=64, epochs=1)
+        """
+    )
+    result = tune(path, TuneOptions(trials=1, storage=storage_url(tmp_path), pruner="none"))
+    assert "one_minus_beta" not in [d.name for d in result.setup.space.dimensions]
+    assert any("β is not searched: adagrad" in note for note in result.setup.notes)
+    assert result.counts.finished == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dldoctor import fmt
-from dldoctor.diagnosis import checks, probes
+from dldoctor.diagnosis import checks, probes, regimen
 from dldoctor.diagnosis.evidence import (
     KINDS,
     PROBLEMS,
@@ -21,6 +21,7 @@ from dldoctor.diagnosis.evidence import (
     MismatchTest,
     Policy,
     RangeTest,
+    Regimen,
     SanityChecks,
     Setup,
     TrainingSignals,
@@ -46,6 +47,7 @@ __all__ = [
     "Policy",
     "ProbeOutcome",
     "RangeTest",
+    "Regimen",
     "SanityChecks",
     "Setup",
     "TrainingSignals",
@@ -62,7 +64,7 @@ def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
     that was never really fitted.
     """
     gaps = decompose(ev, policy)
-    outcomes = probes.assess(ev)
+    outcomes = probes.assess(ev) + regimen.assess(ev)
     if _within(ev, policy):
         return Diagnosis("healthy", _within_target(ev, gaps, policy), [], gaps, outcomes)
     problems = _problems(ev, gaps, policy, outcomes)

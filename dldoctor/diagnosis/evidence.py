@@ -157,6 +157,13 @@ class Setup:
     epochs: int
     weight_decay: float
     n_train: int
+    scheduler: str | None = None  # a schedule's name, or the user's function's
+    loss: str | None = None  # None: the task's own loss
+    grad_clip: float | None = None
+    precision: str = "fp32"
+    accumulate: int = 1
+    shuffle: bool = True
+    early_stopping: int | None = None
 
 
 @dataclass(frozen=True)
@@ -176,6 +183,44 @@ class Evidence:
     range_test: RangeTest | None = None
     mismatch: MismatchTest | None = None
     learning_curve: LearningCurve | None = None
+    regimen: Regimen | None = None
+
+
+@dataclass(frozen=True)
+class Regimen:
+    """How the recipe trained, as measured: the schedule it ran, how often clipping bound, fp16 steps
+    the grad scaler skipped, the order batches came in, and how the recipe's loss behaves.
+
+    Shares of the run count optimiser steps. `label_order`: 0 for a random order of training labels,
+    1 for sorted. `loss_batch_scaling`: mean per-example loss of the same examples scored inside a
+    batch twice as large over scored alone (1 when the loss is per-example, 2 when it sums the batch).
+    """
+
+    optimizer_steps: int
+    lr: float
+    lr_peak: float
+    lr_final: float
+    decayed_at: float | None  # share of the run after which the rate stayed near zero
+    warmup: bool  # the first step's rate was well below the peak
+    diverged_at: float | None  # share of the run at the first non-finite loss
+    grad_clip: float | None
+    clipped_share: float | None  # share of measured steps whose gradient norm exceeded grad_clip
+    clip_factor: float | None  # median of min(1, grad_clip / norm): the step taken over the one asked for
+    scale_free: (
+        bool | None
+    )  # the optimiser divides out the gradient's scale (Adam, RMSprop, ...); None: unknown
+    precision: str
+    overflow_steps: int  # fp16: steps the grad scaler skipped (non-finite gradients)
+    underflow_steps: int  # fp16: steps whose gradient was exactly zero
+    measured_steps: int  # steps with a measured gradient norm (clipping or fp16 only)
+    effective_batch: int  # batch_size × accumulate
+    n_train: int
+    shuffle: bool
+    label_order: float | None
+    custom_loss: bool
+    initial_loss: float  # the recipe's loss at initialisation
+    initial_task_loss: float | None  # the task's own loss at initialisation, when the recipe's differs
+    loss_batch_scaling: float | None
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from dldoctor.probes.gradients import Gradients
 from dldoctor.probes.learning_curve import LearningCurveProbe
 from dldoctor.probes.mismatch import Mismatch
 from dldoctor.probes.range_test import RangeTestProbe
+from dldoctor.probes.regimen import RegimenProbe
 from dldoctor.probes.runner import ProbeRun, run_probes
 from dldoctor.probes.sanity import Sanity
 
@@ -28,6 +29,7 @@ PROBES: tuple[Probe, ...] = (
     Convex(),
     Sanity(),
     Gradients(),
+    RegimenProbe(),
     Hessian(),
     Mismatch(),
     LearningCurveProbe(),

@@ -49,7 +49,7 @@ class RunContext:
     def sample(self) -> baseline.TrainingSample:
         """The training examples the easier models and the linear projection are compared on."""
         return baseline.TrainingSample.draw(
-            self.model, self.data, self.recipe.task, self.options.confidence, self.seed
+            self.model, self.data, self.recipe.task, self.options.confidence, self.seed, self.recipe.loss
         )
 
     @cached_property

@@ -21,7 +21,9 @@ class Hessian(Probe):
         x, y = ctx.data.train.sample(hessian.EXAMPLES, ctx.seed)
         training = sum(r.seconds for r in ctx.history.epochs)
         budget = min(hessian.BUDGET_SECONDS, max(1.0, 0.25 * training))
-        return hessian.critical_point(ctx.model, x, y, ctx.recipe.task, seed=ctx.seed, budget=budget)
+        return hessian.critical_point(
+            ctx.model, x, y, ctx.recipe.task, seed=ctx.seed, budget=budget, loss_fn=ctx.recipe.loss
+        )
 
     def add(self, evidence: Evidence, result: object) -> Evidence:
         assert isinstance(result, CriticalPoint)

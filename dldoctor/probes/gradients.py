@@ -18,7 +18,7 @@ class Gradients(Probe):
 
     def run(self, ctx: RunContext, evidence: Evidence) -> GradientHealth:
         assert ctx.monitor is not None
-        step = ctx.history.nonfinite_step
+        step = ctx.history.nonfinite_update
         if step is not None:
             return replace(ctx.monitor.summary(), nonfinite_origin=_locate(ctx, step))
         x, _ = ctx.data.train.sample(ACTIVATION_EXAMPLES, ctx.seed)

@@ -17,6 +17,7 @@ from dldoctor.diagnosis import (
     MismatchTest,
     Policy,
     RangeTest,
+    Regimen,
     SanityChecks,
     Setup,
 )
@@ -61,6 +62,7 @@ class Report:
     learning_curve: LearningCurve | None = None
     cross_validation: CrossValidation | None = None  # --folds
     error_analysis: ErrorAnalysis | None = None
+    regimen: Regimen | None = None  # how the recipe trained: schedule, clipping, fp16, order, loss
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
     warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
@@ -115,6 +117,8 @@ class Report:
                 "learning_curve": _plain(self.learning_curve),
                 "cross_validation": _cross_validation(self.cross_validation),
                 "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
+                "regimen": _plain(self.regimen),
+                "best_epoch": self.history.best_epoch,
                 "skipped": self.skipped,
                 "probe_failures": self.probe_failures,
                 "warnings": self.warnings,

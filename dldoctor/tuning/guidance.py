@@ -59,7 +59,8 @@ class Guidance:
         low, high = centre / 10**DECADES, centre * 10**DECADES
         note = (
             f"Optimisation failure: lr searched on [{low:.2g}, {high:.2g}], {DECADES} decades either side"
-            f" of {self.lr_source} ({centre:.2g}); β and batch size searched too."
+            f" of {self.lr_source} ({centre:.2g});"
+            f" {'β and batch size' if space.get('one_minus_beta') else 'batch size'} searched too."
         )
         return space.with_dimension(lr_dimension(low, high)), [note]
 

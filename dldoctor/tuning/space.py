@@ -123,31 +123,43 @@ def batch_dimension(low: int, high: int, n_train: int) -> Dimension:
 
 
 def build_space(
-    declared: Mapping[str, Any] | None, model: Callable[..., Any], n_train: int, recipe: str = "recipe"
+    declared: Mapping[str, Any] | None,
+    model: Callable[..., Any],
+    n_train: int,
+    recipe: str = "recipe",
+    beta: bool = True,
 ) -> SearchSpace:
-    """The default space with the recipe's declarations applied (overrides and extra dimensions)."""
+    """The default space with the recipe's declarations applied (overrides and extra dimensions).
+
+    `beta` False: the optimiser has no first-moment coefficient, so β is not a dimension."""
     spec = dict(declared or {})
     lr = _range(recipe, "lr", spec.pop("lr", LR_RANGE), positive=True)
     one_minus_beta = ONE_MINUS_BETA_RANGE
     if "beta" in spec:
+        if not beta:
+            raise RecipeError(
+                f"recipe '{recipe}': search_space['beta']: the optimizer has no first-moment coefficient"
+                " (β); remove it or pick an optimizer with momentum or betas"
+            )
         low, high = _range(recipe, "beta", spec.pop("beta"), below_one=True)
         one_minus_beta = (1 - high, 1 - low)
     batch = _batch_range(recipe, spec.pop("batch_size", BATCH_RANGE))
-    dims = [lr_dimension(*lr), beta_dimension(*one_minus_beta), batch_dimension(*batch, n_train)]
+    dims = [lr_dimension(*lr), *([beta_dimension(*one_minus_beta)] if beta else [])]
+    dims.append(batch_dimension(*batch, n_train))
     accepted = model_keywords(model)
     for name, value in spec.items():
         dims.append(parse_dimension(recipe, name, value, accepted))
     return SearchSpace(tuple(dims))
 
 
-def validate_declared(recipe: str, declared: Any, model: Callable[..., Any]) -> None:
+def validate_declared(recipe: str, declared: Any, model: Callable[..., Any], beta: bool = True) -> None:
     """Raise RecipeError naming the first unusable `search_space` entry."""
     if not isinstance(declared, Mapping):
         raise RecipeError(
             f"recipe '{recipe}': search_space must be a dict of name → (low, high) or [choices],"
             f" got {type(declared).__name__}"
         )
-    build_space(declared, model, n_train=2**30, recipe=recipe)
+    build_space(declared, model, n_train=2**30, recipe=recipe, beta=beta)
 
 
 def parse_dimension(recipe: str, name: Any, value: Any, accepted: set[str] | None) -> Dimension:

@@ -30,6 +30,7 @@ from optuna.trial import TrialState
 
 from dldoctor.data import Data
 from dldoctor.errors import DldoctorError, UsageError, raised_by_user_code
+from dldoctor.optim import field_label, has_beta
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.training import prepare_run, resolve_device
 from dldoctor.tuning.progress import Progress, TrialReport
@@ -149,9 +150,10 @@ def tune(
     loaded = load_recipe(recipe) if spec is not None else recipe.validate()
     storage = open_storage(options.storage_url, options.storage_settings)  # a bad URL fails before training
     worker = _prepare(loaded.replace(epochs=options.epochs), options)
-    notes: list[str] = []
+    notes = [] if has_beta(loaded.optimizer) else [beta_note(loaded.optimizer)]
     if adjust is not None:
-        worker.space, notes = adjust(worker.space)
+        worker.space, adjusted = adjust(worker.space)
+        notes += adjusted
     study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
@@ -177,6 +179,10 @@ def tune(
     return summarise(study, setup, interrupted, time.perf_counter() - started)
 
 
+def beta_note(optimizer: str) -> str:
+    return f"β is not searched: {field_label(optimizer)} has no first-moment coefficient (momentum or betas)."
+
+
 def _feed(progress: Progress, trial: optuna.trial.FrozenTrial, listener: Listener) -> None:
     report = progress.add(trial)
     if report is not None:
@@ -187,7 +193,9 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
     """Load the data once for all this process's trials and check the model fits it."""
     device = resolve_device(options.device)
     data, _, _ = prepare_run(recipe, options.seed, device)
-    space = build_space(recipe.search_space, recipe.model, len(data.train), recipe.name)
+    space = build_space(
+        recipe.search_space, recipe.model, len(data.train), recipe.name, has_beta(recipe.optimizer)
+    )
     runner = SequentialRunner(data, options.metric, device)
     return _Worker(recipe, data, space, runner, options)
 
