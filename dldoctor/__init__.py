@@ -13,6 +13,9 @@ if _typing.TYPE_CHECKING:
     from dldoctor.diagnosis import Finding
     from dldoctor.doctor import DiagnoseOptions, diagnose, find_lr
     from dldoctor.errors import DldoctorError
+    from dldoctor.monitoring import monitor
+    from dldoctor.posthoc import diagnose_predictions
+    from dldoctor.predictions import load_predictions
     from dldoctor.recipe import Recipe, Splits, load_recipe
     from dldoctor.report import Report
 
@@ -24,8 +27,11 @@ _HOMES = {
     "Report": "dldoctor.report",
     "Splits": "dldoctor.recipe",
     "diagnose": "dldoctor.doctor",
+    "diagnose_predictions": "dldoctor.posthoc",
     "find_lr": "dldoctor.doctor",
+    "load_predictions": "dldoctor.predictions",
     "load_recipe": "dldoctor.recipe",
+    "monitor": "dldoctor.monitoring",
 }
 
 __all__ = [
@@ -37,8 +43,11 @@ __all__ = [
     "Splits",
     "__version__",
     "diagnose",
+    "diagnose_predictions",
     "find_lr",
+    "load_predictions",
     "load_recipe",
+    "monitor",
 ]
 
 

@@ -1,4 +1,5 @@
-"""`check`: diagnose a recipe, then hold the report to a policy — the quality gate CI runs.
+"""`check`: diagnose a recipe (or saved predictions, or take a stored report), then hold the report
+to a policy — the quality gate CI runs.
 
 Everything that can be wrong with the policy or the baseline is found before training starts.
 """
@@ -6,11 +7,14 @@ Everything that can be wrong with the policy or the baseline is found before tra
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from dldoctor.doctor import DiagnoseOptions, diagnose
 from dldoctor.gates import CheckPolicy, GateReport, evaluate
-from dldoctor.provenance import check_same_recipe
+from dldoctor.posthoc import diagnose_predictions
+from dldoctor.predictions import Predictions
+from dldoctor.provenance import Made, check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report import Report
 from dldoctor.report.stored import load_report
@@ -19,16 +23,21 @@ from dldoctor.training import EpochCallback
 
 @dataclass
 class CheckRun:
-    """The diagnosis and the gate's verdict on it; `to_dict()` is a schema-1 report with `check`."""
+    """The diagnosis and the gate's verdict on it; `to_dict()` is a schema-1 report with `check`.
 
-    report: Report
+    `report` is None when a stored report was gated: then `stored` is that report's JSON.
+    """
+
+    report: Report | None
     gate: GateReport
+    stored: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {**self.report.to_dict(), "check": self.gate.to_dict()}
+        document = self.report.to_dict() if self.report is not None else self.stored or {}
+        return {**document, "check": self.gate.to_dict()}
 
 
-def load_baseline(policy: CheckPolicy, recipe: Recipe, force: bool = False) -> dict[str, Any] | None:
+def load_baseline(policy: CheckPolicy, recipe: Made, force: bool = False) -> dict[str, Any] | None:
     """The stored report the policy compares with, checked to be of this recipe (or `force`d)."""
     if policy.baseline is None:
         return None
@@ -52,3 +61,26 @@ def check(
     baseline = load_baseline(policy, recipe, force)
     report = diagnose(recipe, options, on_epoch)
     return CheckRun(report, evaluate(report.to_dict(), policy, baseline))
+
+
+def check_predictions(
+    predictions: Predictions,
+    policy: CheckPolicy,
+    options: DiagnoseOptions | None = None,
+    *,
+    force: bool = False,
+) -> CheckRun:
+    """The gate on a diagnosis from saved predictions: no model, no retraining."""
+    policy = policy.for_task(predictions.task)
+    baseline = load_baseline(policy, predictions, force)
+    report = diagnose_predictions(predictions, options)
+    return CheckRun(report, evaluate(report.to_dict(), policy, baseline))
+
+
+def check_report(path: Path, policy: CheckPolicy, *, force: bool = False) -> CheckRun:
+    """The gate on a stored report (from diagnose, the monitor or the callback), without retraining;
+    a `check` section already in it is replaced."""
+    document = {k: v for k, v in load_report(path).items() if k != "check"}
+    policy = policy.for_task(document["task"])
+    baseline = load_baseline(policy, Made(document["recipe"], document["task"]), force)
+    return CheckRun(None, evaluate(document, policy, baseline), document)

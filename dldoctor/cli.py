@@ -21,6 +21,7 @@ from dldoctor.diagnosis import KINDS, Policy
 from dldoctor.errors import DldoctorError, UsageError
 
 if TYPE_CHECKING:
+    from dldoctor.doctor import DiagnoseOptions
     from dldoctor.recipe import Recipe
     from dldoctor.report import Report
     from dldoctor.tuning.guidance import Guidance
@@ -51,6 +52,17 @@ ThreadsOpt = Annotated[
         help="Torch CPU threads (default: 1 for models under 1M parameters, else the usable cores)."
     ),
 ]
+OptionalRecipeArg = Annotated[
+    str | None,
+    typer.Argument(help="Recipe file, or FILE:NAME; leave out with --predictions (or check --report)."),
+]
+PredictionsOpt = Annotated[
+    Path | None,
+    typer.Option(help="Diagnose saved predictions (.npz, .parquet, .csv) instead of training a recipe."),
+]
+TaskOpt = Annotated[
+    str | None, typer.Option(help="classification or regression, when the predictions file has no task.")
+]
 
 app = typer.Typer(
     add_completion=False,
@@ -77,7 +89,7 @@ def _root(
 
 @app.command("diagnose")
 def diagnose_command(
-    recipe: RecipeArg,
+    recipe: OptionalRecipeArg = None,
     json_path: Annotated[Path | None, typer.Option("--json", help="Write the report as JSON here.")] = None,
     fail_on: Annotated[
         str | None,
@@ -129,10 +141,14 @@ def diagnose_command(
     params: Annotated[
         Path | None, typer.Option(help="Apply parameters exported by `dldoctor tune --export`.")
     ] = None,
+    predictions: PredictionsOpt = None,
+    task: TaskOpt = None,
     force: Annotated[bool, typer.Option(help="Apply --params exported for another recipe.")] = False,
     threads: ThreadsOpt = None,
 ) -> None:
-    """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose."""
+    """Train RECIPE, measure train/train-dev/dev/test errors against the Bayes error, diagnose.
+
+    With --predictions, diagnose saved labels and outputs instead: no model, no retraining."""
     from dldoctor.doctor import DiagnoseOptions, diagnose
     from dldoctor.learning_curve import plot as plot_learning_curve
     from dldoctor.outputs import check_file, check_folder
@@ -168,12 +184,15 @@ def diagnose_command(
             folds=folds,
             errors=errors,
         )
-        loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
-        if params is not None:
-            loaded = _with_params(loaded, params, seed, err, force)
-        with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
-            report = diagnose(loaded, options, on_epoch=on_epoch)
+        if _source(recipe=recipe, predictions=predictions) == "predictions":
+            report = _from_predictions(predictions, task, options)
+        else:
+            loaded = load_recipe(recipe)
+            if params is not None:
+                loaded = _with_params(loaded, params, seed, err, force)
+            with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
+                report = diagnose(loaded, options, on_epoch=on_epoch)
         render(report, out)
         if report.learning_curve is not None:
             plot_learning_curve(report.learning_curve, curve_plot, report.task)
@@ -223,7 +242,7 @@ def lr_find_command(
 
 @app.command("check")
 def check_command(
-    recipe: RecipeArg,
+    recipe: OptionalRecipeArg = None,
     policy: Annotated[
         Path | None,
         typer.Option(help="TOML policy file (default: [tool.dldoctor.check] of the nearest pyproject.toml)."),
@@ -278,13 +297,22 @@ def check_command(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     debug: DebugOpt = False,
     threads: ThreadsOpt = None,
+    predictions: PredictionsOpt = None,
+    task: TaskOpt = None,
+    report: Annotated[
+        Path | None,
+        typer.Option(help="Gate a stored report (diagnose, monitor, callback) without retraining."),
+    ] = None,
 ) -> None:
-    """Diagnose RECIPE, then enforce a policy: exit 0 all rules pass, 1 any FAIL or ERROR, 2 bad usage."""
-    from dldoctor.check import check
+    """Diagnose RECIPE (or --predictions, or take --report), then enforce a policy: exit 0 all rules
+    pass, 1 any FAIL or ERROR, 2 bad usage."""
+    from dldoctor.check import check, check_predictions, check_report
     from dldoctor.doctor import DiagnoseOptions
     from dldoctor.gates import load_policy
+    from dldoctor.predictions import load_predictions
     from dldoctor.recipe import load_recipe
-    from dldoctor.report.console import render, render_gate, training_progress
+    from dldoctor.report.console import render, render_gate, render_stored, training_progress
+    from dldoctor.report.markdown import render_markdown
 
     flags = {
         "max_dev_error": max_dev_error,
@@ -315,12 +343,22 @@ def check_command(
             confidence=confidence,
             min_gap=min_gap,
         )
-        loaded = load_recipe(recipe)
         out, err = Console(), Console(stderr=True, quiet=quiet)
-        with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
-            result = check(loaded, rules, options.validate(), on_epoch=on_epoch, force=force)
+        source = _source(recipe=recipe, predictions=predictions, report=report)
+        if source == "report":
+            result = check_report(report, rules, force=force)
+        elif source == "predictions":
+            found = load_predictions(predictions, task)
+            result = check_predictions(found, rules, options.validate(), force=force)
+        else:
+            loaded = load_recipe(recipe)
+            with training_progress(err, loaded.name, loaded.task, epochs or loaded.epochs) as on_epoch:
+                result = check(loaded, rules, options.validate(), on_epoch=on_epoch, force=force)
         document = result.to_dict()
-        render(result.report, out)
+        if result.report is not None:
+            render(result.report, out)
+        else:
+            render_stored(render_markdown(result.stored or {}), out)
         render_gate(document, out)
         _write_outputs(document, outputs, plots, out)
         return result.gate.exit_code
@@ -381,6 +419,23 @@ def bayes_command(
         return 0
 
     raise typer.Exit(_guarded(run, debug, threads))
+
+
+def _source(**given: object) -> str:
+    """Which one thing to diagnose: a recipe, saved predictions or (check) a stored report."""
+    chosen = [name for name, value in given.items() if value is not None]
+    if len(chosen) != 1:
+        names = " or ".join("RECIPE" if name == "recipe" else f"--{name} FILE" for name in given)
+        got = f" (got {' and '.join(chosen)})" if chosen else ""
+        raise UsageError(f"give exactly one of {names}{got}")
+    return chosen[0]
+
+
+def _from_predictions(path: Path, task: str | None, options: DiagnoseOptions) -> Report:
+    from dldoctor.posthoc import diagnose_predictions
+    from dldoctor.predictions import load_predictions
+
+    return diagnose_predictions(load_predictions(path, task), options)
 
 
 def _outputs(

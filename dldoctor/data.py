@@ -75,7 +75,7 @@ class TensorSplit:
     def sample(self, n: int, seed: int) -> Batch:
         if n >= len(self):
             return self.x, self.y
-        index = _choose(len(self), n, seed).to(self.x.device)
+        index = choose_rows(len(self), n, seed).to(self.x.device)
         return self.x[index], self.y[index]
 
 
@@ -114,7 +114,7 @@ class DatasetSplit:
         return DatasetSplit(name, Subset(self.dataset, indices.tolist()), self.device, self.target_dtype)
 
     def sample(self, n: int, seed: int) -> Batch:
-        chosen = self if n >= len(self) else self.take(_choose(len(self), n, seed), self.name)
+        chosen = self if n >= len(self) else self.take(choose_rows(len(self), n, seed), self.name)
         xs, ys = zip(*chosen.batches(512), strict=True)
         return torch.cat(xs), torch.cat(ys)
 
@@ -310,7 +310,8 @@ def target_scale(data: Data, task: str, seed: int) -> float:
     return variance if variance > 0 else 1.0
 
 
-def _choose(n: int, k: int, seed: int) -> torch.Tensor:
+def choose_rows(n: int, k: int, seed: int) -> torch.Tensor:
+    """The k row indices `Split.sample` draws (sorted); callers take every row when k ≥ n."""
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k].sort().values
 
 

@@ -11,13 +11,13 @@ import torch
 
 from dldoctor import bayes, folds, lrfind
 from dldoctor._version import __version__
-from dldoctor.data import batch_size_warning, target_scale, training_steps
+from dldoctor.data import Data, batch_size_warning, target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
 from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.errors import UsageError
 from dldoctor.gradients import GradientMonitor
 from dldoctor.optim import field_label
-from dldoctor.probes import PROBES, RunContext, run_probes
+from dldoctor.probes import PROBES, ProbeRun, RunContext, run_probes
 from dldoctor.probes.bayes_error import unavailable
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
@@ -87,37 +87,106 @@ def diagnose(
     steps = recipe.epochs * optimizer_steps(len(data.train), recipe.batch_size, recipe.accumulate)
     monitor = GradientMonitor(model, steps) if options.probes else None
     history = fit(model, data, recipe, seed=options.seed, on_epoch=on_epoch, monitor=monitor)
+    run = TrainedRun(recipe, options, device, data, model, num_classes, history, monitor)
+    return examine(run, started)
+
+
+@dataclass(frozen=True)
+class TrainedRun:
+    """A model trained by anyone (diagnose, the monitor, the Lightning callback), its data and history."""
+
+    recipe: Recipe
+    options: DiagnoseOptions
+    device: torch.device
+    data: Data
+    model: torch.nn.Module
+    num_classes: int | None
+    history: History
+    monitor: GradientMonitor | None = None
+
+
+def examine(run: TrainedRun, started: float, source: str = "recipe") -> Report:
+    """A trained model + its data + its training history → the Report: measure every split, run the
+    probes, conclude. Every entry point that has the model ends here."""
+    task = run.recipe.task
+    options, recipe = run.options, run.recipe
     results = {
-        name: evaluate(model, split, recipe.task, loss=recipe.loss) for name, split in data.named().items()
+        name: evaluate(run.model, split, task, loss=recipe.loss) for name, split in run.data.named().items()
     }
     policy = Policy(options.confidence, options.min_gap, recipe.target_error)
-    ctx = RunContext(recipe, options, policy, device, data, model, num_classes, history, results, monitor)
+    ctx = RunContext(
+        recipe,
+        options,
+        policy,
+        run.device,
+        run.data,
+        run.model,
+        run.num_classes,
+        run.history,
+        results,
+        run.monitor,
+    )
     found = run_probes(PROBES, ctx, _measured(ctx))
+    return assemble(
+        found,
+        policy,
+        Origin(recipe.name, recipe.description, source, options.seed, str(run.device), started),
+        run.history,
+        run.data.train_dev_carved,
+        [
+            w
+            for w in (batch_size_warning(len(run.data.train), recipe.batch_size, run.data.train_dev_carved),)
+            if w
+        ],
+    )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a report came from: what it is called, which entry point made it, with what seed and when."""
+
+    name: str
+    description: str
+    source: str  # "recipe", "monitor" or "predictions"
+    seed: int
+    device: str
+    started: float  # time.perf_counter() when the work began
+
+
+def assemble(
+    found: ProbeRun,
+    policy: Policy,
+    origin: Origin,
+    history: History,
+    train_dev_carved: bool,
+    warnings: list[str] | None = None,
+) -> Report:
+    """The evidence the probes completed → the verdict and the Report; shared by every entry point."""
     evidence = found.evidence
     bayes_estimate = found.results.get("bayes")
     if not isinstance(bayes_estimate, bayes.BayesEstimate):
-        bayes_estimate = unavailable(found.failures.get("bayes", "not run"))
+        bayes_estimate = unavailable(found.failures.get("bayes", found.skipped.get("bayes", "not run")))
     cross_validation = found.results.get("cross_validation")
     if isinstance(cross_validation, folds.CrossValidation):  # one more held-out error bounds the Bayes error
         held_out = {
             f"the {cross_validation.folds}-fold cross-validation error": cross_validation.errors["train_dev"]
         }
-        bayes_estimate = bayes.with_held_out(bayes_estimate, held_out, recipe.task)
+        bayes_estimate = bayes.with_held_out(bayes_estimate, held_out, evidence.task)
         evidence = replace(evidence, bayes=bayes_estimate.estimate)
     analysis = found.results.get("error_analysis")
     return Report(
-        recipe=recipe.name,
-        task=recipe.task,
+        recipe=origin.name,
+        task=evidence.task,
         diagnosis=conclude(evidence, policy),
         errors=evidence.errors,
         bayes=bayes_estimate,
         history=history,
         setup=evidence.setup,
         policy=policy,
-        seed=options.seed,
-        device=str(device),
-        seconds=time.perf_counter() - started,
-        train_dev_carved=data.train_dev_carved,
+        seed=origin.seed,
+        device=origin.device,
+        seconds=time.perf_counter() - origin.started,
+        train_dev_carved=train_dev_carved,
         scale=evidence.scale,
         easier_models=evidence.easier_models,
         sanity=evidence.sanity,
@@ -132,12 +201,11 @@ def diagnose(
         error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,
-        warnings=[
-            w for w in (batch_size_warning(len(data.train), recipe.batch_size, data.train_dev_carved),) if w
-        ],
+        warnings=warnings or [],
         regimen=evidence.regimen,
-        description=recipe.description,
+        description=origin.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
+        source=origin.source,
     )
 
 
@@ -149,7 +217,7 @@ def _measured(ctx: RunContext) -> Evidence:
         scale=target_scale(ctx.data, task, ctx.seed),
         errors={n: error_estimate(r.errors, task, ctx.options.confidence) for n, r in ctx.results.items()},
         bayes=None,
-        training=_signals(ctx.history, ctx.results["train"], n_train, ctx.recipe.batch_size),
+        training=signals(ctx.history, ctx.results["train"], training_steps(n_train, ctx.recipe.batch_size)),
         setup=_setup(ctx.recipe, n_train),
     )
 
@@ -208,14 +276,15 @@ def estimate_bayes(
     return found if recipe.bayes_error is None else bayes.given(recipe.bayes_error, found)
 
 
-def _signals(history: History, train: SplitResult, n_train: int, batch_size: int) -> TrainingSignals:
+def signals(history: History, train: SplitResult, steps_per_epoch: int) -> TrainingSignals:
+    """The loss trajectory the verdict reads, from a training history and the final training error."""
     return TrainingSignals(
         initial_loss=history.initial_loss,
         final_loss=train.loss,
         epoch_losses=tuple(r.train_loss for r in history.epochs),
         dev_errors=tuple(r.dev_error for r in history.epochs),
         nonfinite_step=history.nonfinite_step,
-        steps_per_epoch=training_steps(n_train, batch_size),
+        steps_per_epoch=steps_per_epoch,
         step_losses=tuple(history.step_losses),
     )
 

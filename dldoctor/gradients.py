@@ -60,13 +60,17 @@ class GradientMonitor:
             ]
 
     def after_backward(self, step: int, loss: torch.Tensor) -> None:
-        for hook in self._hooks:
-            hook.remove()
-        self._hooks = []
+        self.remove_hooks()
         weights = [m.weight for _, m in self.layers]
         self._norms.append(torch.stack([_grad_norm(w) for w in weights]))
         self._losses.append(loss.detach().float())
         self._before = [w.detach().clone() for w in weights]
+
+    def remove_hooks(self) -> None:
+        """Take off the layer-order hooks (after the first sampled step, or when the run ends early)."""
+        for hook in self._hooks:
+            hook.remove()
+        self._hooks = []
 
     def after_update(self, step: int) -> None:
         ratios = [

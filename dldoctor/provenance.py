@@ -7,14 +7,30 @@ is refused outright: its errors are in other units and its settings mean other t
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from dldoctor.errors import UsageError
-from dldoctor.recipe import Recipe
+
+
+class Named(Protocol):
+    """What results are for: a Recipe, saved predictions (named for their file) or a stored report."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def task(self) -> str: ...
+
+
+class Made(NamedTuple):
+    """A stored report's own name and task, to hold a baseline against."""
+
+    name: str
+    task: str
 
 
 def check_same_recipe(
-    what: str, recipe_name: Any, task: Any, recipe: Recipe, force: bool, flag: str = "--force"
+    what: str, recipe_name: Any, task: Any, recipe: Named, force: bool, flag: str = "--force"
 ) -> None:
     """Raise unless `what` (named in the message) was made for `recipe`; None means not recorded."""
     if task is not None and task != recipe.task:

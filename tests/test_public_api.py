@@ -16,8 +16,11 @@ def test_all_is_the_public_surface():
             "Splits",
             "__version__",
             "diagnose",
+            "diagnose_predictions",
             "find_lr",
+            "load_predictions",
             "load_recipe",
+            "monitor",
         ]
     )
     for name in dldoctor.__all__:

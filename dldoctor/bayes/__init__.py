@@ -105,6 +105,33 @@ def estimate(
     error) and by the other held-out errors the estimators measured on the way.
     """
     candidates, skipped, held_out = run_estimators(data, task, num_classes, confidence, seed, model)
+    return from_candidates(candidates, skipped, task, cap, held_out)
+
+
+def on_views(
+    views: list[representations.Representation],
+    skipped: dict[str, str],
+    task: str,
+    num_classes: int | None,
+    cap: Estimate,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> BayesEstimate:
+    """Every estimator on representations already built (saved outputs, embeddings, inputs), chosen
+    and capped as `estimate` does."""
+    candidates, held_out = candidates_on(views, task, num_classes, confidence, seed, skipped)
+    return from_candidates(candidates, skipped, task, cap, held_out)
+
+
+def from_candidates(
+    candidates: list[Candidate],
+    skipped: dict[str, str],
+    task: str,
+    cap: Estimate,
+    held_out: dict[str, Estimate] | None = None,
+) -> BayesEstimate:
+    """Choose one candidate by RULE and cap it by the held-out errors (`cap`, the model's train-dev
+    error, among them); unavailable when there is no candidate."""
     if not candidates:
         reasons = "; ".join(f"{k}: {v}" for k, v in skipped.items())
         return BayesEstimate(
@@ -130,9 +157,10 @@ def estimate(
         chosen.name,
         skipped,
     )
+    errors = dict(held_out or {})
     if math.isfinite(cap.value):
-        held_out = {"the model's train-dev error": cap, **held_out}
-    return with_held_out(found, held_out, task)
+        errors = {"the model's train-dev error": cap, **errors}
+    return with_held_out(found, errors, task)
 
 
 def with_held_out(found: BayesEstimate, held_out: dict[str, Estimate], task: str) -> BayesEstimate:
@@ -172,9 +200,24 @@ def run_estimators(
     classes = num_classes or (int(data.train.sample(1 << 20, seed)[1].max()) + 1)
     views = _representations(data, task, classes, seed, model, skipped)
     found: list[Candidate] = []
-    held_out: dict[str, Estimate] = {}
     if data.soft_labels is not None and task == "classification":
-        found.append(classification.soft_labels(data.soft_labels, confidence))
+        found.append(_clipped(classification.soft_labels(data.soft_labels, confidence), task))
+    more, held_out = candidates_on(views, task, classes, confidence, seed, skipped)
+    return found + more, skipped, held_out
+
+
+def candidates_on(
+    views: list[representations.Representation],
+    task: str,
+    num_classes: int | None,
+    confidence: float,
+    seed: int,
+    skipped: dict[str, str],
+) -> tuple[list[Candidate], dict[str, Estimate]]:
+    """The neighbour (and, on outputs, plug-in) estimators on each representation, and the held-out
+    errors of models fitted to build one; `skipped` gets why a representation was not used."""
+    found: list[Candidate] = []
+    held_out: dict[str, Estimate] = {}
     for view in views:
         if view.held_out_errors is not None:
             errors = view.held_out_errors.double().cpu().numpy()
@@ -184,12 +227,13 @@ def run_estimators(
         if len(view.y) < 3:
             skipped[view.name] = f"only {len(view.y)} examples"
         elif task == "classification":
+            classes = num_classes or int(view.y.max()) + 1
             found.extend(classification.knn(view.features, view.y, classes, view.name, confidence))
             if view.name == "outputs":
                 found.append(classification.plug_in(view.features, view.y, confidence))
         else:
             found.extend(regression.noise_variance(view.features, view.y, view.name, confidence, seed))
-    return [_clipped(c, task) for c in found], skipped, held_out
+    return [_clipped(c, task) for c in found], held_out
 
 
 def choose(candidates: list[Candidate], task: str) -> Candidate:

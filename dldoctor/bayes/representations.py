@@ -93,6 +93,13 @@ def model_views(model: nn.Module, data: Data, task: str, seed: int) -> list[Repr
     """The trained model's penultimate embedding and outputs on train-dev (no embedding without a Linear)."""
     x, y = data.train_dev.sample(MAX_POINTS, seed)
     embedding, out = forward_features(model, x)
+    return output_views(out, embedding, y, task)
+
+
+def output_views(
+    out: torch.Tensor, embedding: torch.Tensor | None, y: torch.Tensor, task: str
+) -> list[Representation]:
+    """Outputs (shift-free) and the standardised embedding of the same held-out examples, however obtained."""
     views = [Representation("outputs", _centred(out, task), y)]
     if embedding is not None:
         (standard,) = standardise(embedding)

@@ -26,7 +26,7 @@ from dldoctor.diagnosis import (
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import critical_verdict
 from dldoctor.error_analysis import ErrorAnalysis
-from dldoctor.outputs import write_text
+from dldoctor.outputs import check_file, write_text
 from dldoctor.stats import Estimate
 
 if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
@@ -72,6 +72,7 @@ class Report:
     warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
+    source: str = "recipe"  # the entry point: "recipe" (diagnose), "monitor" or "predictions"
 
     @property
     def verdict(self) -> str:
@@ -88,6 +89,7 @@ class Report:
             {
                 "schema": SCHEMA,
                 "recipe": self.recipe,
+                "source": self.source,
                 "task": self.task,
                 "verdict": self.verdict,
                 "reason": self.diagnosis.reason,
@@ -146,6 +148,12 @@ class Report:
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), indent=2, allow_nan=False)
+
+    def save(self, path: str | Path) -> None:
+        """Write the JSON report (atomically) for `dldoctor report` or `dldoctor check --report`."""
+        path = Path(path)
+        check_file(path, "report.save")
+        write_json(self, path)
 
 
 def write_json(report: Report, path: Path) -> None:

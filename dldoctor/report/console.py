@@ -175,6 +175,8 @@ def _header(r: Report) -> Panel:
     line2 = (
         f"{s.optimizer} lr={s.lr:g} β={s.beta:g} batch {s.batch_size} · {len(r.history.epochs)}/{s.epochs}"
         f" epochs · weight decay {s.weight_decay:g} · {r.device} · seed {r.seed} · {r.seconds:.1f} s"
+        if r.source != "predictions"
+        else f"from saved predictions: no model, no retraining · seed {r.seed} · {r.seconds:.1f} s"
     )
     body = Text.assemble((f"{r.task} · {sizes}\n", ""), (line2, "dim"))
     if r.description:
@@ -311,7 +313,7 @@ def _footnotes(r: Report) -> Text:
         )
     if r.range_test is not None:
         notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
-    notes += [f"Not run — {name.replace('_', ' ')}: {why}." for name, why in r.skipped.items()]
+    notes += [f"Not run — {names}: {why}." for why, names in _by_reason(r.skipped).items()]
     notes += [
         f"Probe failed — {name.replace('_', ' ')}: {why.rstrip('.')}. The diagnosis completed without it."
         for name, why in r.probe_failures.items()
@@ -381,6 +383,14 @@ def _delta_table(comparison: dict, task: str) -> Table:
 def render_stored(markdown_text: str, console: Console) -> None:
     """A stored report in the terminal: its Markdown summary, rendered."""
     console.print(Markdown(markdown_text))
+
+
+def _by_reason(skipped: dict[str, str]) -> dict[str, str]:
+    """Probes that did not run for the same reason, named on one line (saved predictions skip nine)."""
+    grouped: dict[str, list[str]] = {}
+    for name, why in skipped.items():
+        grouped.setdefault(why, []).append(name.replace("_", " "))
+    return {why: ", ".join(names) for why, names in grouped.items()}
 
 
 def _statistics(r: Report) -> list[str]:

@@ -158,6 +158,9 @@ def _probe_failures(r: dict[str, Any]) -> str:
 def _footer(r: dict[str, Any]) -> str:
     s = r["settings"]
     version = r["versions"].get("dldoctor", "?")
+    if r.get("source") == "predictions":
+        where = f"seed {s['seed']} · {r['seconds']:.1f} s · dldoctor {version}"
+        return f"<sub>from saved predictions · {where}</sub>"
     return (
         f"<sub>{s['optimizer']} lr={s['lr']:g} · batch {s['batch_size']} · {len(r['history'])}/{s['epochs']}"
         f" epochs · seed {s['seed']} · {r['device']} · {r['seconds']:.1f} s · dldoctor {version}</sub>"
