@@ -17,6 +17,11 @@ recipe = dd.Recipe(
     model=lambda: mlp([64, 512, 512, 10]),
     data=make_data,
     task="classification",
+    # Human-level error stands in for the Bayes error (the course's proxy). Here: an RBF SVM's held-out
+    # error on digits, 1.1 % (scikit-learn SVC, shuffled 10-fold cross-validation on all 1,797
+    # images); any model's error bounds the Bayes error from above. With the 950 training-distribution
+    # examples this recipe keeps, dldoctor's own estimators cannot see below about 5 %.
+    bayes_error=0.011,
     lr=1e-3,
     batch_size=32,
     epochs=60,
