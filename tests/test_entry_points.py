@@ -6,6 +6,7 @@ under the monitor; the monitored model's outputs are then saved and diagnosed wi
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import jsonschema
@@ -32,7 +33,10 @@ def monitored(recipe: dd.Recipe, seed: int = 0) -> tuple[Report, torch.nn.Module
     generator = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     splits = {name: (s.x, s.y) for name, s in data.named().items()}
-    with dd.monitor(model, optimizer, task=recipe.task, epochs=recipe.epochs, name=recipe.name) as doc:
+    known = {"bayes_error": recipe.bayes_error}  # what the recipe knows, the user of each entry point knows
+    with dd.monitor(
+        model, optimizer, task=recipe.task, epochs=recipe.epochs, name=recipe.name, **known
+    ) as doc:
         doc.epoch(**splits)  # before training: the loss at initialisation
         for _ in range(recipe.epochs):
             for x, y in data.train.batches(recipe.batch_size, generator):
@@ -61,7 +65,8 @@ def test_monitor_and_saved_predictions_match_diagnose_on_the_same_model(name: st
     by_monitor, model, splits = monitored(recipe)
     steps = len(reference.history.step_losses) // len(reference.history.epochs)
     save_predictions(tmp_path / "preds.npz", model, splits, by_monitor, steps)
-    by_file = dd.diagnose_predictions(dd.load_predictions(tmp_path / "preds.npz"), OPTIONS)
+    given = dataclasses.replace(OPTIONS, bayes_error=recipe.bayes_error)
+    by_file = dd.diagnose_predictions(dd.load_predictions(tmp_path / "preds.npz"), given)
     for report, source in ((by_monitor, "monitor"), (by_file, "predictions")):
         document = report.to_dict()
         jsonschema.validate(document, schema())
