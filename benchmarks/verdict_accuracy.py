@@ -32,6 +32,8 @@ from pathlib import Path
 
 from patients.plain_loop import load as load_patient
 
+from dldoctor.diagnosis.evidence import VERDICTS  # torch-free: torch's threads are set before it loads
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PATIENTS = HERE / "patients"
@@ -49,17 +51,7 @@ SHIPPED = {  # recipes/ → the verdict the README documents for it
     "dying_relu": "optimization_failure",
     "saddle": "optimization_failure",
 }
-KIND_ORDER = [
-    "healthy",
-    "high_bias",
-    "high_variance",
-    "data_mismatch",
-    "dev_overfit",
-    "optimization_failure",
-    "data_leakage",
-    "inconclusive",
-    "crash",
-]
+KIND_ORDER = [*VERDICTS, "crash"]
 NOT_EXPRESSIBLE = "not expressible yet"
 
 
