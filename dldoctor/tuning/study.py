@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterator
@@ -286,16 +287,18 @@ def _work(
         return
     idle = _Idle(worker, note)
     while True:
-        trial = _claim(study, worker.options)
-        if trial == "done" or (trial == "full" and not idle.wait(study)):
-            return
-        if isinstance(trial, str):
-            continue
-        idle.reset()
-        try:
+        trial: optuna.Trial | str | None = None
+        try:  # from the moment a trial is in hand, an interrupt anywhere fails it
+            trial = _claim(study, worker.options)
+            if trial == "done" or (trial == "full" and not idle.wait(study)):
+                return
+            if isinstance(trial, str):
+                continue
+            idle.reset()
             report = _run_trial(study, trial, worker)
         except BaseException as exc:
-            _abandon(study, trial, exc)
+            if isinstance(trial, optuna.Trial):
+                _abandon(study, trial, exc)
             raise
         finished(report)
 
@@ -362,10 +365,30 @@ def _waiting(trials: list[optuna.trial.FrozenTrial], worker: _Worker) -> str:
 
 def _ask(study: optuna.Study) -> optuna.Trial:
     """study.ask(), minus Optuna's warning that heartbeats are meant for optimize(): this loop
-    beats itself (see _heartbeat)."""
-    with warnings.catch_warnings():
+    beats itself (see _heartbeat). A Ctrl-C during the ask waits until the trial is in hand, so it
+    is failed rather than left RUNNING with nobody to fail it."""
+    with warnings.catch_warnings(), _interrupt_deferred() as interrupted:
         warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
-        return study.ask()
+        trial = study.ask()
+    if interrupted():
+        _abandon(study, trial, KeyboardInterrupt())
+        raise KeyboardInterrupt
+    return trial
+
+
+@contextmanager
+def _interrupt_deferred() -> Iterator[Callable[[], bool]]:
+    """Hold SIGINT back for the block (main thread only: elsewhere signals never arrive anyway);
+    yields whether one came."""
+    caught: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, lambda number, frame: caught.append(number))
+    try:
+        yield lambda: bool(caught)
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _surplus(study: optuna.Study, trial: optuna.Trial, budget: int) -> bool:
