@@ -30,6 +30,7 @@ def error_analysis_markdown(report: dict[str, Any]) -> str:
         lines.append(_calibration(analysis["calibration"]))
     if analysis["slices"]:
         lines.append(_slices(analysis["slices"], task))
+    lines += [_duplicates(found) for found in report.get("leakage") or []]
     lines += [
         f"- Not analysed — {part.replace('_', ' ')}: {why}." for part, why in analysis["skipped"].items()
     ]
@@ -107,6 +108,17 @@ def _slices(slices: dict[str, Any], task: str) -> str:
         for s in shown
     )
     return f"{head}{'' if worse else '; worst'}: {listed}."
+
+
+def _duplicates(d: dict[str, Any]) -> str:
+    """The leakage probe's duplicate search (dldoctor.duplicates), read where errors are looked at."""
+    found = d["exact"] + d["near"]
+    reading = ": their errors measure memory, not generalisation" if found else ""
+    return (
+        f"- Duplicates: {found:,} of {d['n_query']:,} {fmt.split(d['query'])} inputs also sit in"
+        f" {fmt.split(d['reference'])} ({d['exact']:,} exact, {d['near']:,} within {d['radius']:.3g};"
+        f" typical nearest-neighbour distance {d['typical']:.3g}){reading}."
+    )
 
 
 def _pct(value: float | None) -> str:
