@@ -92,20 +92,11 @@ class TrainingSample:
 
 @dataclass(frozen=True)
 class LinearProbe:
-    """A linear / logistic model on standardised flattened inputs, fitted once on the training sample.
+    """A linear / logistic model on standardised flattened inputs, fitted once on the training sample
+    (the convex easier model; the Bayes estimator cross-fits its own, since this one saw every label)."""
 
-    Two readers share the one L-BFGS fit: the convex easier model (its training loss) and the Bayes
-    estimator's linear representation (its outputs on train-dev).
-    """
-
-    reference: torch.Tensor  # flattened training inputs: the standardisation's mean and spread
-    features: torch.Tensor  # the same, standardised
+    features: torch.Tensor  # the training sample's inputs, flattened and standardised
     model: nn.Linear
-
-    @torch.no_grad()
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:
-        """The model's outputs on new inputs, standardised like the training sample."""
-        return self.model(standardise(self.reference, flat_features(x))[1])
 
 
 def linear_probe(sample: TrainingSample, num_classes: int | None) -> LinearProbe | Skipped:
@@ -113,7 +104,7 @@ def linear_probe(sample: TrainingSample, num_classes: int | None) -> LinearProbe
     if isinstance(features, Skipped):
         return features
     linear = fit_linear(features, sample.y, sample.task, sample.outputs(num_classes))
-    return LinearProbe(flat_features(sample.x), features, linear)
+    return LinearProbe(features, linear)
 
 
 def convex(

@@ -265,6 +265,11 @@ class Stepper:
         return norm
 
 
+def finite_weights(model: nn.Module) -> bool:
+    """Whether every parameter is finite: probes that read a diverged model skip it instead."""
+    return all(bool(torch.isfinite(p).all()) for p in model.parameters())
+
+
 @torch.no_grad()
 def evaluate(
     model: nn.Module, split: Split, task: str, batch_size: int = EVAL_BATCH, loss: LossFn | None = None

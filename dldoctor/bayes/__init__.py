@@ -11,13 +11,13 @@ import math
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-import torch
 from torch import nn
 
 from dldoctor.bayes import classification, regression, representations
 from dldoctor.bayes.candidates import Candidate, reliable_dimension
 from dldoctor.data import Data
 from dldoctor.stats import Estimate, error_estimate
+from dldoctor.training import finite_weights
 
 RULE = (
     "soft labels when given (unbiased); else, of the main family — k-NN error for classification, the"
@@ -282,7 +282,7 @@ def _representations(
     names = ["inputs", "linear"]
     if model is None:
         skipped["embedding"] = skipped["outputs"] = "no trained model given"
-    elif not all(bool(torch.isfinite(p).all()) for p in model.parameters()):
+    elif not finite_weights(model):
         skipped["embedding"] = skipped["outputs"] = "the model's weights are not finite"
     else:
         views = representations.model_views(model, data, task, seed)

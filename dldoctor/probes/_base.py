@@ -19,7 +19,7 @@ from dldoctor.data import Data
 from dldoctor.diagnosis import Evidence, Policy
 from dldoctor.gradients import GradientMonitor
 from dldoctor.recipe import Recipe
-from dldoctor.training import History, SplitResult
+from dldoctor.training import History, SplitResult, finite_weights
 
 if TYPE_CHECKING:
     from dldoctor.doctor import DiagnoseOptions
@@ -65,7 +65,7 @@ class RunContext:
 
     @cached_property
     def weights_finite(self) -> bool:
-        return all(bool(torch.isfinite(p).all()) for p in self.model.parameters())
+        return finite_weights(self.model)
 
 
 class Probe(ABC):
