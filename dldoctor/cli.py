@@ -18,7 +18,7 @@ from rich.console import Console
 
 from dldoctor._version import __version__
 from dldoctor.diagnosis import KINDS, Policy
-from dldoctor.errors import DldoctorError, UsageError
+from dldoctor.errors import DoctorError, UsageError
 
 if TYPE_CHECKING:
     from dldoctor.doctor import DiagnoseOptions
@@ -654,7 +654,7 @@ def _guarded(run: Callable[[], int], debug: bool, threads: int | None = None) ->
     try:
         torch_threads.configure(threads)
         return run()
-    except DldoctorError as exc:
+    except DoctorError as exc:
         _fail(f"error: {exc}", debug)
         return 2
     except KeyboardInterrupt as exc:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dldoctor.errors import UsageError
+from dldoctor.errors import TuningWontHelp, UsageError
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report.stored import load_report
@@ -28,10 +28,6 @@ UNFIXABLE = {
     "dev_overfit": "choices tuned on dev have overfit it, and tuning on dev again makes that worse;"
     " get a bigger dev set",
 }
-
-
-class TuningWontHelp(UsageError):
-    """The diagnosis names a problem hyperparameter search cannot fix."""
 
 
 @dataclass(frozen=True)

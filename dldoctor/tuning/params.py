@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from dldoctor.errors import UsageError
+from dldoctor.errors import ParamsError
 from dldoctor.outputs import write_text
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
@@ -18,10 +18,6 @@ from dldoctor.tuning.space import model_keywords
 KIND = "dldoctor-params"
 SCHEMA = 1
 RECIPE_FIELDS = ("lr", "beta", "batch_size", "weight_decay", "epochs")
-
-
-class ParamsError(UsageError):
-    """A params file is missing, unreadable or does not fit the recipe."""
 
 
 @dataclass(frozen=True)

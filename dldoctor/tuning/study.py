@@ -30,7 +30,7 @@ from optuna.trial import TrialState
 
 from dldoctor import threads
 from dldoctor.data import Data
-from dldoctor.errors import DldoctorError, UsageError, raised_by_user_code
+from dldoctor.errors import DoctorError, UsageError, raised_by_user_code
 from dldoctor.optim import field_label, has_beta
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.training import build_model, prepare_run, resolve_device
@@ -150,7 +150,7 @@ def tune(
     listener: Listener | None = None,
 ) -> TuneResult:
     """Run (or resume) the study until it holds `options.trials` finished trials; Ctrl-C stops it
-    cleanly and the result says so. Raises DldoctorError on bad input."""
+    cleanly and the result says so. Raises DoctorError on bad input."""
     started = time.perf_counter()
     options = (options or TuneOptions()).validate()
     listener = listener or Listener()
@@ -506,7 +506,7 @@ def _run_processes(
     _reclaim(study, processes, lost, options.retries, listener)
     held = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.get_trials(deepcopy=False))
     if lost and held < options.trials:
-        raise DldoctorError(
+        raise DoctorError(
             f"{len(lost)} of {len(processes)} workers stopped ({'; '.join(lost.values())}) and the study"
             f" holds {held} of {options.trials} trials; rerun the same command to resume it (a worker's"
             " own error, if it had one, is printed above)"
@@ -590,7 +590,7 @@ def _child(
         _work(study, worker, lambda trial: None, lambda message: print(message, file=sys.stderr))
     except KeyboardInterrupt:
         sys.exit(130)
-    except DldoctorError as exc:
+    except DoctorError as exc:
         print(f"error (worker {index}): {exc}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:
