@@ -6,19 +6,33 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
 
 from dldoctor.outputs import write_text
+from dldoctor.tuning.options import TuneOptions
 from dldoctor.tuning.progress import Counts, Progress, settings, status
 from dldoctor.tuning.space import Dimension, SearchSpace
 
-if TYPE_CHECKING:
-    from dldoctor.tuning.study import StudySetup
-
 EDGE = 0.05  # share of a float range (log-aware) at either end that counts as "on the boundary"
+
+
+@dataclass(frozen=True)
+class StudySetup:
+    """What is about to run, shown before the first trial."""
+
+    recipe: str
+    study: str
+    storage: str
+    space: SearchSpace
+    trials: int
+    finished: int
+    options: TuneOptions
+    epochs: int
+    notes: tuple[str, ...] = ()
+    packing: str = ""
 
 
 @dataclass(frozen=True)
