@@ -43,6 +43,7 @@ from dldoctor.tuning.results import StudySetup, TuneResult, summarise
 from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
 from dldoctor.tuning.samplers import make_sampler
 from dldoctor.tuning.space import SearchSpace, build_space
+from dldoctor.tuning.status import TrialStatus
 from dldoctor.tuning.storage import mask, open_storage
 
 LIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
@@ -371,11 +372,11 @@ def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> No
 def _tell(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> optuna.trial.FrozenTrial:
     if outcome.message:
         trial.set_user_attr("note", outcome.message)
-    if outcome.status == "complete":
+    if outcome.status == TrialStatus.COMPLETE:
         return study.tell(trial, outcome.value)
-    if outcome.status == "diverged":
+    if outcome.status == TrialStatus.DIVERGED:
         trial.set_user_attr("diverged", True)
-    state = TrialState.FAIL if outcome.status == "failed" else TrialState.PRUNED
+    state = TrialState.FAIL if outcome.status == TrialStatus.FAILED else TrialState.PRUNED
     return study.tell(trial, state=state)
 
 
