@@ -10,8 +10,8 @@ import optuna
 from optuna.trial import TrialState
 
 from dldoctor.errors import UsageError
+from dldoctor.search_space import SearchSpace
 from dldoctor.tuning.progress import status
-from dldoctor.tuning.space import SearchSpace
 
 COLOURS = {"complete": "tab:blue", "pruned": "tab:orange", "diverged": "tab:red"}
 

@@ -16,7 +16,7 @@ from dldoctor.errors import TuningWontHelp, UsageError
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report.stored import load_report
-from dldoctor.tuning.space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
+from dldoctor.search_space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
 
 DECADES = 2  # the lr range spans this many decades either side of its centre
 WEIGHT_DECAY = (1e-6, 1e-2)

@@ -13,7 +13,7 @@ from dldoctor.errors import ParamsError
 from dldoctor.outputs import write_text
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
-from dldoctor.tuning.space import model_keywords
+from dldoctor.search_space import model_keywords
 
 KIND = "dldoctor-params"
 SCHEMA = 1

@@ -8,7 +8,7 @@ from typing import Any
 
 from optuna.trial import FrozenTrial, TrialState
 
-from dldoctor.tuning.space import SearchSpace
+from dldoctor.search_space import SearchSpace
 from dldoctor.tuning.status import TrialStatus
 
 

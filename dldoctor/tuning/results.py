@@ -12,9 +12,9 @@ import optuna
 from optuna.trial import TrialState
 
 from dldoctor.outputs import write_text
+from dldoctor.search_space import Dimension, SearchSpace
 from dldoctor.tuning.options import TuneOptions
 from dldoctor.tuning.progress import Counts, Progress, settings, status
-from dldoctor.tuning.space import Dimension, SearchSpace
 
 EDGE = 0.05  # share of a float range (log-aware) at either end that counts as "on the boundary"
 

@@ -32,6 +32,7 @@ from dldoctor.data import Data
 from dldoctor.errors import DoctorError, UsageError, raised_by_user_code
 from dldoctor.optim import field_label, has_beta
 from dldoctor.recipe import Recipe, load_recipe
+from dldoctor.search_space import SearchSpace, build_space
 from dldoctor.training import build_model, prepare_run, resolve_device
 from dldoctor.tuning import _optuna
 from dldoctor.tuning.heartbeat import Heartbeats
@@ -42,7 +43,6 @@ from dldoctor.tuning.pruners import make_pruner
 from dldoctor.tuning.results import StudySetup, TuneResult, summarise
 from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
 from dldoctor.tuning.samplers import make_sampler
-from dldoctor.tuning.space import SearchSpace, build_space
 from dldoctor.tuning.status import TrialStatus
 from dldoctor.tuning.storage import mask, open_storage
 
