@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from dldoctor.doctor import DiagnoseOptions, diagnose
 from dldoctor.errors import TuningWontHelp, UsageError
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report.stored import load_report
 from dldoctor.search_space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
+from dldoctor.tuning.options import TuneOptions
 
 DECADES = 2  # the lr range spans this many decades either side of its centre
 WEIGHT_DECAY = (1e-6, 1e-2)
@@ -129,3 +131,29 @@ def _lr_centre(report: dict[str, Any], recipe: Recipe) -> tuple[float | None, st
 
 def _positive(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """What shapes a study's space: the guidance (None: the recipe's own space), and, when a fresh
+    diagnosis was run for it (--auto), that diagnosis in one line."""
+
+    guidance: Guidance | None
+    diagnosis: str | None = None
+
+
+def shape_space(
+    recipe: Recipe, options: TuneOptions, report_path: Path | None, auto: bool, force: bool
+) -> Shaping:
+    """Guidance from a stored report (--from-diagnosis) or a diagnosis run now (--auto), or none."""
+    if report_path is not None and auto:
+        raise UsageError("use --from-diagnosis or --auto, not both")
+    if report_path is not None:
+        return Shaping(guidance(read_report(report_path), recipe, force))
+    if not auto:
+        return Shaping(None)
+    report = diagnose(
+        recipe, DiagnoseOptions(seed=options.seed, device=options.device, epochs=options.epochs)
+    )
+    said = f"{report.verdict} — {report.diagnosis.reason}"
+    return Shaping(guidance(report.to_dict(), recipe, force), said)
