@@ -121,10 +121,10 @@ def guidance(report: dict[str, Any], recipe: Recipe, force: bool) -> Guidance:
 
 def _lr_centre(report: dict[str, Any], recipe: Recipe) -> tuple[float | None, str]:
     suggested = (report.get("lr_range_test") or {}).get("suggested_lr")
-    if _positive(suggested):
+    if isinstance(suggested, (int, float)) and _positive(suggested):
         return float(suggested), "the LR range test's suggestion"
     diagnosed = (report.get("settings") or {}).get("lr")
-    if _positive(diagnosed):
+    if isinstance(diagnosed, (int, float)) and _positive(diagnosed):
         return float(diagnosed), "the diagnosed run's lr"
     return recipe.lr, "the recipe's lr"
 

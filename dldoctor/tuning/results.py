@@ -59,11 +59,11 @@ class TuneResult:
     setup: StudySetup
     counts: Counts
     best: BestTrial | None
+    study: optuna.Study
     edges: list[EdgeWarning] = field(default_factory=list)
     importances: dict[str, float] = field(default_factory=dict)
     interrupted: bool = False
     seconds: float = 0.0
-    study: optuna.Study | None = None
 
     @property
     def seed(self) -> int:
@@ -87,14 +87,12 @@ def summarise(study: optuna.Study, setup: StudySetup, interrupted: bool, seconds
 
 
 def _best(trials: list[optuna.trial.FrozenTrial], setup: StudySetup) -> BestTrial | None:
-    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    complete = [(t.value, t) for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
     if not complete:
         return None
-    trial = min(complete, key=lambda t: (t.value, t.number))
+    value, trial = min(complete, key=lambda pair: (pair[0], pair[1].number))
     recipe, model = setup.space.decode(trial.params)
-    return BestTrial(
-        trial.number, float(trial.value), dict(trial.params), {**recipe, "epochs": setup.epochs}, model
-    )
+    return BestTrial(trial.number, value, dict(trial.params), {**recipe, "epochs": setup.epochs}, model)
 
 
 def edge_warnings(space: SearchSpace, params: dict[str, Any]) -> list[EdgeWarning]:

@@ -87,10 +87,12 @@ def tune(
     started = time.perf_counter()
     options = (options or TuneOptions()).validate()
     listener = listener or Listener()
-    spec = None if isinstance(recipe, Recipe) else str(recipe)
-    if options.workers > 1 and spec is None:
-        raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
-    loaded = load_recipe(recipe) if spec is not None else recipe.validate()
+    if isinstance(recipe, Recipe):
+        if options.workers > 1:
+            raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
+        spec, loaded = "", recipe.validate()
+    else:
+        spec, loaded = str(recipe), load_recipe(recipe)
     storage = open_storage(options.storage_url, options.storage_settings)  # a bad URL fails before training
     worker = _prepare(loaded.replace(epochs=options.epochs), options)
     notes = [] if has_beta(loaded.optimizer) else [beta_note(loaded.optimizer)]
@@ -101,16 +103,16 @@ def tune(
     study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
-        worker.recipe.name,
-        study.study_name,
-        mask(options.storage_url),
-        worker.space,
-        options.trials,
-        progress.counts.finished,
-        options,
-        worker.recipe.epochs,
-        tuple(notes),
-        packing.describe(),
+        recipe=worker.recipe.name,
+        study=study.study_name,
+        storage=mask(options.storage_url),
+        space=worker.space,
+        trials=options.trials,
+        finished=progress.counts.finished,
+        options=options,
+        epochs=worker.recipe.epochs,
+        notes=tuple(notes),
+        packing=packing.describe(),
     )
     listener.started(setup)
     interrupted = False
@@ -124,7 +126,7 @@ def tune(
     return summarise(study, setup, interrupted, time.perf_counter() - started)
 
 
-def beta_note(optimizer: str) -> str:
+def beta_note(optimizer: str | Callable[..., Any]) -> str:
     return f"β is not searched: {field_label(optimizer)} has no first-moment coefficient (momentum or betas)."
 
 
