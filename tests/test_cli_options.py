@@ -27,7 +27,7 @@ def test_a_command_receives_its_groups_built_from_the_flags_given():
 
 
 def test_every_policy_key_is_a_check_flag_with_the_policy_s_help():
-    check = typer.main.get_command(app).commands["check"]  # type: ignore[attr-defined]
+    check = typer.main.get_command(app).commands["check"]
     flags = {p.name: p for p in check.params}
     for field in dataclasses.fields(CheckPolicy):
         if field.name in KEYS.values():
