@@ -14,7 +14,7 @@ from dldoctor.doctor import DiagnoseOptions, diagnose
 from dldoctor.gates import CheckPolicy, GateReport, evaluate
 from dldoctor.posthoc import diagnose_predictions
 from dldoctor.predictions import Predictions
-from dldoctor.provenance import Made, check_same_recipe
+from dldoctor.provenance import Made, Named, check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report import Report
 from dldoctor.report.model import ReportData
@@ -46,7 +46,7 @@ class CheckRun:
         return self.data.to_dict()
 
 
-def load_baseline(policy: CheckPolicy, recipe: Made, force: bool = False) -> ReportData | None:
+def load_baseline(policy: CheckPolicy, recipe: Named, force: bool = False) -> ReportData | None:
     """The stored report the policy compares with, checked to be of this recipe (or `force`d)."""
     if policy.baseline is None:
         return None

@@ -22,6 +22,8 @@ from dldoctor.report.model import DERIVED, ReportData, Settings
 from dldoctor.report.plots import write_plots
 from dldoctor.report.stored import schema
 
+# Keys older reports wrote and the model no longer does: the schema only grows, so they stay in it.
+RETIRED = {"probes": {"implicates_lr"}}
 FREE_FORM = {"sanity", "gradients", "critical_point", "error_analysis", "check", "bayes_details"}
 
 
@@ -106,7 +108,7 @@ def test_every_section_the_model_types_has_exactly_its_fields_in_the_schema():
         if kind is None or f.name in FREE_FORM:
             continue
         described = object_schema(schema()["properties"][f.name], defs)
-        assert set(described.get("properties", {})) == written_keys(kind), f.name
+        assert set(described.get("properties", {})) - RETIRED.get(f.name, set()) == written_keys(kind), f.name
         checked.append(f.name)
     assert len(checked) >= 12
 

@@ -43,7 +43,6 @@ class ProbeOutcome:
     numbers: dict = field(default_factory=dict)
     remedy: str | None = None
     strong: bool = False  # evidence of failed optimisation even without an easier model to compare
-    implicates_lr: bool = False
 
 
 def assess(ev: Evidence) -> list[ProbeOutcome]:
@@ -145,7 +144,6 @@ def _one_batch(s: SanityChecks) -> ProbeOutcome:
         "Something in the set-up is broken: check the learning rate first, then the initialisation,"
         " then the model code (e.g. a detached tensor or a misplaced activation).",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -189,7 +187,6 @@ def _all_dead(g: GradientHealth) -> ProbeOutcome:
         "Re-initialise (He initialisation, zero or slightly positive biases) and lower the learning rate"
         " that killed the units, or use LeakyReLU/GELU; do not raise the learning rate.",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -223,7 +220,6 @@ def _flow(g: GradientHealth) -> ProbeOutcome | None:
             numbers,
             f"{clip_advice(g)}, lower the learning rate, and check the initialisation scale.",
             strong=True,
-            implicates_lr=True,
         )
     return ProbeOutcome("gradients.flow", "ok", f"first/last layer gradient ratio {ratio:.2g}", numbers)
 
@@ -253,7 +249,6 @@ def _update_size(g: GradientHealth) -> ProbeOutcome | None:
             numbers,
             "Raise the learning rate — the range test suggests where.",
             strong=True,
-            implicates_lr=True,
         )
     if ratio > UPDATE_HIGH:
         return ProbeOutcome(
@@ -263,7 +258,6 @@ def _update_size(g: GradientHealth) -> ProbeOutcome | None:
             " the learning rate is too large",
             numbers,
             "Lower the learning rate — the range test suggests where — or add warm-up.",
-            implicates_lr=True,
         )
     return ProbeOutcome("gradients.update_ratio", "ok", f"update/weight ratio {ratio:.1e} per step", numbers)
 
@@ -284,7 +278,6 @@ def _dead(g: GradientHealth) -> ProbeOutcome | None:
         numbers,
         "Lower the learning rate, use He initialisation with zero biases, or switch to LeakyReLU/GELU.",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -352,7 +345,6 @@ def _plateau(ev: Evidence) -> ProbeOutcome | None:
         "The optimiser is stuck: try a larger learning rate or momentum, a different initialisation,"
         " or normalisation layers.",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -377,7 +369,6 @@ def _oscillation(ev: Evidence) -> ProbeOutcome | None:
         f" epochs instead of settling",
         {"rising_share": share, "times_easier_loss": distance},
         "Lower the learning rate or add a decay schedule; a larger batch also smooths the steps.",
-        implicates_lr=True,
     )
 
 
