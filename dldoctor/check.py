@@ -6,7 +6,7 @@ Everything that can be wrong with the policy or the baseline is found before tra
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -17,33 +17,42 @@ from dldoctor.predictions import Predictions
 from dldoctor.provenance import Made, Named, check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report import Report
-from dldoctor.report.stored import load_report
+from dldoctor.report.model import ReportData
+from dldoctor.report.stored import read_report
 from dldoctor.training import EpochCallback
 
 
 @dataclass
 class CheckRun:
-    """The diagnosis and the gate's verdict on it; `to_dict()` is a schema-1 report with `check`.
+    """The diagnosis, the gate's verdict on it, and both as one report model (`data`, with `check`).
 
-    `report` is None when a stored report was gated: then `stored` is that report's JSON.
+    `report` is None when a stored report was gated.
     """
 
     report: Report | None
     gate: GateReport
-    stored: dict[str, Any] | None = None
+    data: ReportData
+
+    @classmethod
+    def of(
+        cls, report: Report | None, data: ReportData, policy: CheckPolicy, baseline: ReportData | None
+    ) -> CheckRun:
+        """Evaluate the policy's rules on `data`; a `check` section already in it is replaced."""
+        gate = evaluate(data, policy, baseline)
+        return cls(report, gate, replace(data, check=gate.to_dict()))
 
     def to_dict(self) -> dict[str, Any]:
-        document = self.report.to_dict() if self.report is not None else self.stored or {}
-        return {**document, "check": self.gate.to_dict()}
+        """A schema-1 report with its `check` section."""
+        return self.data.to_dict()
 
 
-def load_baseline(policy: CheckPolicy, recipe: Named, force: bool = False) -> dict[str, Any] | None:
+def load_baseline(policy: CheckPolicy, recipe: Named, force: bool = False) -> ReportData | None:
     """The stored report the policy compares with, checked to be of this recipe (or `force`d)."""
     if policy.baseline is None:
         return None
-    baseline = load_report(policy.baseline, "baseline report")
+    baseline = read_report(policy.baseline, "baseline report")
     what = f"baseline report {policy.baseline}"
-    check_same_recipe(what, baseline["recipe"], baseline["task"], recipe, force)
+    check_same_recipe(what, baseline.recipe, baseline.task, recipe, force)
     return baseline
 
 
@@ -60,7 +69,7 @@ def check(
     policy = policy.for_task(recipe.task)
     baseline = load_baseline(policy, recipe, force)
     report = diagnose(recipe, options, on_epoch)
-    return CheckRun(report, evaluate(report.to_dict(), policy, baseline))
+    return CheckRun.of(report, report.data(), policy, baseline)
 
 
 def check_predictions(
@@ -74,13 +83,13 @@ def check_predictions(
     policy = policy.for_task(predictions.task)
     baseline = load_baseline(policy, predictions, force)
     report = diagnose_predictions(predictions, options)
-    return CheckRun(report, evaluate(report.to_dict(), policy, baseline))
+    return CheckRun.of(report, report.data(), policy, baseline)
 
 
 def check_report(path: Path, policy: CheckPolicy, *, force: bool = False) -> CheckRun:
     """The gate on a stored report (from diagnose, the monitor or the callback), without retraining;
     a `check` section already in it is replaced."""
-    document = {k: v for k, v in load_report(path).items() if k != "check"}
-    policy = policy.for_task(document["task"])
-    baseline = load_baseline(policy, Made(document["recipe"], document["task"]), force)
-    return CheckRun(None, evaluate(document, policy, baseline), document)
+    data = replace(read_report(path), check=None)
+    policy = policy.for_task(data.task)
+    baseline = load_baseline(policy, Made(data.recipe, data.task), force)
+    return CheckRun.of(None, data, policy, baseline)

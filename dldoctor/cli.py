@@ -37,7 +37,7 @@ from dldoctor.diagnosis import KINDS
 from dldoctor.errors import DoctorError
 
 if TYPE_CHECKING:
-    from dldoctor.report import Report
+    from dldoctor.report import Report, ReportData
     from dldoctor.sources import TrainingView
     from dldoctor.tuning.results import StudySetup
 
@@ -123,10 +123,10 @@ def diagnose_command(
     With --predictions, diagnose saved labels and outputs instead: no model, no retraining."""
     from dldoctor.errors import UsageError
     from dldoctor.gates.policy import parse_kinds
-    from dldoctor.learning_curve import plot as plot_learning_curve
     from dldoctor.outputs import check_file, check_folder
     from dldoctor.report import write_json
     from dldoctor.report.console import render
+    from dldoctor.report.plots import learning_curve_figure
     from dldoctor.sources import choose_source, diagnose_source
 
     def main() -> int:
@@ -162,15 +162,16 @@ def diagnose_command(
             view=_progress(err),
             note=lambda line: err.print(f"[dim]{line}[/]"),
         )
-        render(report, out)
-        if report.learning_curve is not None:
-            plot_learning_curve(report.learning_curve, curve_plot, report.task)
+        data = report.data()
+        render(data, out)
+        if data.learning_curve is not None:
+            learning_curve_figure(data.learning_curve, data.task).savefig(curve_plot)
             out.print(f"[dim]Learning curve written to {curve_plot}[/]")
         if json_path is not None:
             write_json(report, json_path)
             out.print(f"[dim]Report written to {json_path}[/]")
-        _write_analysis(report, errors_csv, plots, out)
-        found = sorted({f.kind for f in report.findings} & failing)
+        _write_analysis(report, data, errors_csv, plots, out)
+        found = sorted(data.kinds() & failing)
         if found:
             out.print(f"[bold red]Failing: found {', '.join(found)} (--fail-on)[/]")
             return 1
@@ -192,15 +193,15 @@ def lr_find_command(
     shell: Shell,
 ) -> None:
     """Learning-rate range test: train briefly while lr grows exponentially; suggest an lr, plot it."""
-    from dldoctor import lrfind
     from dldoctor.doctor import find_lr
     from dldoctor.outputs import check_file
     from dldoctor.report.console import render_range_test
+    from dldoctor.report.plots import range_test_figure
 
     def main() -> int:
         check_file(plot, "--plot")
         result = find_lr(recipe, run.seed, run.device, start=start, end=end, steps=steps)
-        lrfind.plot(result, plot)
+        range_test_figure(result).savefig(plot)
         out = Console()
         render_range_test(result, out)
         out.print(f"[dim]Plot written to {plot}[/]")
@@ -240,8 +241,7 @@ def check_command(
     """Diagnose RECIPE (or --predictions, or take --report), then enforce a policy: exit 0 all rules
     pass, 1 any FAIL or ERROR, 2 bad usage."""
     from dldoctor.gates import load_policy
-    from dldoctor.report.console import render, render_gate, render_stored
-    from dldoctor.report.markdown import render_markdown
+    from dldoctor.report.console import render, render_gate
     from dldoctor.sources import check_source, choose_source
 
     def main() -> int:
@@ -251,13 +251,9 @@ def check_command(
         source = choose_source(recipe=recipe, predictions=sources.predictions, report=report)
         options = measure.options(run)
         result = check_source(source, rules, options, task=sources.task, force=force, view=_progress(err))
-        document = result.to_dict()
-        if result.report is not None:
-            render(result.report, out)
-        else:
-            render_stored(render_markdown(result.stored or {}), out)
-        render_gate(document, out)
-        _write_outputs(document, outputs, plots, out)
+        render(result.data, out)
+        render_gate(result.data, out)
+        _write_outputs(result.data, outputs, plots, out)
         return result.gate.exit_code
 
     raise typer.Exit(_guarded(main, shell))
@@ -275,16 +271,17 @@ def report_command(
     shell: Shell,
 ) -> None:
     """Re-render a stored report (terminal, Markdown, JUnit, plots) without training anything."""
-    from dldoctor.report.console import render_stored
-    from dldoctor.report.markdown import render_markdown
-    from dldoctor.report.stored import load_report
+    from dldoctor.report.console import render, render_gate
+    from dldoctor.report.stored import read_report
 
     def main() -> int:
         outputs = _outputs(None, junit, markdown, plots)
-        document = load_report(path)
+        data = read_report(path)
         out = Console(quiet=quiet)
-        render_stored(render_markdown(document), out)
-        _write_outputs(document, outputs, plots, out)
+        render(data, out)
+        if data.check is not None:
+            render_gate(data, out)
+        _write_outputs(data, outputs, plots, out)
         return 0
 
     raise typer.Exit(_guarded(main, shell))
@@ -404,7 +401,7 @@ def _outputs(
     return {kind: target for kind, target in chosen.items() if target is not None}
 
 
-def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None, out: Console) -> None:
+def _write_outputs(data: ReportData, outputs: dict[str, Path], plots: Path | None, out: Console) -> None:
     import json
 
     from dldoctor.outputs import write_text
@@ -412,9 +409,9 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
     from dldoctor.report.markdown import render_markdown
 
     renderers = {
-        "json": lambda: json.dumps(document, indent=2, allow_nan=False) + "\n",
-        "junit": lambda: render_junit(document),
-        "markdown": lambda: render_markdown(document),
+        "json": lambda: json.dumps(data.to_dict(), indent=2, allow_nan=False) + "\n",
+        "junit": lambda: render_junit(data),
+        "markdown": lambda: render_markdown(data),
     }
     for kind, target in outputs.items():
         write_text(target, renderers[kind]())
@@ -422,11 +419,13 @@ def _write_outputs(document: dict, outputs: dict[str, Path], plots: Path | None,
     if plots is not None:
         from dldoctor.report.plots import write_plots
 
-        for written in write_plots(document, plots):
+        for written in write_plots(data, plots):
             out.print(f"[dim]plot written to {written}[/]")
 
 
-def _write_analysis(report: Report, csv: Path | None, plots: Path | None, out: Console) -> None:
+def _write_analysis(
+    report: Report, data: ReportData, csv: Path | None, plots: Path | None, out: Console
+) -> None:
     """--errors-csv and --plots of `diagnose`: the report's pictures, and the live-only suspects grid."""
     analysis = report.error_analysis
     if csv is not None and analysis is not None:
@@ -439,7 +438,7 @@ def _write_analysis(report: Report, csv: Path | None, plots: Path | None, out: C
     from dldoctor.report.error_plots import write_suspects_grid
     from dldoctor.report.plots import write_plots
 
-    written = write_plots(report.to_dict(), plots)
+    written = write_plots(data, plots)
     grid = None if analysis is None else write_suspects_grid(analysis, plots)
     for path in [*written, *([grid] if grid else [])]:
         out.print(f"[dim]plot written to {path}[/]")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -91,25 +90,3 @@ def fit_power_law(n: np.ndarray, e: np.ndarray) -> tuple[float, float, float] | 
     if not all(math.isfinite(v) for v in (c, a, b)):
         return None
     return float(c), float(a * n[-1] ** b), float(b)
-
-
-def plot(curve: LearningCurve, path: Path, task: str) -> None:
-    """Dev and training error against training-set size (log scale), with the fit extrapolated to 10×."""
-    from matplotlib.figure import Figure  # the object API: no pyplot global state
-
-    fig = Figure(figsize=(7, 4.2), dpi=110)
-    ax = fig.subplots()
-    ax.plot(curve.sizes, curve.dev_errors, "o", color="#d62728", label="dev error")
-    ax.plot(curve.sizes, curve.train_errors, "s", color="#1f77b4", label="training error")
-    if curve.c is not None and curve.a is not None and curve.b is not None:
-        grid = np.geomspace(curve.sizes[0], MULTIPLES[-1] * curve.sizes[-1], 200)
-        ax.plot(grid, curve.c + curve.a * grid**-curve.b, "--", color="#d62728", label="fit c + a·n^(−b)")
-        ax.axhline(curve.c, linestyle=":", color="grey", label=f"asymptote c = {curve.c:.3g}")
-    ax.axvline(curve.sizes[-1], color="grey", linewidth=0.8)
-    ax.set_xscale("log")
-    ax.set_xlabel("training examples")
-    ax.set_ylabel("error rate" if task == "classification" else "MSE")
-    ax.set_title("Learning curve")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -93,28 +92,6 @@ def suggest(lrs: np.ndarray, losses: np.ndarray, optimizer: str) -> RangeTest:
         min_loss_lr=float(lrs[lowest]),
         optimizer=optimizer,
     )
-
-
-def plot(result: RangeTest, path: Path) -> None:
-    """Loss against learning rate (log scale), with the suggestions marked; matplotlib's object API,
-    so no pyplot global state (a notebook that imports dldoctor keeps its backend)."""
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7, 4.2), dpi=110)
-    ax = fig.subplots()
-    ax.plot(result.lrs, result.losses, color="#1f77b4")
-    ax.set_xscale("log")
-    marks = [(result.steepest_lr, "steepest", ":"), (result.min_loss_lr, "minimum", "--")]
-    if result.suggested_lr is not None:
-        marks.append((result.suggested_lr, "suggested", "-"))
-    for lr, label, style in marks:
-        ax.axvline(lr, linestyle=style, color="#d62728" if label == "suggested" else "grey")
-        ax.annotate(f"{label} {lr:.2g}", (lr, max(result.losses)), rotation=90, va="top", fontsize=8)
-    ax.set_xlabel(f"learning rate ({result.optimizer})")
-    ax.set_ylabel("training loss (smoothed)")
-    ax.set_title("Learning-rate range test")
-    fig.tight_layout()
-    fig.savefig(path)
 
 
 def _endless(split: Split, batch_size: int, generator: torch.Generator, shuffle: bool) -> Iterator[Batch]:

@@ -19,23 +19,11 @@ from torch import nn
 
 from dldoctor import optim, threads
 from dldoctor.data import Data, Split, TensorSplit, check_labels, prepare, training_steps
+from dldoctor.diagnosis.evidence import EpochRecord
 from dldoctor.errors import ModelError, RecipeError, UsageError, defined_at, user_code
 from dldoctor.recipe import Recipe
 
 EVAL_BATCH = 1024
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    """What one epoch did. `train_loss`/`train_error` are running means in training mode."""
-
-    epoch: int
-    train_loss: float
-    train_error: float
-    train_dev_error: float
-    dev_error: float
-    dev_loss: float
-    seconds: float
 
 
 @dataclass

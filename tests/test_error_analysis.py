@@ -181,10 +181,22 @@ def test_moved_digits_labels_are_found_with_the_acceptance_precision_and_recall(
 
 def test_the_error_analysis_section_reports_the_duplicate_search():
     from dldoctor.report.error_summary import error_analysis_markdown
+    from dldoctor.report.model import ReportData
 
     analysis = dict(split="dev", classes=None, residuals=None, label_noise={}, calibration=None, slices=None)
-    leak = dict(query="dev", reference="train", n_query=300, exact=12, near=3, radius=0.4, typical=4.0)
+    leak = dict(
+        query="dev",
+        reference="train",
+        n_query=300,
+        n_reference=900,
+        exact=12,
+        near=3,
+        radius=0.4,
+        typical=4.0,
+    )
     text = error_analysis_markdown(
-        {"task": "classification", "error_analysis": {**analysis, "skipped": {}}, "leakage": [leak]}
+        ReportData.from_dict(
+            {"task": "classification", "error_analysis": {**analysis, "skipped": {}}, "leakage": [leak]}
+        )
     )
     assert "Duplicates: 15 of 300 dev inputs also sit in train (12 exact, 3 within 0.4" in text

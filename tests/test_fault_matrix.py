@@ -331,7 +331,8 @@ def test_a_baseline_of_another_recipe_is_compared_when_forced(report, tmp_path):
     policy = CheckPolicy(baseline=tmp_path / "stored.json")
     with pytest.raises(UsageError, match="--force"):
         load_baseline(policy, load_recipe(recipe))
-    assert load_baseline(policy, load_recipe(recipe), force=True)["recipe"] == "other"
+    baseline = load_baseline(policy, load_recipe(recipe), force=True)
+    assert baseline is not None and baseline.recipe == "other"
 
 
 def test_a_batch_larger_than_the_training_set_is_a_warning_in_console_and_json(make_recipe, cli, tmp_path):

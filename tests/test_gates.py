@@ -3,19 +3,36 @@
 from __future__ import annotations
 
 import textwrap
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from dldoctor.diagnosis import Setup
 from dldoctor.errors import PolicyError
-from dldoctor.gates import CheckPolicy, Rule, Status, compare, evaluate, load_policy
+from dldoctor.gates import CheckPolicy, Rule, Status, evaluate, load_policy
+from dldoctor.gates import compare as compare_models
 from dldoctor.gates.results import GateReport, RuleResult
+from dldoctor.report.model import ReportData
 from dldoctor.stats import difference, wilson
 
 
+def settings(confidence: float = 0.95, scale: float = 1.0) -> dict:
+    setup = asdict(Setup("sgd", 0.1, 0.9, 32, 10, 0.0, 1000))
+    return {
+        **setup,
+        "seed": 0,
+        "confidence": confidence,
+        "min_gap": 0.01,
+        "target_error": None,
+        "scale": scale,
+    }
+
+
 def classification_report(counts: dict[str, tuple[int, int]], findings: tuple[str, ...] = ()) -> dict:
-    """A report dict as `to_dict()` writes it, from (errors, n) per split; gaps by MOVER as diagnose does."""
+    """A report dict as `to_dict()` writes it (the parts the gates read), from (errors, n) per split;
+    gaps by MOVER as diagnose does."""
     estimates = {split: wilson(k, n) for split, (k, n) in counts.items()}
     pairs = {
         "variance": ("train_dev", "train"),
@@ -41,15 +58,26 @@ def classification_report(counts: dict[str, tuple[int, int]], findings: tuple[st
             g: list(gaps[g].interval) if g in gaps else None for g in ("avoidable_bias", *pairs)
         },
         "findings": [{"kind": k, "severity": "medium", "summary": f"{k} found"} for k in findings],
-        "settings": {"confidence": 0.95, "min_gap": 0.01, "scale": 1.0},
+        "settings": settings(),
     }
+
+
+def evaluate_dict(report: dict, policy: CheckPolicy, baseline: dict | None = None) -> GateReport:
+    """The gate on reports in their JSON form, read as the model as a stored report is."""
+    return evaluate(
+        ReportData.from_dict(report), policy, None if baseline is None else ReportData.from_dict(baseline)
+    )
+
+
+def compare(current: dict, baseline: dict):
+    return compare_models(ReportData.from_dict(current), ReportData.from_dict(baseline))
 
 
 HEALTHY = {"train": (10, 1000), "train_dev": (25, 500), "dev": (25, 500)}
 
 
 def statuses(report: dict, policy: CheckPolicy, baseline: dict | None = None) -> list[Status]:
-    return [r.status for r in evaluate(report, policy, baseline).results]
+    return [r.status for r in evaluate_dict(report, policy, baseline).results]
 
 
 def test_an_error_maximum_fails_on_the_estimate_and_warns_when_only_the_interval_crosses():
@@ -69,7 +97,9 @@ def test_a_gap_maximum_judges_the_reported_gap_and_its_interval():
 
 
 def test_a_maximum_the_run_cannot_measure_is_an_error_not_a_pass():
-    gate = evaluate(classification_report(HEALTHY), CheckPolicy(max_test_error=0.1, max_dev_overfit=0.01))
+    gate = evaluate_dict(
+        classification_report(HEALTHY), CheckPolicy(max_test_error=0.1, max_dev_overfit=0.01)
+    )
     assert [r.status for r in gate.results] == [Status.ERROR, Status.ERROR]
     assert "no test split" in gate.results[0].message and gate.exit_code == 1
 
@@ -83,7 +113,7 @@ def test_fail_on_and_warn_on_kinds_match_the_findings():
 def test_a_rule_that_raises_becomes_an_error_and_the_other_rules_still_run():
     report = classification_report(HEALTHY, findings=("high_bias",))
     report["errors"]["dev"] = "not a number"
-    gate = evaluate(report, CheckPolicy(max_dev_error=0.1, fail_on=("high_bias",)))
+    gate = evaluate_dict(report, CheckPolicy(max_dev_error=0.1, fail_on=("high_bias",)))
     assert [r.status for r in gate.results] == [Status.ERROR, Status.FAIL]
     assert "TypeError" in gate.results[0].message
     assert Rule("boom", lambda r: 1 / 0).run(report).status is Status.ERROR
@@ -124,9 +154,9 @@ def test_baseline_rule_fails_only_when_dev_error_is_significantly_worse():
 def test_a_baseline_that_cannot_be_compared_is_an_error_without_a_delta_table():
     broken = classification_report(HEALTHY)
     del broken["sizes"]
-    gate = evaluate(classification_report(HEALTHY), CheckPolicy(max_dev_error=0.5), broken)
+    gate = evaluate_dict(classification_report(HEALTHY), CheckPolicy(max_dev_error=0.5), broken)
     assert [r.status for r in gate.results] == [Status.PASS, Status.ERROR]
-    assert "KeyError" in gate.results[1].message and gate.comparison is None and gate.exit_code == 1
+    assert "no train size" in gate.results[1].message and gate.comparison is None and gate.exit_code == 1
 
 
 def test_baseline_test_false_alarm_rate_stays_below_its_level_and_it_catches_a_real_regression():
@@ -155,7 +185,7 @@ def test_baseline_test_false_alarm_rate_stays_below_its_level_and_it_catches_a_r
 def test_regression_baseline_combines_the_stored_intervals():
     def mse(value: float, low: float, high: float, confidence: float = 0.95) -> dict:
         report = classification_report(HEALTHY)
-        report.update(task="regression", settings={"confidence": confidence, "min_gap": 0.01, "scale": 2.0})
+        report.update(task="regression", settings=settings(confidence, scale=2.0))
         report["errors"]["dev"], report["intervals"]["dev"] = value, [low, high]
         return report
 
@@ -250,8 +280,9 @@ def test_junit_has_one_case_per_rule_and_a_warning_fails_only_under_strict(tmp_p
 
     report = classification_report(HEALTHY, findings=("high_variance",))
     policy = CheckPolicy(max_dev_error=0.06, max_test_error=0.1, fail_on=("high_variance",), strict=strict)
-    gate = evaluate(report, policy)
-    (tmp_path / "j.xml").write_text(render_junit({**report, "seconds": 1.0, "check": gate.to_dict()}))
+    gate = evaluate_dict(report, policy)
+    stored = ReportData.from_dict({**report, "seconds": 1.0, "check": gate.to_dict()})
+    (tmp_path / "j.xml").write_text(render_junit(stored))
     suite = next(iter(JUnitXml.fromfile(str(tmp_path / "j.xml"))))
     kinds = {case.name: [type(r) for r in case.result] for case in suite}
     assert kinds == {
@@ -286,10 +317,10 @@ def test_label_noise_and_ece_maxima_judge_the_estimate_and_its_interval():
 
 def test_an_analysis_maximum_without_its_analysis_is_an_error_saying_why():
     report = with_analysis(classification_report(HEALTHY), (0.04, 0.02, 0.06), (0.03, 0.02, 0.05))
-    (result,) = evaluate(report, CheckPolicy(max_slice_gap=0.05)).results
+    (result,) = evaluate_dict(report, CheckPolicy(max_slice_gap=0.05)).results
     assert result.status == Status.ERROR and "no metadata for dev" in result.message
     bare = {**classification_report(HEALTHY), "error_analysis": None}
-    (result,) = evaluate(bare, CheckPolicy(max_label_noise=0.05)).results
+    (result,) = evaluate_dict(bare, CheckPolicy(max_label_noise=0.05)).results
     assert result.status == Status.ERROR and "--no-errors" in result.message
 
 

@@ -67,13 +67,13 @@ def test_plotting_leaves_pyplot_and_the_backend_alone(tmp_path):
     code = (
         "import sys, matplotlib; from pathlib import Path;"
         " from dldoctor.diagnosis import RangeTest, LearningCurve;"
-        " from dldoctor import lrfind, learning_curve;"
+        " from dldoctor.report import plots;"
         " raw = lambda: dict.__getitem__(matplotlib.rcParams, 'backend'); before = raw();"
-        " lrfind.plot(RangeTest((1e-4, 1e-3, 1e-2), (2.0, 1.0, 3.0), 1e-3, 1e-3, 1e-3, 'adam'),"
-        f" Path({str(tmp_path / 'lr.png')!r}));"
+        " plots.range_test_figure(RangeTest((1e-4, 1e-3, 1e-2), (2.0, 1.0, 3.0), 1e-3, 1e-3, 1e-3, 'adam'))"
+        f".savefig(Path({str(tmp_path / 'lr.png')!r}));"
         " curve = LearningCurve((100, 200), (0.3, 0.2), (0.1, 0.05), 0.1, 2.0, 0.5, {}, None, 0.01);"
-        " learning_curve.plot(curve,"
-        f" Path({str(tmp_path / 'curve.png')!r}), 'classification');"
+        " plots.learning_curve_figure(curve, 'classification')"
+        f".savefig(Path({str(tmp_path / 'curve.png')!r}));"
         " print('matplotlib.pyplot' in sys.modules, raw() == before)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -54,7 +54,7 @@ def test_writing_leaves_no_temporary_files(diverged, tmp_path):
 
 def test_render_explains_the_run_in_plain_words(diverged):
     console = Console(record=True, width=100)
-    render(diverged, console)
+    render(diverged.data(), console)
     text = console.export_text()
     for part in (
         "nan-run",
@@ -72,7 +72,7 @@ def test_healthy_report_has_no_findings_and_says_why(make_recipe, tmp_path):
     report = dd.diagnose(make_recipe(GOOD), dd.DiagnoseOptions(target_error=0.9))
     assert report.verdict == "healthy" and report.to_dict()["findings"] == []
     console = Console(record=True, width=100)
-    render(report, console)
+    render(report.data(), console)
     assert "within your target" in console.export_text()
 
 

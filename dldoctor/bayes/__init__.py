@@ -16,6 +16,7 @@ from torch import nn
 from dldoctor.bayes import classification, regression, representations
 from dldoctor.bayes.candidates import Candidate, reliable_dimension
 from dldoctor.data import Data
+from dldoctor.diagnosis.evidence import Bracket
 from dldoctor.stats import Estimate, error_estimate
 from dldoctor.training import finite_weights
 
@@ -32,30 +33,6 @@ RULE = (
 )
 MAIN_FAMILY = {"classification": "knn", "regression": "gamma"}
 LINEAR_NAME = {"classification": "logistic regression", "regression": "linear least squares"}
-
-
-@dataclass(frozen=True)
-class Bracket:
-    """Where the Bayes error lies, from evidence other than the point estimate.
-
-    lower: the Cover–Hart bound from the 1-NN error on the chosen representation (classification), or
-    the chosen estimate's interval low end (regression: no such bound); never above the estimate.
-    upper: the lowest upper confidence bound of a held-out error of any model the run trained (each
-    error is unbiased for an error that no model can beat).
-    """
-
-    lower: float
-    upper: float | None
-    lower_source: str
-    upper_source: str | None
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "lower": self.lower,
-            "upper": self.upper,
-            "lower_source": self.lower_source,
-            "upper_source": self.upper_source,
-        }
 
 
 @dataclass(frozen=True)

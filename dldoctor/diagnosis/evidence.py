@@ -190,6 +190,35 @@ class TrainingSignals:
 
 
 @dataclass(frozen=True)
+class EpochRecord:
+    """What one epoch did. `train_loss`/`train_error` are running means in training mode."""
+
+    epoch: int
+    train_loss: float
+    train_error: float
+    train_dev_error: float
+    dev_error: float
+    dev_loss: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """Where the Bayes error lies, from evidence other than the point estimate.
+
+    lower: the Cover–Hart bound from the 1-NN error on the chosen representation (classification), or
+    the chosen estimate's interval low end (regression: no such bound); never above the estimate.
+    upper: the lowest upper confidence bound of a held-out error of any model the run trained (each
+    error is unbiased for an error that no model can beat).
+    """
+
+    lower: float
+    upper: float | None
+    lower_source: str
+    upper_source: str | None
+
+
+@dataclass(frozen=True)
 class Setup:
     """The recipe's training choices, quoted back in advice."""
 

@@ -1,17 +1,16 @@
 """Quality gates: a policy of named rules, each evaluated on a report to PASS, WARN, FAIL or ERROR.
 
-Pure logic on the report's JSON form, so a fresh run and a stored report are judged the same way
-and nothing here needs torch.
+Pure logic on the report model, so a fresh run and a stored report are judged the same way and
+nothing here needs torch.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from dldoctor.gates.policy import CheckPolicy, load_policy
 from dldoctor.gates.regression import Comparison, Delta, compare
 from dldoctor.gates.results import GateReport, RuleResult, Status
 from dldoctor.gates.rules import Rule, rules_for
+from dldoctor.report.model import ReportData
 
 __all__ = [
     "CheckPolicy",
@@ -27,19 +26,13 @@ __all__ = [
 ]
 
 
-def evaluate(
-    report: dict[str, Any],
-    policy: CheckPolicy,
-    baseline: dict[str, Any] | None = None,
-) -> GateReport:
+def evaluate(report: ReportData, policy: CheckPolicy, baseline: ReportData | None = None) -> GateReport:
     """Run every rule of `policy` on `report`; with a baseline, also build the delta table."""
-    results = tuple(rule.run(report) for rule in rules_for(policy, report["task"], baseline))
+    results = tuple(rule.run(report) for rule in rules_for(policy, report.task, baseline))
     return GateReport(results, policy, _comparison(report, baseline, policy))
 
 
-def _comparison(
-    report: dict[str, Any], baseline: dict[str, Any] | None, policy: CheckPolicy
-) -> Comparison | None:
+def _comparison(report: ReportData, baseline: ReportData | None, policy: CheckPolicy) -> Comparison | None:
     """The delta table is shown when it can be built; when it cannot, the baseline rule says why."""
     if baseline is None:
         return None

@@ -20,6 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from dldoctor.report.model import ReportData
 from dldoctor.stats import Estimate, difference, wilson, z_score
 
 SPLITS = ("train", "train_dev", "dev", "test")
@@ -68,26 +69,26 @@ class Comparison:
         }
 
 
-def compare(current: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.0) -> Comparison:
-    """Every error of `current` against `baseline` (both in the JSON report form)."""
-    confidence = float(current["settings"]["confidence"])
-    classification = current["task"] == "classification"
+def compare(current: ReportData, baseline: ReportData, tolerance: float = 0.0) -> Comparison:
+    """Every error of `current` against `baseline`."""
+    confidence = float(current.policy.confidence)
+    classification = current.task == "classification"
     method = "Newcombe (Wilson) interval" if classification else "MOVER on bootstrap intervals"
     deltas = tuple(
         _delta(split, current, baseline, confidence, tolerance, classification) for split in SPLITS
     )
-    return Comparison(baseline["recipe"], confidence, tolerance, method, deltas)
+    return Comparison(baseline.recipe, confidence, tolerance, method, deltas)
 
 
 def _delta(
     split: str,
-    current: dict[str, Any],
-    baseline: dict[str, Any],
+    current: ReportData,
+    baseline: ReportData,
     confidence: float,
     tolerance: float,
     classification: bool,
 ) -> Delta:
-    new, old = current["errors"].get(split), baseline["errors"].get(split)
+    new, old = current.errors.get(split), baseline.errors.get(split)
     if new is None or old is None:
         return Delta(split, old, new, None, "n/a")
     estimate = _rate if classification else _mean
@@ -101,13 +102,17 @@ def _delta(
     return Delta(split, old, new, diff, change)
 
 
-def _rate(report: dict[str, Any], split: str, confidence: float) -> Estimate:
-    n = int(report["sizes"][split])
-    return wilson(round(report["errors"][split] * n), n, confidence)
+def _rate(report: ReportData, split: str, confidence: float) -> Estimate:
+    n, value = report.sizes.get(split), report.errors[split]
+    if n is None or value is None:
+        raise ValueError(f"{report.recipe} has a {split} error but no {split} size")
+    return wilson(round(value * n), n, confidence)
 
 
-def _mean(report: dict[str, Any], split: str, confidence: float) -> Estimate:
-    value = report["errors"][split]
-    low, high = report["intervals"][split]
-    scale = z_score(confidence) / z_score(float(report["settings"]["confidence"]))
+def _mean(report: ReportData, split: str, confidence: float) -> Estimate:
+    measured = report.error(split)
+    if measured is None:
+        raise ValueError(f"{report.recipe} has no finite interval for its {split} error")
+    value, low, high = measured.value, measured.low, measured.high
+    scale = z_score(confidence) / z_score(float(report.policy.confidence))
     return Estimate(value, value - scale * (value - low), value + scale * (high - value))

@@ -1,4 +1,4 @@
-"""The rules a policy asks for, each a named condition on a report in its JSON form.
+"""The rules a policy asks for, each a named condition on the report model.
 
 Maxima (errors, gaps, and the error analysis's dev label noise, calibration error and worst
 slice gap) judge the point estimate and its interval together: FAIL when the
@@ -18,10 +18,10 @@ from dldoctor import fmt
 from dldoctor.gates.policy import CheckPolicy
 from dldoctor.gates.regression import compare
 from dldoctor.gates.results import RuleResult, Status
-from dldoctor.stats import Estimate
+from dldoctor.report.model import Interval, ReportData, as_estimate
 
 Outcome = tuple[Status, str, dict[str, Any]]
-Condition = Callable[[dict[str, Any]], Outcome]
+Condition = Callable[[ReportData], Outcome]
 
 ERROR_MAXIMA = {"max_dev_error": "dev", "max_test_error": "test"}
 GAP_MAXIMA = {
@@ -31,21 +31,23 @@ GAP_MAXIMA = {
     "max_dev_overfit": "dev_overfit",
 }
 BASELINE_RULE = "dev error not significantly worse than baseline"
-Reading = tuple[float | None, list[float] | None, str]  # value, interval, why the value is missing
+Reading = tuple[float | None, Interval | None, str]  # value, interval, why the value is missing
 
 
-def _from_errors(values: str, intervals: str, name: str) -> Callable[[dict[str, Any]], Reading]:
-    def read(report: dict[str, Any]) -> Reading:
-        return report[values].get(name), report[intervals].get(name), _missing(name)
+def _from_errors(values: str, intervals: str, name: str) -> Callable[[ReportData], Reading]:
+    """A split's error (values="errors") or a gap (values="gaps"), with its interval."""
+
+    def read(report: ReportData) -> Reading:
+        return getattr(report, values).get(name), getattr(report, intervals).get(name), _missing(name)
 
     return read
 
 
-def _from_analysis(path: tuple[str, ...]) -> Callable[[dict[str, Any]], Reading]:
+def _from_analysis(path: tuple[str, ...]) -> Callable[[ReportData], Reading]:
     """An estimate inside the error analysis, e.g. ("label_noise", "dev", "rate")."""
 
-    def read(report: dict[str, Any]) -> Reading:
-        node: Any = report.get("error_analysis")
+    def read(report: ReportData) -> Reading:
+        node: Any = report.error_analysis
         if node is None:
             return None, None, "error analysis did not run (--no-errors)"
         skipped = node.get("skipped", {})
@@ -74,7 +76,7 @@ class Rule:
     name: str
     condition: Condition
 
-    def run(self, report: dict[str, Any]) -> RuleResult:
+    def run(self, report: ReportData) -> RuleResult:
         """Evaluate; a condition that raises becomes an ERROR result, never a crashed run."""
         try:
             status, message, numbers = self.condition(report)
@@ -83,7 +85,7 @@ class Rule:
         return RuleResult(self.name, status, message, numbers)
 
 
-def rules_for(policy: CheckPolicy, task: str, baseline: dict[str, Any] | None = None) -> list[Rule]:
+def rules_for(policy: CheckPolicy, task: str, baseline: ReportData | None = None) -> list[Rule]:
     """The policy's rules in a fixed order: error maxima, gap maxima, error-analysis maxima, kinds,
     baseline."""
     found: list[Rule] = []
@@ -113,9 +115,9 @@ def rules_for(policy: CheckPolicy, task: str, baseline: dict[str, Any] | None = 
     return found
 
 
-def _at_most(read: Callable[[dict[str, Any]], Reading], what: str, limit: float, signed: bool) -> Condition:
-    def condition(report: dict[str, Any]) -> Outcome:
-        task = report["task"]
+def _at_most(read: Callable[[ReportData], Reading], what: str, limit: float, signed: bool) -> Condition:
+    def condition(report: ReportData) -> Outcome:
+        task = report.task
         value, interval, missing = read(report)
         if value is None:
             return Status.ERROR, f"this run has no {what} to check ({missing})", {"maximum": limit}
@@ -124,7 +126,7 @@ def _at_most(read: Callable[[dict[str, Any]], Reading], what: str, limit: float,
         limit_text = _limit(limit, task, gap=signed)
         if value > limit:
             return Status.FAIL, f"{what} {shown} is above the maximum {limit_text}", numbers
-        if interval is not None and interval[1] > limit:
+        if interval is not None and (interval[1] is None or interval[1] > limit):
             return (
                 Status.WARN,
                 f"{what} {shown} is within {limit_text}, but its interval reaches above it:"
@@ -137,24 +139,24 @@ def _at_most(read: Callable[[dict[str, Any]], Reading], what: str, limit: float,
 
 
 def _absent(kind: str, status: Status) -> Condition:
-    def condition(report: dict[str, Any]) -> Outcome:
-        hits = [f for f in report["findings"] if f["kind"] == kind]
+    def condition(report: ReportData) -> Outcome:
+        hits = [f for f in report.findings if f.kind == kind]
         if not hits:
-            return Status.PASS, f"no {kind} finding (verdict: {report['verdict']})", {}
-        numbers = {"severity": hits[0]["severity"], "verdict": report["verdict"]}
-        return status, f"found {kind}: {hits[0]['summary']}", numbers
+            return Status.PASS, f"no {kind} finding (verdict: {report.verdict})", {}
+        numbers = {"severity": hits[0].severity, "verdict": report.verdict}
+        return status, f"found {kind}: {hits[0].summary}", numbers
 
     return condition
 
 
-def _not_worse(baseline: dict[str, Any], tolerance: float) -> Condition:
-    def condition(report: dict[str, Any]) -> Outcome:
+def _not_worse(baseline: ReportData, tolerance: float) -> Condition:
+    def condition(report: ReportData) -> Outcome:
         comparison = compare(report, baseline, tolerance)
         delta = comparison.delta("dev")
         if delta.difference is None:
             missing = "this run" if delta.current is None else "the baseline"
             return Status.ERROR, f"{missing} has no dev error to compare", {}
-        task, diff = report["task"], delta.difference
+        task, diff = report.task, delta.difference
         level = fmt.confidence(comparison.confidence)
         numbers = {"baseline": delta.baseline, "current": delta.current, **delta.to_dict()}
         said = (
@@ -163,19 +165,18 @@ def _not_worse(baseline: dict[str, Any], tolerance: float) -> Condition:
         )
         if delta.change == "worse":
             return Status.FAIL, f"{said} — significantly worse", numbers
-        materiality = report["settings"]["min_gap"] * report["settings"]["scale"]
-        if diff.value >= max(materiality, tolerance):
+        if diff.value >= max(report.materiality, tolerance):
             return Status.WARN, f"{said} — worse by a material amount, but within noise", numbers
         return Status.PASS, f"{said} — not significantly worse", numbers
 
     return condition
 
 
-def _shown(value: float, interval: list[float] | None, task: str, signed: bool) -> str:
+def _shown(value: float, interval: Interval | None, task: str, signed: bool) -> str:
     number = (fmt.gap if signed else fmt.error)(value, task)
     if interval is None:
         return number
-    return f"{number} (CI {fmt.interval(Estimate(value, interval[0], interval[1]), task, signed=signed)})"
+    return f"{number} (CI {fmt.interval(as_estimate(value, interval), task, signed=signed)})"
 
 
 def _limit(limit: float, task: str, gap: bool) -> str:

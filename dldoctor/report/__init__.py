@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +23,18 @@ from dldoctor.diagnosis import (
     Setup,
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
-from dldoctor.diagnosis.probes import critical_verdict
 from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.outputs import check_file, write_text
+from dldoctor.report.model import (
+    CARVED,
+    ERROR_NAMES,
+    SCHEMA,
+    Flags,
+    FoldErrors,
+    Interval,
+    ReportData,
+    Settings,
+)
 from dldoctor.stats import Estimate
 
 if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
@@ -34,8 +42,7 @@ if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered wi
     from dldoctor.folds import CrossValidation
     from dldoctor.training import History
 
-SCHEMA = 1
-ERROR_NAMES = ("bayes", "train", "train_dev", "dev", "test")
+__all__ = ["ERROR_NAMES", "SCHEMA", "Report", "ReportData", "write_json"]
 
 
 @dataclass
@@ -83,67 +90,68 @@ class Report:
         return self.diagnosis.findings
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON form (schema 1), written by ReportData: the contract."""
+        return self._model().to_dict()
+
+    def data(self) -> ReportData:
+        """The torch-free model every renderer takes, read back from the JSON form so that this
+        report and its stored copy render alike."""
+        return ReportData.from_dict(self.to_dict())
+
+    def _model(self) -> ReportData:
         estimates = {**self.errors, "bayes": self.bayes.estimate}
         gaps = self.diagnosis.gaps
-        return _finite(
-            {
-                "schema": SCHEMA,
-                "recipe": self.recipe,
-                "source": self.source,
-                "task": self.task,
-                "verdict": self.verdict,
-                "reason": self.diagnosis.reason,
-                "errors": {k: _value(estimates.get(k)) for k in ERROR_NAMES},
-                "intervals": {k: _interval(estimates.get(k)) for k in ERROR_NAMES},
-                "interval_methods": {k: e.method for k, e in estimates.items() if e is not None},
-                "sizes": {k: (e.n if (e := self.errors.get(k)) else None) for k in ERROR_NAMES[1:]},
-                "train_dev_source": "carved from train" if self.train_dev_carved else "given",
-                "bayes_source": self.bayes.source,
-                "bayes_method": self.bayes.method,
-                "bayes_interval": _interval(self.bayes.estimate),
-                "bayes_details": self.bayes.details,
-                "bayes_warning": self.bayes.warning,
-                "bayes_bracket": self.bayes.bracket.as_dict() if self.bayes.bracket else None,
-                "gaps": {s.name: _value(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS},
-                "gap_intervals": {
-                    s.name: _interval(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS
-                },
-                "gap_flags": {
-                    name: {"significant": g.significant, "material": g.material} for name, g in gaps.items()
-                },
-                "findings": [asdict(f) for f in self.findings],
-                "easier_models": [asdict(m) for m in self.easier_models],
-                "probes": [asdict(p) for p in self.diagnosis.probes],
-                "sanity": _plain(self.sanity),
-                "gradients": _plain(self.gradients),
-                "critical_point": _critical(self.critical_point),
-                "lr_range_test": _plain(self.range_test),
-                "mismatch_test": _plain(self.mismatch),
-                "learning_curve": _plain(self.learning_curve),
-                "cross_validation": _cross_validation(self.cross_validation),
-                "model_checks": [asdict(c) for c in self.model_checks],
-                "leakage": [asdict(d) | {"share": d.share} for d in self.leakage],
-                "total_excess": _gap_value(gaps, "total_excess"),
-                "recoverable_variance": _gap_value(gaps, "recoverable_variance"),
-                "error_analysis": None if self.error_analysis is None else self.error_analysis.to_dict(),
-                "regimen": _plain(self.regimen),
-                "best_epoch": self.history.best_epoch,
-                "skipped": self.skipped,
-                "probe_failures": self.probe_failures,
-                "warnings": self.warnings,
-                "history": [asdict(r) for r in self.history.epochs],
-                "initial_loss": self.history.initial_loss,
-                "nonfinite_step": self.history.nonfinite_step,
-                "settings": {
-                    **asdict(self.setup),
-                    "seed": self.seed,
-                    **asdict(self.policy),
-                    "scale": self.scale,
-                },
-                "device": self.device,
-                "seconds": round(self.seconds, 3),
-                "versions": self.versions,
-            }
+        return ReportData(
+            recipe=self.recipe,
+            source=self.source,
+            task=self.task,
+            verdict=self.verdict,
+            reason=self.diagnosis.reason,
+            errors={k: _value(estimates.get(k)) for k in ERROR_NAMES},
+            intervals={k: _interval(estimates.get(k)) for k in ERROR_NAMES},
+            interval_methods={k: e.method for k, e in estimates.items() if e is not None},
+            sizes={k: (e.n if (e := self.errors.get(k)) else None) for k in ERROR_NAMES[1:]},
+            train_dev_source=CARVED if self.train_dev_carved else "given",
+            bayes_source=self.bayes.source,
+            bayes_method=self.bayes.method,
+            bayes_interval=_interval(self.bayes.estimate),
+            bayes_details=self.bayes.details,
+            bayes_warning=self.bayes.warning,
+            bayes_bracket=self.bayes.bracket,
+            gaps={s.name: _value(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS},
+            gap_intervals={
+                s.name: _interval(g.estimate if (g := gaps.get(s.name)) else None) for s in GAP_SPECS
+            },
+            gap_flags={name: Flags(g.significant, g.material) for name, g in gaps.items()},
+            findings=tuple(self.findings),
+            easier_models=self.easier_models,
+            probes=tuple(self.diagnosis.probes),
+            sanity=self.sanity,
+            gradients=self.gradients,
+            critical_point=self.critical_point,
+            lr_range_test=self.range_test,
+            mismatch_test=self.mismatch,
+            learning_curve=self.learning_curve,
+            cross_validation=_cross_validation(self.cross_validation),
+            model_checks=self.model_checks,
+            leakage=self.leakage,
+            total_excess=_gap_value(gaps, "total_excess"),
+            recoverable_variance=_gap_value(gaps, "recoverable_variance"),
+            error_analysis=None if self.error_analysis is None else self.error_analysis.to_dict(),
+            regimen=self.regimen,
+            best_epoch=self.history.best_epoch,
+            skipped=self.skipped,
+            probe_failures=self.probe_failures,
+            warnings=tuple(self.warnings),
+            history=tuple(self.history.epochs),
+            initial_loss=self.history.initial_loss,
+            nonfinite_step=self.history.nonfinite_step,
+            settings=Settings(self.setup, self.seed, self.policy, self.scale),
+            device=self.device,
+            seconds=round(self.seconds, 3),
+            versions=self.versions,
+            description=self.description,
+            bayes_size=None if self.bayes.estimate is None else self.bayes.estimate.n,
         )
 
     def to_json(self) -> str:
@@ -169,39 +177,12 @@ def _gap_value(gaps: dict, name: str) -> float | None:
     return _value(gaps[name].estimate) if name in gaps else None
 
 
-def _interval(est: Estimate | None) -> list[float] | None:
+def _interval(est: Estimate | None) -> Interval | None:
     return None if est is None else [est.low, est.high]
 
 
-def _plain(obj: Any) -> dict[str, Any] | None:
-    return None if obj is None else asdict(obj)
-
-
-def _cross_validation(cv: CrossValidation | None) -> dict[str, Any] | None:
+def _cross_validation(cv: CrossValidation | None) -> FoldErrors | None:
     if cv is None:
         return None
-    return {
-        "folds": cv.folds,
-        "errors": {k: e.value for k, e in cv.errors.items()},
-        "intervals": {k: [e.low, e.high] for k, e in cv.errors.items()},
-        "per_fold": list(cv.per_fold),
-    }
-
-
-def _critical(cp: CriticalPoint | None) -> dict[str, Any] | None:
-    return (
-        None
-        if cp is None
-        else {**asdict(cp), "verdict": critical_verdict(cp), "minimum_ratio": 1 - cp.negative_share}
-    )
-
-
-def _finite(obj: Any) -> Any:
-    """JSON has no NaN or infinity: a diverged run's numbers become null."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: _finite(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_finite(v) for v in obj]
-    return obj
+    intervals: dict[str, Interval] = {k: [e.low, e.high] for k, e in cv.errors.items()}
+    return FoldErrors(cv.folds, {k: e.value for k, e in cv.errors.items()}, intervals, cv.per_fold)

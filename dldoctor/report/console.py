@@ -15,20 +15,24 @@ from rich.table import Table
 from rich.text import Text
 
 from dldoctor import fmt
-from dldoctor.diagnosis import Finding, Gap, ProbeOutcome, RangeTest
+from dldoctor.diagnosis import Finding, ProbeOutcome, RangeTest
+from dldoctor.diagnosis.evidence import Bracket, EpochRecord
 from dldoctor.diagnosis.gaps import GAP_SPECS
-from dldoctor.report import Report
 from dldoctor.report.error_summary import error_analysis_markdown
+from dldoctor.report.markdown import bayes_interval
+from dldoctor.report.model import ReportData, best_dev_epoch
 from dldoctor.stats import Estimate
 
 if TYPE_CHECKING:  # torch-backed types: re-rendering a stored report must not import torch
-    from dldoctor.bayes import BayesEstimate, Bracket
-    from dldoctor.training import EpochCallback, EpochRecord
+    from dldoctor.bayes import BayesEstimate
+    from dldoctor.training import EpochCallback
 
 BAR_WIDTH = 12
 VERDICT_STYLE = {"healthy": "bold green", "inconclusive": "bold yellow"}
 PROBE_STYLE = {"ok": "green", "warn": "bold red", "info": "dim"}
 SEVERITY_STYLE = {"high": "bold red", "medium": "yellow", "low": "cyan", "info": "dim"}
+JUDGEMENT_STYLE = {"problem": "bold red", "could be noise": "yellow"}  # else dim
+BAR_STYLE = {"problem": "red", "could be noise": "yellow"}  # else dim
 
 
 @contextmanager
@@ -60,25 +64,27 @@ def training_progress(console: Console, recipe: str, task: str, epochs: int) -> 
         yield on_epoch
 
 
-def render(report: Report, console: Console) -> None:
-    """Print the whole report: what ran, the errors, the decomposition, the verdict and advice."""
+def render(report: ReportData, console: Console) -> None:
+    """Print the whole report: what ran, the errors, the decomposition, the verdict and advice.
+    A fresh run and a stored report print the same."""
     console.print(_header(report))
     for warning in report.warnings:
         console.print(f"[yellow]Warning:[/] {warning}.", highlight=False)
     console.print(_errors_table(report))
     console.print(_gaps_table(report))
-    top, *rest = report.findings or [None]
+    top, *rest = report.findings or (None,)
     console.print(_verdict(report, top))
     for finding in rest:
+        assert finding is not None
         console.print(_finding_panel(finding, f"[{SEVERITY_STYLE[finding.severity]}]also: {finding.kind}"))
-    if report.diagnosis.probes:
-        console.print(_probes_table(report.diagnosis.probes))
+    if report.probes:
+        console.print(_probes_table(report.probes))
     if report.error_analysis is not None:
-        console.print(Markdown(error_analysis_markdown(report.to_dict())))
+        console.print(Markdown(error_analysis_markdown(report)))
     console.print(_footnotes(report))
 
 
-def _probes_table(outcomes: list[ProbeOutcome]) -> Table:
+def _probes_table(outcomes: tuple[ProbeOutcome, ...]) -> Table:
     """One line per optimisation probe: what it measured, and whether it points at a problem."""
     table = Table(
         title="Optimisation probes", title_justify="left", title_style="bold", box=None, pad_edge=False
@@ -165,18 +171,19 @@ def _range_reading(rt: RangeTest) -> str:
     return f"suggests lr ≈ {rt.suggested_lr:.2g} ({spots})"
 
 
-def _header(r: Report) -> Panel:
+def _header(r: ReportData) -> Panel:
     s = r.setup
     sizes = " · ".join(
-        f"{e.n:,} {fmt.split(name)}"
+        f"{n:,} {fmt.split(name)}"
         + (" (carved from train)" if name == "train_dev" and r.train_dev_carved else "")
-        for name, e in r.errors.items()
+        for name, n in r.sizes.items()
+        if n is not None
     )
     line2 = (
-        f"{s.optimizer} lr={s.lr:g} β={s.beta:g} batch {s.batch_size} · {len(r.history.epochs)}/{s.epochs}"
-        f" epochs · weight decay {s.weight_decay:g} · {r.device} · seed {r.seed} · {r.seconds:.1f} s"
+        f"{s.optimizer} lr={s.lr:g} β={s.beta:g} batch {s.batch_size} · {len(r.history)}/{s.epochs}"
+        f" epochs · weight decay {s.weight_decay:g} · {r.device} · seed {r.settings.seed} · {r.seconds:.1f} s"
         if r.source != "predictions"
-        else f"from saved predictions: no model, no retraining · seed {r.seed} · {r.seconds:.1f} s"
+        else f"from saved predictions: no model, no retraining · seed {r.settings.seed} · {r.seconds:.1f} s"
     )
     body = Text.assemble((f"{r.task} · {sizes}\n", ""), (line2, "dim"))
     if r.description:
@@ -184,7 +191,7 @@ def _header(r: Report) -> Panel:
     return Panel(body, title=f"[bold]dldoctor · {r.recipe}", title_align="left")
 
 
-def _errors_table(r: Report) -> Table:
+def _errors_table(r: ReportData) -> Table:
     level = fmt.confidence(r.policy.confidence)
     table = Table(title="Errors", title_justify="left", title_style="bold", box=None, pad_edge=False)
     for col, justify in (
@@ -194,28 +201,24 @@ def _errors_table(r: Report) -> Table:
         (f"{level} interval", "left"),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
-    b = r.bayes
     table.add_row(
         "Bayes",
-        f"{b.estimate.n:,}" if b.estimate and b.estimate.n else "",
-        fmt.error(b.estimate.value if b.estimate else None, r.task),
-        _bayes_interval(b, r.task),
+        f"{r.bayes_size:,}" if r.bayes_size else "",
+        fmt.error(r.errors.get("bayes"), r.task),
+        bayes_interval(r),
     )
-    for name, est in r.errors.items():
-        table.add_row(fmt.split(name), f"{est.n:,}", fmt.error(est.value, r.task), fmt.interval(est, r.task))
+    for name, n in r.sizes.items():
+        if n is not None:
+            value = r.errors.get(name)
+            table.add_row(
+                fmt.split(name), f"{n:,}", fmt.error(value, r.task), fmt.interval(r.error(name), r.task)
+            )
     return table
 
 
-def _bayes_interval(b: BayesEstimate, task: str) -> str:
-    if b.source != "estimated":
-        return b.source
-    shown = fmt.interval(b.estimate, task)
-    return shown if b.bracket is None else f"{shown}; {fmt.bracket(b.bracket.lower, b.bracket.upper, task)}"
-
-
-def _gaps_table(r: Report) -> Table:
-    gaps = r.diagnosis.gaps
-    widest = max((abs(g.estimate.value) for g in gaps.values() if math.isfinite(g.estimate.value)), default=0)
+def _gaps_table(r: ReportData) -> Table:
+    values = [r.gaps.get(name) for name in r.gap_flags]
+    widest = max((abs(v) for v in values if v is not None and math.isfinite(v)), default=0)
     table = Table(
         title=f"Where the error comes from (intervals hold jointly at {fmt.confidence(r.policy.confidence)})",
         title_justify="left",
@@ -236,44 +239,32 @@ def _gaps_table(r: Report) -> Table:
             spec.name.replace("_", " "),
             (f"\n{fmt.split(spec.upper)} − {fmt.split(spec.lower)}", "dim"),
         )
-        gap = gaps.get(spec.name)
-        if gap is None:
+        if spec.name not in r.gap_flags:
             missing = "no test set" if spec.upper == "test" else "no Bayes estimate"
             table.add_row(label, "n/a", "", "", Text(missing, style="dim"))
             continue
+        judged = r.flags(spec.name).judgement
         table.add_row(
             label,
-            fmt.gap(gap.estimate.value, r.task),
-            fmt.interval(gap.estimate, r.task, signed=True),
-            _bar(gap, widest),
-            _judgement(gap),
+            fmt.gap(r.gaps.get(spec.name), r.task),
+            fmt.interval(r.gap(spec.name), r.task, signed=True),
+            _bar(r.gaps.get(spec.name), widest, judged),
+            Text(judged, style=JUDGEMENT_STYLE.get(judged, "dim")),
         )
     return table
 
 
-def _bar(gap: Gap, widest: float) -> Text:
-    value = gap.estimate.value
-    if not (math.isfinite(value) and value > 0 and widest > 0):
+def _bar(value: float | None, widest: float, judged: str) -> Text:
+    if value is None or not (math.isfinite(value) and value > 0 and widest > 0):
         return Text("·", style="dim")
-    style = "red" if gap.significant and gap.material else ("yellow" if gap.material else "dim")
-    return Text("█" * max(1, round(BAR_WIDTH * value / widest)), style=style)
+    return Text("█" * max(1, round(BAR_WIDTH * value / widest)), style=BAR_STYLE.get(judged, "dim"))
 
 
-def _judgement(gap: Gap) -> Text:
-    if gap.significant and gap.material:
-        return Text("problem", style="bold red")
-    if gap.material:
-        return Text("could be noise", style="yellow")
-    if gap.significant:
-        return Text("real, too small", style="dim")
-    return Text("none", style="dim")
-
-
-def _verdict(r: Report, top: Finding | None) -> Panel:
+def _verdict(r: ReportData, top: Finding | None) -> Panel:
     style = VERDICT_STYLE.get(r.verdict, "bold red")
     title = f"[{style}]Verdict: {r.verdict.replace('_', ' ').upper()}"
     if top is None:
-        return Panel(Text(r.diagnosis.reason), title=title, title_align="left", border_style=style)
+        return Panel(Text(r.reason), title=title, title_align="left", border_style=style)
     return _finding_panel(top, f"{title}[/] · severity {top.severity}", style)
 
 
@@ -294,14 +285,13 @@ def _finding_panel(f: Finding, title: str, style: str | None = None) -> Panel:
     return Panel(Group(*parts), title=title, title_align="left", border_style=border)
 
 
-def _footnotes(r: Report) -> Text:
+def _footnotes(r: ReportData) -> Text:
     notes = []
-    h = r.history
-    if h.epochs:
-        last = h.epochs[-1]
-        best = min(h.epochs, key=lambda e: e.dev_error if math.isfinite(e.dev_error) else math.inf)
+    if r.history:
+        last = r.history[-1]
+        best = best_dev_epoch(r.history) or r.history[0]
         notes.append(
-            f"Training: loss {h.initial_loss:.4g} at initialisation → {last.train_loss:.4g} in epoch"
+            f"Training: loss {r.initial_loss:.4g} at initialisation → {last.train_loss:.4g} in epoch"
             f" {last.epoch}; dev error best {fmt.error(best.dev_error, r.task)} at epoch {best.epoch},"
             f" final {fmt.error(last.dev_error, r.task)}."
         )
@@ -311,22 +301,22 @@ def _footnotes(r: Report) -> Text:
             f" (error {fmt.error(e.baseline_error, r.task)}) vs your model's {e.model_loss:.4g}"
             f" (error {fmt.error(e.model_error, r.task)}) on {e.n:,} training examples."
         )
-    if r.range_test is not None:
-        notes.append(f"Learning-rate range test: {_range_reading(r.range_test)}.")
+    if r.lr_range_test is not None:
+        notes.append(f"Learning-rate range test: {_range_reading(r.lr_range_test)}.")
     notes += [f"Not run — {names}: {why}." for why, names in _by_reason(r.skipped).items()]
     notes += [
         f"Probe failed — {name.replace('_', ' ')}: {why.rstrip('.')}. The diagnosis completed without it."
         for name, why in r.probe_failures.items()
     ]
     notes += _statistics(r)
-    notes.append(f"Bayes error: {r.bayes.source}, {r.bayes.method}.")
-    if r.bayes.source == "estimated" and r.bayes.bracket is not None:
-        notes.append(_bracket_note(r.bayes.bracket, r.task))
-    if r.bayes.warning:
-        notes.append(f"Caution: {r.bayes.warning}.")
+    notes.append(f"Bayes error: {r.bayes_source}, {r.bayes_method}.")
+    if r.bayes_source == "estimated" and r.bayes_bracket is not None:
+        notes.append(_bracket_note(r.bayes_bracket, r.task))
+    if r.bayes_warning:
+        notes.append(f"Caution: {r.bayes_warning}.")
     notes.append(
         "A gap is a problem when its interval excludes zero and it is at least"
-        f" {fmt.gap(r.policy.min_gap * r.scale, r.task).lstrip('+')} (--min-gap)."
+        f" {fmt.gap(r.materiality, r.task).lstrip('+')} (--min-gap)."
     )
     return Text("\n".join(notes), style="dim")
 
@@ -335,9 +325,10 @@ STATUS_STYLE = {"PASS": "bold green", "WARN": "bold yellow", "FAIL": "bold red",
 CHANGE_STYLE = {"worse": "bold red", "better": "green"}
 
 
-def render_gate(report: dict, console: Console) -> None:
-    """The `check` section of a report in JSON form: one line per rule, the delta table, the outcome."""
-    check, task = report["check"], report["task"]
+def render_gate(report: ReportData, console: Console) -> None:
+    """The report's `check` section: one line per rule, the delta table, the outcome."""
+    check, task = report.check, report.task
+    assert check is not None
     if check["baseline"] is not None:
         console.print(_delta_table(check["baseline"], task))
     table = Table(title="Quality gate", title_justify="left", title_style="bold", box=None, pad_edge=False)
@@ -380,11 +371,6 @@ def _delta_table(comparison: dict, task: str) -> Table:
     return table
 
 
-def render_stored(markdown_text: str, console: Console) -> None:
-    """A stored report in the terminal: its Markdown summary, rendered."""
-    console.print(Markdown(markdown_text))
-
-
 def _by_reason(skipped: dict[str, str]) -> dict[str, str]:
     """Probes that did not run for the same reason, named on one line (saved predictions skip nine)."""
     grouped: dict[str, list[str]] = {}
@@ -393,10 +379,10 @@ def _by_reason(skipped: dict[str, str]) -> dict[str, str]:
     return {why: ", ".join(names) for why, names in grouped.items()}
 
 
-def _statistics(r: Report) -> list[str]:
+def _statistics(r: ReportData) -> list[str]:
     """The mismatch test, the learning curve and cross-validation, one line each when they ran."""
     notes = []
-    if (m := r.mismatch) is not None:
+    if (m := r.mismatch_test) is not None:
         notes.append(
             f"Train-dev vs dev two-sample test (MMD on the model's {m.representation}):"
             f" p = {m.p_value:.3g}, MMD = {m.mmd:.3g} ({m.n_train_dev} vs {m.n_dev} examples)."
@@ -414,8 +400,8 @@ def _statistics(r: Report) -> list[str]:
         notes.append(f"Learning curve (dev error by training size {points}): {reading}.")
     if (cv := r.cross_validation) is not None:
         parts = ", ".join(
-            f"{fmt.split(k)} {fmt.error(e.value, r.task)} ({fmt.interval(e, r.task)})"
-            for k, e in cv.errors.items()
+            f"{fmt.split(k)} {fmt.error(value, r.task)} ({fmt.interval(cv.estimate(k), r.task)})"
+            for k, value in cv.errors.items()
         )
         notes.append(f"{cv.folds}-fold cross-validation: {parts}.")
     return notes

@@ -1,31 +1,34 @@
 """PNG plots of the error analysis: the confusion matrix, the reliability diagram, and a grid of the
 most suspicious examples when the inputs are images.
 
-The first two work from the JSON form (fresh or stored); the grid needs the inputs, so only a live
+The first two work from the report model (fresh or stored); the grid needs the inputs, so only a live
 run draws it. matplotlib's object API on the Agg canvas, never pyplot.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from dldoctor import fmt
-from dldoctor.error_analysis import ErrorAnalysis
+from dldoctor.report.model import ReportData
+
+if TYPE_CHECKING:
+    from dldoctor.error_analysis import ErrorAnalysis
 
 ANNOTATE_MAX = 20  # classes up to which every cell of the confusion matrix shows its count
 
 
-def error_plots(report: dict[str, Any]) -> dict[str, Any]:
+def error_plots(report: ReportData) -> dict[str, Any]:
     """{file name: figure} for the parts of the report's error analysis that have a picture."""
-    analysis = report.get("error_analysis") or {}
+    analysis = report.error_analysis or {}
     found = {}
     if analysis.get("classes"):
-        found["confusion.png"] = confusion(analysis["classes"]["matrix"], report["recipe"], analysis["split"])
+        found["confusion.png"] = confusion(analysis["classes"]["matrix"], report.recipe, analysis["split"])
     if analysis.get("calibration"):
-        found["reliability.png"] = reliability(analysis["calibration"], report["recipe"], analysis["split"])
+        found["reliability.png"] = reliability(analysis["calibration"], report.recipe, analysis["split"])
     return found
 
 

@@ -1,12 +1,15 @@
-"""The error analysis as Markdown, from the report's JSON form: one text for the terminal (rendered
-by rich) and for the Markdown summary, in the order the method is used — where the errors are,
-which labels look wrong and what cleaning them could buy, calibration, slices."""
+"""The error analysis as Markdown, from the report model (which keeps the analysis in its JSON form):
+one text for the terminal (rendered by rich) and for the Markdown summary, in the order the method
+is used — where the errors are, which labels look wrong and what cleaning them could buy,
+calibration, slices."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from dldoctor import fmt
+from dldoctor.diagnosis import Duplicates
+from dldoctor.report.model import ReportData
 from dldoctor.stats import Estimate
 
 CLASSES_SHOWN = 3
@@ -14,9 +17,9 @@ SLICES_SHOWN = 3
 RESIDUALS_SHOWN = 3
 
 
-def error_analysis_markdown(report: dict[str, Any]) -> str:
+def error_analysis_markdown(report: ReportData) -> str:
     """'' when the report has no error analysis."""
-    analysis, task = report.get("error_analysis"), report["task"]
+    analysis, task = report.error_analysis, report.task
     if not analysis:
         return ""
     split = fmt.split(analysis["split"])
@@ -30,7 +33,7 @@ def error_analysis_markdown(report: dict[str, Any]) -> str:
         lines.append(_calibration(analysis["calibration"]))
     if analysis["slices"]:
         lines.append(_slices(analysis["slices"], task))
-    lines += [_duplicates(found) for found in report.get("leakage") or []]
+    lines += [_duplicates(found) for found in report.leakage]
     lines += [
         f"- Not analysed — {part.replace('_', ' ')}: {why}." for part, why in analysis["skipped"].items()
     ]
@@ -110,14 +113,14 @@ def _slices(slices: dict[str, Any], task: str) -> str:
     return f"{head}{'' if worse else '; worst'}: {listed}."
 
 
-def _duplicates(d: dict[str, Any]) -> str:
+def _duplicates(d: Duplicates) -> str:
     """The leakage probe's duplicate search (dldoctor.duplicates), read where errors are looked at."""
-    found = d["exact"] + d["near"]
+    found = d.exact + d.near
     reading = ": their errors measure memory, not generalisation" if found else ""
     return (
-        f"- Duplicates: {found:,} of {d['n_query']:,} {fmt.split(d['query'])} inputs also sit in"
-        f" {fmt.split(d['reference'])} ({d['exact']:,} exact, {d['near']:,} within {d['radius']:.3g};"
-        f" typical nearest-neighbour distance {d['typical']:.3g}){reading}."
+        f"- Duplicates: {found:,} of {d.n_query:,} {fmt.split(d.query)} inputs also sit in"
+        f" {fmt.split(d.reference)} ({d.exact:,} exact, {d.near:,} within {d.radius:.3g};"
+        f" typical nearest-neighbour distance {d.typical:.3g}){reading}."
     )
 
 

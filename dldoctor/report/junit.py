@@ -10,18 +10,19 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from dldoctor.errors import ReportError
+from dldoctor.report.model import ReportData
 
 
-def render_junit(report: dict[str, Any]) -> str:
+def render_junit(report: ReportData) -> str:
     """The check section of `report` as a JUnit XML document."""
-    check = report.get("check")
+    check = report.check
     if check is None:
         raise ReportError(
             "this report has no check results (it was written by `dldoctor diagnose`);"
             " write one with `dldoctor check RECIPE --json FILE`"
         )
     rules = check["rules"]
-    classname = f"dldoctor.check.{report['recipe']}"
+    classname = f"dldoctor.check.{report.recipe}"
     strict = check["strict"]
     failures = sum(r["status"] == "FAIL" or (strict and r["status"] == "WARN") for r in rules)
     errors = sum(r["status"] == "ERROR" for r in rules)
@@ -29,12 +30,12 @@ def render_junit(report: dict[str, Any]) -> str:
     suite = ET.SubElement(
         suites,
         "testsuite",
-        name=f"dldoctor check: {report['recipe']}",
+        name=f"dldoctor check: {report.recipe}",
         tests=str(len(rules)),
         failures=str(failures),
         errors=str(errors),
         skipped="0",
-        time=f"{report['seconds']:.3f}",
+        time=f"{report.seconds:.3f}",
     )
     for rule in rules:
         _testcase(suite, rule, classname, strict)

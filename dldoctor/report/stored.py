@@ -1,4 +1,5 @@
-"""Stored reports: read one back, and the JSON Schema that every written report satisfies.
+"""Stored reports: read one back (as the report model), and the JSON Schema every written report
+satisfies.
 
 The schema file (schema-1.json, shipped in the package) is the contract; reading checks the
 version and the required top-level keys it lists, so a file from another tool or a future
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dldoctor.errors import ReportError, one_line
-from dldoctor.report import SCHEMA
+from dldoctor.report.model import SCHEMA, ReportData
 
 
 @cache
@@ -22,6 +23,11 @@ def schema() -> dict[str, Any]:
     """The JSON Schema (draft 2020-12) of report schema version SCHEMA."""
     text = resources.files("dldoctor.report").joinpath(f"schema-{SCHEMA}.json").read_text()
     return json.loads(text)
+
+
+def read_report(path: Path, what: str = "report") -> ReportData:
+    """A stored report, checked against the schema, as the model every renderer takes."""
+    return ReportData.from_dict(load_report(path, what))
 
 
 def load_report(path: Path, what: str = "report") -> dict[str, Any]:
