@@ -30,33 +30,6 @@ class Watch:
     doc: Monitor | None = None
     report: Report | None = None
 
-    @classmethod
-    def of(
-        cls,
-        report: str | Path | None,
-        where: str,
-        splits: dict[str, Pair | None],
-        task: str = "classification",
-        seed: int = 0,
-        bayes_error: float | None = None,
-        target_error: float | None = None,
-        confidence: float = 0.95,
-        min_gap: float = Policy.min_gap,
-    ) -> Watch:
-        """Checked before training starts: a report path that cannot be written fails now."""
-        path = None if report is None else Path(report)
-        if path is not None:
-            check_file(path, f"{where}(report=...)")
-        settings = dict(
-            task=task,
-            seed=seed,
-            bayes_error=bayes_error,
-            target_error=target_error,
-            confidence=confidence,
-            min_gap=min_gap,
-        )
-        return cls(path, splits, settings)
-
     def start(
         self,
         model: torch.nn.Module,
@@ -98,3 +71,42 @@ class Watch:
     def abort(self, exception: BaseException) -> None:
         if self.doc is not None:
             self.doc.__exit__(type(exception), exception, exception.__traceback__)
+
+
+class WatchedCallback:
+    """The constructor and `report` every framework's DoctorCallback shares (mixed in before the
+    framework's own callback base class)."""
+
+    def __init__(
+        self,
+        report: str | Path | None = "report.json",
+        *,
+        train: Pair,
+        train_dev: Pair,
+        dev: Pair,
+        test: Pair | None = None,
+        task: str = "classification",
+        seed: int = 0,
+        bayes_error: float | None = None,
+        target_error: float | None = None,
+        confidence: float = 0.95,
+        min_gap: float = Policy.min_gap,
+    ) -> None:
+        path = None if report is None else Path(report)
+        if path is not None:  # checked before training starts: a path that cannot be written fails now
+            check_file(path, "DoctorCallback(report=...)")
+        splits = {"train": train, "train_dev": train_dev, "dev": dev, "test": test}
+        settings = dict(
+            task=task,
+            seed=seed,
+            bayes_error=bayes_error,
+            target_error=target_error,
+            confidence=confidence,
+            min_gap=min_gap,
+        )
+        self.watch = Watch(path, splits, settings)
+
+    @property
+    def report(self) -> Report | None:
+        """The report, once training has ended."""
+        return self.watch.report

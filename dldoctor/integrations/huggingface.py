@@ -14,7 +14,6 @@ in training (averaged over gradient-accumulation micro-batches). Needs transform
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -25,51 +24,25 @@ try:
 except ImportError as exc:  # the extra is not installed: say how to get it
     raise ImportError('DoctorCallback needs transformers: pip install "dldoctor[huggingface]"') from exc
 
-from dldoctor.diagnosis import Policy
-from dldoctor.integrations._watch import Watch
+from dldoctor.integrations._watch import WatchedCallback
 from dldoctor.monitoring import Pair
-from dldoctor.report import Report
 from dldoctor.training import EVAL_BATCH
 
 
-class DoctorCallback(TrainerCallback):
+class DoctorCallback(WatchedCallback, TrainerCallback):
     """Watches `Trainer.train` with `dd.monitor`: splits measured before the first step and after each
     epoch, gradients read from the optimizer's pre-step hook (after the Trainer's clipping)."""
 
-    def __init__(
-        self,
-        report: str | Path | None = "report.json",
-        *,
-        train: Pair,
-        train_dev: Pair,
-        dev: Pair,
-        test: Pair | None = None,
-        task: str = "classification",
-        seed: int = 0,
-        bayes_error: float | None = None,
-        target_error: float | None = None,
-        confidence: float = 0.95,
-        min_gap: float = Policy.min_gap,
-    ) -> None:
-        splits = {"train": train, "train_dev": train_dev, "dev": dev, "test": test}
-        self.watch = Watch.of(
-            report, "DoctorCallback", splits, task, seed, bayes_error, target_error, confidence, min_gap
-        )
-        self._model: nn.Module | None = None
-        self._losses: list[torch.Tensor] = []
-        self._hook: Any = None
-
-    @property
-    def report(self) -> Report | None:
-        """The report, once training has ended."""
-        return self.watch.report
+    _model: nn.Module | None = None  # set when training begins
+    _hook: Any = None  # the forward hook reading the step loss
+    _losses: list[torch.Tensor]  # this optimizer step's micro-batch losses
 
     def on_train_begin(
         self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
     ) -> None:
         model = kwargs["model"]
         optimizer = getattr(kwargs["optimizer"], "optimizer", kwargs["optimizer"])  # accelerate wraps it
-        self._model = model
+        self._model, self._losses = model, []
         self.watch.outputs = self._outputs
         self._hook = model.register_forward_hook(self._record_loss)
         self.watch.start(model, optimizer, int(args.num_train_epochs) or None)

@@ -8,7 +8,6 @@ Needs Lightning: `pip install "dldoctor[lightning]"`.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -18,43 +17,15 @@ try:
 except ImportError as exc:  # the extra is not installed: say how to get it
     raise ImportError('DoctorCallback needs Lightning: pip install "dldoctor[lightning]"') from exc
 
-from dldoctor.diagnosis import Policy
-from dldoctor.integrations._watch import Watch
-from dldoctor.monitoring import Pair
-from dldoctor.report import Report
+from dldoctor.integrations._watch import WatchedCallback
 
 
-class DoctorCallback(pl.Callback):
+class DoctorCallback(WatchedCallback, pl.Callback):
     """Watches the fit with `dd.monitor`, measures the splits after each epoch, diagnoses at the end.
 
     Lightning runs forward and backward inside `optimizer.step(closure)`, so gradients are read in
     `on_before_optimizer_step` (after Lightning's AMP unscaling), not from the optimiser's pre-step hook.
     """
-
-    def __init__(
-        self,
-        report: str | Path | None = "report.json",
-        *,
-        train: Pair,
-        train_dev: Pair,
-        dev: Pair,
-        test: Pair | None = None,
-        task: str = "classification",
-        seed: int = 0,
-        bayes_error: float | None = None,
-        target_error: float | None = None,
-        confidence: float = 0.95,
-        min_gap: float = Policy.min_gap,
-    ) -> None:
-        splits = {"train": train, "train_dev": train_dev, "dev": dev, "test": test}
-        self.watch = Watch.of(
-            report, "DoctorCallback", splits, task, seed, bayes_error, target_error, confidence, min_gap
-        )
-
-    @property
-    def report(self) -> Report | None:
-        """The report, once the fit has ended."""
-        return self.watch.report
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         epochs = trainer.max_epochs if trainer.max_epochs and trainer.max_epochs > 0 else None
