@@ -2,24 +2,25 @@
 
 Writes an .npz (float32 logits: the right class scores 3 above the rest, N(0, 1) noise; 100,000
 train and 20,000 train-dev rows beside the dev rows) member by member, so the writer never holds
-an array whole either, then runs `load_predictions` + `diagnose_predictions`. The baseline in the
-same run is one bare pass reading the same archive's bytes (no decoding, no arithmetic), so the
-ratio says what the diagnosis costs over I/O. Peak resident memory is read from the kernel
-(ru_maxrss) and compared with the size of the outputs.
+an array whole either, then runs `load_predictions` + `diagnose_predictions` with error analysis
+on, twice, each in a fresh process so that each peak resident memory (ru_maxrss) is its own:
+the default run (the Bayes error estimated from the 10,000 sampled train-dev outputs) and with
+the Bayes error given (`--bayes-error 0.05`). The baseline in the same run is one bare pass
+reading the same archive's bytes (no decoding, no arithmetic), so the ratio says what the
+diagnosis costs over I/O. Last line: `ratio diagnose/read: X (estimated), Y (given)`.
 
-By default the Bayes error is given (`--bayes-error 0.05`), which times the streaming path: errors,
-intervals, gaps, the mismatch test, the verdict. `--estimate` also runs the Bayes estimators on
-the 10,000 sampled train-dev outputs (1,000-dimensional: slow with many classes, see RESULTS.md).
-Last line: `ratio diagnose/read: X`.
-
-    PYTHONPATH=. python benchmarks/predictions_scale.py [--dev-rows 1000000] [--classes 1000] [--estimate]
+    PYTHONPATH=. python benchmarks/predictions_scale.py [--dev-rows 1000000] [--classes 1000] [--keep FILE]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import os
 import platform
 import resource
+import subprocess
+import sys
 import time
 import zipfile
 from pathlib import Path
@@ -72,14 +73,44 @@ def _cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
+def run(path: Path, bayes_error: float | None) -> dict[str, object]:
+    """One diagnosis in this process: wall and CPU seconds, peak resident memory, what it found."""
+    cpu_before, started = _cpu(), time.perf_counter()
+    report = dd.diagnose_predictions(dd.load_predictions(path), dd.DiagnoseOptions(bayes_error=bayes_error))
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu_before
+    analysis = report.error_analysis
+    assert analysis is not None and analysis.calibration is not None
+    return {
+        "seconds": seconds,
+        "cpu": cpu,
+        "peak_gib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20,
+        "verdict": report.verdict,
+        "dev_error": report.errors["dev"].value,
+        "bayes": report.bayes.method,
+        "label_noise": analysis.label_noise["dev"].rate.value,
+        "ece": analysis.calibration.ece.value,
+    }
+
+
+def in_fresh_process(path: Path, bayes_error: float | None) -> dict[str, object]:
+    given = [] if bayes_error is None else ["--bayes-error", str(bayes_error)]
+    command = [sys.executable, __file__, "--keep", str(path), "--child", *given]
+    done = subprocess.run(command, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dev-rows", type=int, default=1_000_000)
     parser.add_argument("--classes", type=int, default=1000)
     parser.add_argument("--keep", type=Path, default=None, help="write the file here (and reuse it)")
-    parser.add_argument("--estimate", action="store_true", help="estimate the Bayes error too")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--bayes-error", type=float, default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     path = args.keep or Path("/tmp/dldoctor_predictions_scale.npz")
+    if args.child:
+        print(json.dumps(run(path, args.bayes_error)))
+        return
     sizes = {"train": 100_000, "train_dev": 20_000, "dev": args.dev_rows}
     if not path.exists():
         started = time.perf_counter()
@@ -88,24 +119,23 @@ def main() -> None:
             f"wrote {path} ({path.stat().st_size / 2**30:.2f} GiB) in {time.perf_counter() - started:.1f} s"
         )
     print(f"python {platform.python_version()} · torch {torch.__version__} · {torch.get_num_threads()}"
-          f" threads · {platform.processor() or platform.machine()}")  # fmt: skip
-    print(f"rows {sizes} · {args.classes} classes · outputs {path.stat().st_size / 2**30:.2f} GiB")
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+          f" threads · {platform.processor() or platform.machine()} · {os.cpu_count()} CPUs"
+          f" · load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+    size = path.stat().st_size / 2**30
+    print(f"rows {sizes} · {args.classes} classes · file {size:.2f} GiB")
     baseline = read_bytes(path)
-    cpu_before = _cpu()
-    started = time.perf_counter()
-    options = dd.DiagnoseOptions(bayes_error=None if args.estimate else 0.05)
-    report = dd.diagnose_predictions(dd.load_predictions(path), options)
-    seconds = time.perf_counter() - started
-    cpu = _cpu() - cpu_before
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
     print(f"read the bytes once: {baseline:.1f} s")
-    print(f"diagnose --predictions: {seconds:.1f} s wall, {cpu:.1f} s CPU (user + system) ·"
-          f" verdict {report.verdict} · dev error {report.errors['dev'].value:.4f}"
-          f" · Bayes {report.bayes.method}")  # fmt: skip
-    print(f"peak resident memory {peak:.2f} GiB (before: {before:.2f} GiB) for"
-          f" {path.stat().st_size / 2**30:.2f} GiB of outputs")  # fmt: skip
-    print(f"ratio diagnose/read: {seconds / baseline:.2f}")
+    ratios = []
+    for name, bayes_error in (("estimated", None), ("given", 0.05)):
+        found = in_fresh_process(path, bayes_error)
+        ratios.append(f"{float(found['seconds']) / baseline:.2f} ({name})")  # type: ignore[arg-type]
+        print(f"Bayes error {name}: {found['seconds']:.1f} s wall, {found['cpu']:.1f} s CPU (user + system),"
+              f" peak RSS {found['peak_gib']:.2f} GiB ({float(found['peak_gib']) / size:.2f}× the file)"  # type: ignore[arg-type]
+              f" · verdict {found['verdict']} · dev error {found['dev_error']:.4f}"
+              f" · dev label noise {found['label_noise']:.4f} · ECE {found['ece']:.4f}"
+              f" · Bayes: {found['bayes']}")  # fmt: skip
+    print(f"load average after: {os.getloadavg()[0]:.1f}")
+    print(f"ratio diagnose/read: {', '.join(ratios)}")
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Diagnosis from outputs already computed (saved predictions, or the monitor given outputs): no model.
 
 Errors with intervals come from labels and outputs, the Bayes estimate from the saved outputs,
-embeddings and inputs, the mismatch test from embeddings or outputs; then the same verdict and
-Report as a trained run. What needs the model is listed in `skipped` with the reason.
+embeddings and inputs, the mismatch test from embeddings or outputs, error analysis (per class,
+label noise, calibration, slices by saved metadata) from the held-out outputs; then the same verdict
+and Report as a trained run. What needs the model is listed in `skipped` with the reason. Outputs
+are read a chunk of rows at a time: twice for classification error analysis, never whole.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ from dldoctor.bayes import representations
 from dldoctor.data import Data, TensorSplit, choose_rows, target_scale
 from dldoctor.diagnosis import Evidence, GradientHealth, MismatchTest, Policy, Setup, TrainingSignals
 from dldoctor.doctor import DiagnoseOptions, Origin, assemble, signals
+from dldoctor.error_analysis import ErrorAnalysis, ScoredSplit, SplitPredictions, analyse
+from dldoctor.error_analysis.scores import ScoreSource, ScoreSummary, as_log_scores, joined, summarise
 from dldoctor.errors import DataError
 from dldoctor.predictions import Column, Predictions, SplitColumns
 from dldoctor.probes import PROBES, ProbeRun
@@ -29,7 +33,8 @@ from dldoctor.stats import error_estimate
 from dldoctor.training import History, SplitResult, per_example
 
 NEEDS_MODEL = "needs the model: not available from saved predictions"
-FROM_OUTPUTS = ("bayes", "mismatch_test")  # the probes that outputs alone can run
+FROM_OUTPUTS = ("bayes", "mismatch_test", "error_analysis")  # the probes that outputs alone can run
+HELD_OUT = ("train_dev", "dev")  # splits the model never trained on: error analysis reads these
 
 
 @dataclass(frozen=True)
@@ -40,6 +45,7 @@ class Scored:
     kept: np.ndarray  # indices of the sampled rows, sorted
     outputs: torch.Tensor  # the sampled rows' outputs
     embeddings: torch.Tensor | None
+    summary: ScoreSummary | None = None  # classification: each example's score summary
 
 
 def diagnose_predictions(
@@ -81,34 +87,37 @@ def diagnose_predictions(
 
 def score(columns: SplitColumns, split: str, task: str, keep: np.ndarray, nonfinite_ok: bool) -> Scored:
     """Stream a split's outputs once: every example's loss and error, and the sampled rows kept."""
-    losses, errors, kept = [], [], []
-    start = 0
+    summaries, measured, kept, start = [], [], [], 0
     for chunk in columns.outputs.chunks():
-        out = torch.from_numpy(np.ascontiguousarray(chunk)).float()
-        y = torch.from_numpy(columns.labels[start : start + len(chunk)])
-        if not nonfinite_ok and not bool(torch.isfinite(out).all()):
-            row = start + int((~torch.isfinite(out.reshape(len(out), -1))).any(dim=1).nonzero()[0])
-            raise DataError(
-                f"'{split}_outputs' has NaN or infinite values (row {row}): save the finite outputs of a"
-                " trained model — if training diverged, save its per-step training loss as 'losses'"
-            )
-        loss, error = per_example(_as_logits(out, task), y, task)
-        losses.append(loss.double().numpy())
-        errors.append(error.double().numpy())
-        kept.append(out[_within(keep, start, len(chunk))])
+        if not nonfinite_ok:
+            _check_finite(chunk, split, start)
+        labels = columns.labels[start : start + len(chunk)]
+        if task == "classification":
+            summaries.append(summarise(as_log_scores(chunk), labels))
+        else:
+            out = torch.from_numpy(np.ascontiguousarray(chunk)).float()
+            measured.append([t.double().numpy() for t in per_example(out, torch.from_numpy(labels), task)])
+        rows = _within(keep, start, len(chunk)).numpy()
+        kept.append(torch.from_numpy(np.ascontiguousarray(chunk[rows])).float())
         start += len(chunk)
     embeddings = _gather(columns.embeddings, keep)
-    return Scored(
-        SplitResult(np.concatenate(losses), np.concatenate(errors)), keep, torch.cat(kept), embeddings
+    if task != "classification":
+        result = SplitResult(*(np.concatenate(part) for part in zip(*measured, strict=True)))
+        return Scored(result, keep, torch.cat(kept), embeddings)
+    summary = joined(summaries)
+    return Scored(SplitResult(summary.loss, summary.errors), keep, torch.cat(kept), embeddings, summary)
+
+
+def _check_finite(chunk: np.ndarray, split: str, start: int) -> None:
+    """Raise on the first row with a NaN or infinite output (one cheap reduction, then the row)."""
+    if np.isfinite(chunk.sum(dtype=np.float64)) and np.isfinite(chunk.min()):
+        return
+    flat = chunk.reshape(len(chunk), -1)
+    row = start + int(np.flatnonzero(~np.isfinite(flat).all(axis=1))[0])
+    raise DataError(
+        f"'{split}_outputs' has NaN or infinite values (row {row}): save the finite outputs of a"
+        " trained model — if training diverged, save its per-step training loss as 'losses'"
     )
-
-
-def _as_logits(out: torch.Tensor, task: str) -> torch.Tensor:
-    """Class probabilities become log-probabilities, so the loss is the cross-entropy either way."""
-    if task != "classification" or not len(out) or float(out.min()) < 0:
-        return out
-    sums = out.sum(dim=1)
-    return out.clamp_min(1e-12).log() if bool(torch.allclose(sums, torch.ones_like(sums), atol=1e-3)) else out
 
 
 def _probe(
@@ -125,6 +134,11 @@ def _probe(
         "bayes": lambda: _bayes(evidence, options, predictions, scored, data),
         "mismatch_test": lambda: _mismatch(scored, options.seed),
     }
+    skipped = {p.name: NEEDS_MODEL for p in PROBES if p.name not in FROM_OUTPUTS}
+    if options.errors:
+        steps["error_analysis"] = lambda: _error_analysis(predictions, scored, options)
+    else:
+        skipped["error_analysis"] = "turned off (--no-errors)"
     for name, step in steps.items():
         try:
             results[name] = step()
@@ -136,8 +150,26 @@ def _probe(
     test = results.get("mismatch_test")
     if isinstance(test, MismatchTest):
         evidence = replace(evidence, mismatch=test)
-    skipped = {p.name: NEEDS_MODEL for p in PROBES if p.name not in FROM_OUTPUTS}
     return ProbeRun(evidence, results, skipped, failures)
+
+
+def _error_analysis(
+    predictions: Predictions, scored: dict[str, Scored], options: DiagnoseOptions
+) -> ErrorAnalysis:
+    """Error analysis on the held-out splits (train's outputs come from the model trained on them):
+    classification reads each split's score summary and streams its outputs once more for label noise."""
+    found: dict[str, SplitPredictions | ScoredSplit] = {}
+    for name in HELD_OUT:
+        columns, metadata = predictions.splits[name], predictions.metadata.get(name, {})
+        summary = scored[name].summary
+        if summary is None:
+            outputs = np.concatenate(list(columns.outputs.chunks()))
+            found[name] = SplitPredictions(columns.labels, outputs, metadata=metadata)
+        else:
+            found[name] = ScoredSplit(
+                summary, _log_scores(columns.outputs), columns.outputs.shape[1], None, metadata
+            )
+    return analyse(found, predictions.task, options.confidence, options.seed)
 
 
 def _bayes(
@@ -177,6 +209,11 @@ def _bayes(
         options.confidence,
         options.seed,
     )
+
+
+def _log_scores(column: Column) -> ScoreSource:
+    """The column's chunks read again, as log-scores."""
+    return lambda: map(as_log_scores, column.chunks())
 
 
 def _mismatch(scored: dict[str, Scored], seed: int) -> MismatchTest:

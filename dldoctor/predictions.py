@@ -5,15 +5,18 @@ optionally `{split}_embeddings` and `{split}_inputs`, the `task`, and the traini
 (`losses`, with `initial_loss` and `steps_per_epoch` when known). A Parquet or CSV file holds one
 row per example: `split`, `label`, `output_0..output_{K-1}` (or `output`), optionally `embedding_*`
 and `input_*`. Arrays in an `.npz` are streamed from the archive, never loaded whole, so a million
-rows of a thousand classes fit in bounded memory.
+rows of a thousand classes fit in bounded memory. Per-example metadata for error analysis by slice:
+`{split}_meta_{name}` arrays in an `.npz`, `meta_{name}` columns in a table.
 """
 
 from __future__ import annotations
 
 import math
+import struct
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any, Protocol
 
@@ -25,7 +28,9 @@ from dldoctor.recipe import TASKS
 
 REQUIRED_SPLITS = ("train", "train_dev", "dev")
 CHUNK_BYTES = 64 << 20  # rows read at a time: about this many bytes of one array
+LOCAL_HEADER = 30  # bytes of a zip local file header before its name and extra field
 ROLES = ("labels", "outputs", "embeddings", "inputs")
+META = "meta_"  # `{split}_meta_{name}` (.npz) or a `meta_{name}` column (table): metadata for slices
 
 
 class Column(Protocol):
@@ -65,24 +70,41 @@ class MemoryColumn:
 
 @dataclass
 class NpzColumn:
-    """A C-ordered array inside an .npz, streamed from its zip entry row chunk by row chunk."""
+    """A C-ordered array inside an .npz, read row chunk by row chunk.
+
+    A stored (uncompressed, as `np.savez` writes) member is read straight from the file at its
+    offset into a fresh array per chunk: one copy from the page cache, no CRC pass, and resident
+    memory bounded by the chunk (a memory map would be as fast but count every page it touched).
+    A compressed member is streamed through the zip decoder instead.
+    """
 
     key: str
     path: Path
     shape: tuple[int, ...]
     dtype: np.dtype
+    offset: int | None = None  # where a stored member's array data starts in the file
 
     def chunks(self) -> Iterator[np.ndarray]:
         row = self.dtype.itemsize * math.prod(self.shape[1:])
         step = max(1, CHUNK_BYTES // max(1, row))
+        with self._opened() as f:
+            for start in range(0, self.shape[0], step):
+                chunk = np.empty((min(step, self.shape[0] - start), *self.shape[1:]), self.dtype)
+                if f.readinto(chunk.data.cast("B")) != chunk.nbytes:  # type: ignore[attr-defined]
+                    raise DataError(f"'{self.key}' ends early: the .npz is truncated; save it again")
+                yield chunk
+
+    @contextmanager
+    def _opened(self) -> Iterator[IO[bytes]]:
+        """The member's bytes, positioned at its array data."""
+        if self.offset is not None:
+            with open(self.path, "rb", buffering=0) as f:
+                f.seek(self.offset)
+                yield f
+            return
         with zipfile.ZipFile(self.path) as archive, archive.open(f"{self.key}.npy") as f:
             _header(f)
-            for start in range(0, self.shape[0], step):
-                rows = min(step, self.shape[0] - start)
-                buffer = bytearray(rows * row)
-                if f.readinto(buffer) != len(buffer):  # type: ignore[attr-defined]
-                    raise DataError(f"'{self.key}' ends early: the .npz is truncated; save it again")
-                yield np.frombuffer(buffer, dtype=self.dtype).reshape(rows, *self.shape[1:])
+            yield f
 
 
 @dataclass
@@ -106,6 +128,7 @@ class Predictions:
     losses: np.ndarray | None = None  # the training loss of each step, in order
     initial_loss: float = math.nan
     steps_per_epoch: int | None = None
+    metadata: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)  # split → column → values
 
     @property
     def classes(self) -> int | None:
@@ -160,7 +183,26 @@ def _checked(
     losses = _float_array(columns["losses"]) if "losses" in columns else None
     initial = float(scalars["initial_loss"]) if "initial_loss" in scalars else math.nan
     steps = int(scalars["steps_per_epoch"]) if "steps_per_epoch" in scalars else None
-    return Predictions(path.stem, task, splits, losses, initial, steps)
+    metadata = {split: _metadata(columns, split, len(s)) for split, s in splits.items()}
+    return Predictions(
+        path.stem, task, splits, losses, initial, steps, {k: v for k, v in metadata.items() if v}
+    )
+
+
+def _metadata(columns: dict[str, Column], split: str, rows: int) -> dict[str, np.ndarray]:
+    """The split's per-example metadata columns (`{split}_meta_{name}`), for error analysis by slice."""
+    prefix = f"{split}_{META}"
+    found = {}
+    for key, column in columns.items():
+        if not key.startswith(prefix):
+            continue
+        if len(column.shape) != 1 or column.shape[0] != rows:
+            raise DataError(
+                f"'{key}' has shape {column.shape}: metadata needs one value per example of"
+                f" '{split}' ({rows})"
+            )
+        found[key.removeprefix(prefix)] = np.concatenate(list(column.chunks()))
+    return found
 
 
 def _labels(column: Column, task: str) -> np.ndarray:
@@ -237,8 +279,23 @@ def _npz_columns(path: Path) -> tuple[dict[str, Column], dict[str, Any]]:
             elif fortran:
                 columns[key] = MemoryColumn(key, np.ascontiguousarray(np.load(archive.open(info))))
             else:
-                columns[key] = NpzColumn(key, path, shape, dtype)
+                columns[key] = NpzColumn(key, path, shape, dtype, _data_offset(path, info))
     return columns, scalars
+
+
+def _data_offset(path: Path, info: zipfile.ZipInfo) -> int | None:
+    """Where a stored member's array data starts in the file; None for a compressed member."""
+    if info.compress_type != zipfile.ZIP_STORED:
+        return None
+    with open(path, "rb") as f:
+        f.seek(info.header_offset)
+        local = f.read(LOCAL_HEADER)
+        if len(local) < LOCAL_HEADER or local[:4] != b"PK\x03\x04":
+            return None
+        name, extra = struct.unpack("<HH", local[26:30])
+        f.seek(info.header_offset + LOCAL_HEADER + name + extra)
+        _header(f)
+        return f.tell()
 
 
 def _string(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> str:
@@ -277,6 +334,8 @@ def _table_columns(path: Path) -> tuple[dict[str, Column], dict[str, Any]]:
                 values = rows[names].to_numpy(dtype=np.float32)
                 values = values[:, 0] if names == [prefix] else values
                 columns[f"{split}_{role}"] = MemoryColumn(f"{split}_{role}", values)
+        for name in (c for c in frame.columns if c.startswith(META)):
+            columns[f"{split}_{name}"] = MemoryColumn(f"{split}_{name}", rows[name].to_numpy())
     return columns, scalars
 
 

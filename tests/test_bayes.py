@@ -193,3 +193,13 @@ def test_intervals_never_leave_the_range_of_an_error_rate():
     data = prepare(dd.Splits(train=(x, y), dev=(x[:10], y[:10])), "classification", CPU, 0)
     est = bayes.estimate(data, "classification", 2, NO_CAP)
     assert est.estimate.low >= 0 and all(0 <= c.low <= c.value <= c.high <= 1 for c in est.candidates)
+
+
+def test_vote_noise_of_three_voters_matches_its_closed_form():
+    """Voters (a, a, b): shares 2/3, 1/3; three draws elect b with probability 7/27, costing 1/3."""
+    from dldoctor.bayes.classification import vote_noise
+
+    voters = torch.tensor([[4, 4, 9], [7, 7, 7]])
+    noise = vote_noise(voters, draws=20_000)
+    assert noise[0].item() == pytest.approx(7 / 81, abs=0.005)
+    assert noise[1].item() == 0.0  # a unanimous vote adds nothing

@@ -98,6 +98,32 @@ def test_confident_learning_flags_the_moved_labels_and_its_interval_covers_the_r
     assert all(s.suggested != s.given for s in found.suspects)
 
 
+def test_label_noise_past_the_exact_bootstrap_keeps_rate_and_suspects_and_bootstraps_the_cells(monkeypatch):
+    import dldoctor.error_analysis.label_noise as module
+
+    given, probs, moved = noisy_predictions(1000, 10, 0.1, seed=1)
+    exact = label_noise(given, probs)
+    monkeypatch.setattr(module, "EXACT_WORK", 0)  # as for a million rows of a thousand classes
+    cells = label_noise(given, probs)
+    assert cells.rate.value == exact.rate.value and cells.suspects == exact.suspects
+    assert cells.rate.method == "bootstrap (thresholds fixed)"
+    assert cells.rate.low < moved.mean() < cells.rate.high
+
+
+def test_calibration_past_the_bootstrap_rows_shrinks_a_subsample_spread(monkeypatch):
+    import dldoctor.error_analysis.calibration as module
+
+    rng = np.random.default_rng(3)
+    confidence = rng.uniform(0.5, 1.0, 4000)
+    correct = (rng.random(4000) < confidence - 0.05).astype(float)  # overconfident by 0.05
+    whole = module.calibration_of(confidence, correct)
+    monkeypatch.setattr(module, "BOOTSTRAP_ROWS", 1000)
+    shrunk = module.calibration_of(confidence, correct)
+    assert shrunk.ece.value == whole.ece.value and "m-out-of-n" in shrunk.ece.method
+    assert shrunk.ece.low < whole.ece.value < shrunk.ece.high
+    assert 0.5 < (shrunk.ece.high - shrunk.ece.low) / (whole.ece.high - whole.ece.low) < 2
+
+
 def test_clean_labels_give_a_rate_near_zero():
     given, probs, _ = noisy_predictions(1000, 10, 0.0, seed=2)
     found = label_noise(given, probs)

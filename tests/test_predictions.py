@@ -135,3 +135,98 @@ def test_check_gates_predictions_and_a_stored_report_alike(cli, tmp_path):
     )
     assert stored.code == 0, stored.stdout
     assert "from saved predictions" in (tmp_path / "m.md").read_text()
+
+
+def noisy_with_site(seed: int = 0) -> dict[str, np.ndarray]:
+    """`arrays()` with a tenth of dev's and train-dev's labels flipped, and a dev `site` column whose
+    site b the model is worse on (its outputs get extra noise)."""
+    rng = np.random.default_rng(seed)
+    found = arrays(seed)
+    for split in ("train_dev", "dev"):
+        labels = found[f"{split}_labels"].copy()
+        flip = rng.random(len(labels)) < 0.1
+        labels[flip] = (labels[flip] + rng.integers(1, 3, size=int(flip.sum()))) % 3
+        found[f"{split}_labels"] = labels
+    site = np.where(rng.random(SIZES["dev"]) < 0.5, "a", "b")
+    found["dev_outputs"][site == "b"] += 2.0 * rng.standard_normal((int((site == "b").sum()), 3)).astype(
+        np.float32
+    )
+    found["dev_meta_site"] = site
+    return found
+
+
+def test_error_analysis_runs_from_saved_predictions_on_the_held_out_splits(cli, tmp_path):
+    report = tmp_path / "report.json"
+    result = cli(
+        "diagnose",
+        "--predictions",
+        write_npz(tmp_path / "p.npz", **noisy_with_site()),
+        "--json",
+        report,
+        "-q",
+    )
+    assert result.code == 0, result.stderr
+    document = json.loads(report.read_text())
+    jsonschema.validate(document, schema())
+    analysis = document["error_analysis"]
+    assert "error_analysis" not in document["skipped"]
+    assert set(analysis["label_noise"]) == {"train_dev", "dev"}  # train's outputs are in-sample
+    assert analysis["label_noise"]["dev"]["rate"]["low"] > 0.03  # a tenth of the labels were flipped
+    assert analysis["calibration"]["ece"]["low"] <= analysis["calibration"]["ece"]["high"]
+    worst = analysis["slices"]["worst"]
+    assert (worst["column"], worst["value"], worst["worse"]) == ("site", "b", True)
+
+
+def test_label_noise_read_in_chunks_matches_the_in_memory_analysis(tmp_path, monkeypatch):
+    import torch
+
+    import dldoctor.predictions as predictions
+    from dldoctor.error_analysis.label_noise import label_noise
+
+    monkeypatch.setattr(predictions, "CHUNK_BYTES", 1000)  # 83 rows per chunk
+    found = noisy_with_site()
+    from dldoctor import DiagnoseOptions, diagnose_predictions
+
+    report = diagnose_predictions(
+        load_predictions(write_npz(tmp_path / "p.npz", **found)), DiagnoseOptions(bayes_error=0.05)
+    )
+    assert report.error_analysis is not None
+    streamed = report.error_analysis.label_noise["dev"]
+    probs = torch.from_numpy(found["dev_outputs"]).double().softmax(dim=1).numpy()
+    whole = label_noise(found["dev_labels"], probs)
+    assert streamed.rate.value == pytest.approx(whole.rate.value)
+    assert [s.index for s in streamed.suspects] == [s.index for s in whole.suspects]
+
+
+def test_check_gates_label_noise_and_slice_gap_on_saved_predictions(cli, tmp_path):
+    preds = write_npz(tmp_path / "p.npz", **noisy_with_site())
+    strict = cli(
+        "check", "--predictions", preds, "--max-label-noise", "0.01", "--max-slice-gap", "0.01", "-q"
+    )
+    assert strict.code == 1
+    assert "label noise" in strict.stdout and "slice gap" in strict.stdout
+    loose = cli("check", "--predictions", preds, "--max-label-noise", "0.9", "--max-ece", "0.9", "-q")
+    assert loose.code == 0, loose.stdout
+
+
+def test_a_predictions_report_claiming_a_learning_rate_fails_the_schema(tmp_path):
+    from dldoctor import DiagnoseOptions, diagnose_predictions
+
+    report = diagnose_predictions(
+        load_predictions(write_npz(tmp_path / "p.npz")), DiagnoseOptions(bayes_error=0.05)
+    )
+    document = json.loads(report.to_json())
+    jsonschema.validate(document, schema())
+    assert document["settings"]["lr"] is None and document["settings"]["optimizer"] == "unknown"
+    document["settings"]["lr"] = 0.1
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(document, schema())
+
+
+def test_a_compressed_npz_streams_the_same_arrays(tmp_path, monkeypatch):
+    import dldoctor.predictions as predictions
+
+    monkeypatch.setattr(predictions, "CHUNK_BYTES", 1000)
+    np.savez_compressed(tmp_path / "c.npz", **arrays(), task="classification")
+    column = load_predictions(tmp_path / "c.npz").splits["dev"].outputs
+    assert np.array_equal(np.concatenate(list(column.chunks())), arrays()["dev_outputs"])

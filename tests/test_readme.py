@@ -37,6 +37,6 @@ def test_the_use_it_in_your_own_loop_snippets_run_as_written(tmp_path):
         assert args[0] == "dldoctor"
         done = run([sys.executable, "-m", "dldoctor", *args[1:]], tmp_path)
         assert done.returncode == 0, (command, done.stdout[-2000:], done.stderr[-2000:])
-    for name in ("report.json", "from_predictions.json", "lightning_report.json"):
+    for name in ("report.json", "from_predictions.json", "lightning_report.json", "hf_report.json"):
         jsonschema.validate(json.loads((tmp_path / name).read_text()), schema())
     assert (tmp_path / "junit.xml").exists() and (tmp_path / "summary.md").exists()

@@ -14,6 +14,8 @@ from dldoctor.bayes.candidates import Candidate
 from dldoctor.neighbours import neighbours
 from dldoctor.stats import mean_interval
 
+VOTE_WORK = 1 << 22  # draws × rows × k counts held at once by vote_noise
+
 
 def knn(
     features: torch.Tensor, y: torch.Tensor, num_classes: int, representation: str, confidence: float
@@ -29,10 +31,11 @@ def knn(
     n, dimension = features.shape
     k = min(n - 1, max(1, int(math.sqrt(n)) | 1))
     near, _ = neighbours(features, k)
-    counts = F.one_hot(y[near], num_classes).sum(dim=1).float()
-    votes = counts + 0.5 * F.one_hot(y[near[:, 0]], num_classes)  # ties go to the nearest neighbour
-    knn_wrong = (votes.argmax(dim=1) != y).double()
-    noise = vote_noise(counts / k, k)
+    voters = y[near]  # (n, k): the neighbours' labels, nearest first
+    votes = torch.zeros(n, num_classes).scatter_add_(1, voters.cpu(), torch.ones(voters.shape))
+    votes[torch.arange(n), voters[:, 0].cpu()] += 0.5  # ties go to the nearest neighbour
+    knn_wrong = (votes.argmax(dim=1) != y.cpu()).double()
+    noise = vote_noise(voters.cpu())
     one_wrong = (y[near[:, 0]] != y).double().cpu().numpy()
     point = mean_interval((knn_wrong - noise).cpu().numpy(), confidence)
     one = mean_interval(one_wrong, confidence)
@@ -60,34 +63,44 @@ def knn(
     )
 
 
-def vote_noise(posterior: torch.Tensor, k: int, draws: int = 32, seed: int = 0) -> torch.Tensor:
-    """Per example, the expected error a k-vote majority adds to the best decision, were the neighbours'
-    class shares `posterior` the truth: E[max p − p_picked] over k-vote draws (Monte Carlo, seeded).
+def vote_noise(voters: torch.Tensor, draws: int = 32, seed: int = 0) -> torch.Tensor:
+    """Per example, the expected error a k-vote majority adds to the best decision, were the class
+    shares among its k neighbours' labels `voters` (n, k) the truth: E[max p − p_picked] over
+    k-vote draws (Monte Carlo, seeded).
 
     Near the decision boundary a vote of k is a coin toss; this part of the k-NN error's excess over
-    the Bayes error is about density·1/(4k) and can be estimated from the votes themselves.
+    the Bayes error is about density·1/(4k) and can be estimated from the votes themselves. A draw of
+    k votes from the shares is k neighbours picked with replacement, so only the classes present
+    among the k are counted: O(draws·n·k) time, chunked over rows, whatever the number of classes.
     """
-    p = posterior.double().cpu()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        counts = _multinomial(p, k, draws)
-        picked = (counts + torch.rand_like(counts)).argmax(dim=2)  # ties broken at random
-    chosen = p.gather(1, picked.T)
-    return (p.max(dim=1, keepdim=True).values - chosen).mean(dim=1).to(posterior.device)
+    n, k = voters.shape
+    local = _local_classes(voters.cpu())
+    shares = (
+        torch.zeros(n, k, dtype=torch.float64).scatter_add_(1, local, torch.ones(n, k, dtype=torch.float64))
+        / k
+    )
+    rows = max(1, VOTE_WORK // (draws * k))
+    generator = torch.Generator().manual_seed(seed)
+    noise = torch.empty(n, dtype=torch.float64)
+    for start in range(0, n, rows):
+        part = local[start : start + rows]
+        picks = torch.randint(0, k, (draws, len(part), k), generator=generator)
+        drawn = part.expand(draws, -1, -1).gather(2, picks)
+        counts = torch.rand(drawn.shape, generator=generator)  # a fraction below 1 breaks ties at random
+        picked = counts.scatter_add_(2, drawn, torch.ones(drawn.shape)).argmax(dim=2)
+        share = shares[start : start + rows]
+        chosen = share.expand(draws, -1, -1).gather(2, picked[..., None])[..., 0]
+        noise[start : start + rows] = (share.max(dim=1).values - chosen).mean(dim=0)
+    return noise.to(voters.device)
 
 
-def _multinomial(p: torch.Tensor, k: int, draws: int) -> torch.Tensor:
-    """(draws, n, K) counts of k votes per row of p, as a chain of vectorised binomials."""
-    left = torch.full((draws, p.shape[0]), float(k), dtype=p.dtype)
-    mass = torch.ones(p.shape[0], dtype=p.dtype)
-    counts = torch.zeros(draws, *p.shape, dtype=p.dtype)
-    for c in range(p.shape[1] - 1):
-        share = (p[:, c] / mass.clamp_min(1e-12)).clamp(0, 1).expand_as(left).contiguous()
-        counts[:, :, c] = torch.binomial(left, share)
-        left = left - counts[:, :, c]
-        mass = mass - p[:, c]
-    counts[:, :, -1] = left
-    return counts
+def _local_classes(voters: torch.Tensor) -> torch.Tensor:
+    """Each row's labels renumbered 0, 1, … by distinct class (order of the sorted labels)."""
+    ordered, order = voters.sort(dim=1)
+    fresh = torch.ones_like(ordered)
+    fresh[:, 0] = 0
+    fresh[:, 1:] = (ordered[:, 1:] != ordered[:, :-1]).long()
+    return torch.empty_like(voters).scatter_(1, order, fresh.cumsum(dim=1))
 
 
 def cover_hart(one_nn_error: float, num_classes: int) -> float:

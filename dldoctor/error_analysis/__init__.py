@@ -7,21 +7,22 @@ label noise on every split given, each from predictions its model did not train 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
 
-from dldoctor.error_analysis.calibration import Calibration, calibration
+from dldoctor.error_analysis.calibration import Calibration, calibration_of
 from dldoctor.error_analysis.classes import ClassErrors, class_errors
-from dldoctor.error_analysis.label_noise import LabelNoise, label_noise
-from dldoctor.error_analysis.predictions import SplitPredictions
+from dldoctor.error_analysis.label_noise import LabelNoise, label_noise_of
+from dldoctor.error_analysis.predictions import ScoredSplit, SplitPredictions
 from dldoctor.error_analysis.residuals import Residuals, residuals
 from dldoctor.error_analysis.slices import Slices, slices
 
 SUSPECTS_SHOWN = 100  # the JSON lists this many per split; the CSV lists all
 
-__all__ = ["ErrorAnalysis", "SplitPredictions", "analyse"]
+__all__ = ["ErrorAnalysis", "ScoredSplit", "SplitPredictions", "analyse"]
 
 
 @dataclass(frozen=True)
@@ -57,38 +58,53 @@ class ErrorAnalysis:
 
 
 def analyse(
-    predictions: dict[str, SplitPredictions],
+    predictions: Mapping[str, SplitPredictions | ScoredSplit],
     task: str,
     confidence: float = 0.95,
     seed: int = 0,
     split: str = "dev",
 ) -> ErrorAnalysis:
-    """Every analysis that applies to `predictions` (split name → SplitPredictions)."""
-    main = predictions[split]
-    broken = [name for name, p in predictions.items() if not np.isfinite(p.outputs).all()]
+    """Every analysis that applies to `predictions` (split name → its predictions, in memory or as
+    chunked scores)."""
+    broken = [name for name, p in predictions.items() if not _finite(p)]
     if broken:
         return ErrorAnalysis(
             task, split, skipped={"all": f"the model's outputs on {broken[0]} are not finite"}
         )
     skipped: dict[str, str] = {}
-    errors = main.per_example_error(task)
     found: dict[str, Any] = {}
     if task == "classification":
-        k = main.outputs.shape[1]
-        found["classes"] = class_errors(main.labels, main.predicted, k, confidence)
-        found["calibration"] = calibration(main.outputs, main.labels, confidence, seed)
+        scored = {
+            name: p if isinstance(p, ScoredSplit) else ScoredSplit.of(p) for name, p in predictions.items()
+        }
+        main = scored[split].summary
+        errors = main.errors
+        found["classes"] = class_errors(main.labels, main.predicted, scored[split].classes, confidence)
+        found["calibration"] = calibration_of(main.confidence, 1 - errors, confidence, seed)
         found["label_noise"] = {
-            name: label_noise(p.labels, p.outputs, p.index, confidence, seed)
-            for name, p in predictions.items()
+            name: label_noise_of(s.summary, s.scores, s.classes, s.index, confidence, seed)
+            for name, s in scored.items()
         }
     else:
-        found["residuals"] = residuals(main.labels, main.outputs, main.index, confidence, seed)
+        main_split = predictions[split]
+        assert isinstance(main_split, SplitPredictions), "regression outputs are read in memory"
+        errors = main_split.per_example_error(task)
+        found["residuals"] = residuals(
+            main_split.labels, main_split.outputs, main_split.index, confidence, seed
+        )
         skipped["label_noise"] = skipped["calibration"] = "classification only"
-    if main.metadata:
-        found["slices"] = slices(errors, main.metadata, task, confidence)
+    metadata = predictions[split].metadata
+    if metadata:
+        found["slices"] = slices(errors, metadata, task, confidence)
     else:
         skipped["slices"] = f"no metadata for {split} (Splits(metadata={{'{split}': {{column: values}}}}))"
     return ErrorAnalysis(task, split, skipped=skipped, **found)
+
+
+def _finite(split: SplitPredictions | ScoredSplit) -> bool:
+    if isinstance(split, ScoredSplit):
+        return bool(np.isfinite(split.summary.log_norm).all() and np.isfinite(split.summary.top).all())
+    return bool(np.isfinite(split.outputs).all())
 
 
 def _plain(obj: Any) -> dict[str, Any] | None:

@@ -19,12 +19,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dldoctor.error_analysis.predictions import ScoredSplit, SplitPredictions
+from dldoctor.error_analysis.scores import ScoreSource, ScoreSummary, confident_class
 from dldoctor.stats import Estimate, bootstrap_counts
 
 RESAMPLES = 1000
 WORK_PER_CHUNK = 2_000_000  # resamples × examples × classes held in memory at once
 BOOTSTRAP_WORK = 1_000_000_000  # beyond this, fewer resamples (at least MIN_RESAMPLES)
 MIN_RESAMPLES = 200
+EXACT_WORK = 250_000  # n × K up to which every resample recomputes the thresholds
 
 
 @dataclass(frozen=True)
@@ -62,27 +65,89 @@ def label_noise(
     seed: int = 0,
 ) -> LabelNoise:
     """Confident learning on one split's given `labels` and out-of-sample `probs` (n, K)."""
-    labels, probs = np.asarray(labels, dtype=np.int64), np.asarray(probs, dtype=np.float64)
-    n, k = probs.shape
-    onehot = np.eye(k)[labels]
-    ones = np.ones((1, n))
-    thresholds = _thresholds(probs * onehot, onehot, ones)
-    suggested, counted = _confident_class(probs, thresholds)
-    rate = float(_noise_rates(labels, onehot, suggested, counted, ones, k)[0])
-    flagged = np.flatnonzero(counted[0] & (suggested[0] != labels))
+    split = ScoredSplit.of(SplitPredictions(labels, probs, index))
+    return label_noise_of(split.summary, split.scores, split.classes, index, confidence, seed)
+
+
+def label_noise_of(
+    summary: ScoreSummary,
+    scores: ScoreSource,
+    classes: int,
+    index: np.ndarray | None = None,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> LabelNoise:
+    """Confident learning from a split's score summary and one more pass over its log-scores, a chunk
+    at a time: the thresholds come from the summary, the confident joint from the pass."""
+    labels, n = summary.labels, len(summary.labels)
+    own = summary.given_probability
+    counts = np.bincount(labels, minlength=classes)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        thresholds = np.where(counts > 0, np.bincount(labels, own, classes) / counts, np.inf)
+    exact = n * classes <= EXACT_WORK  # small enough to keep the probabilities for the full bootstrap
+    suggested, counted, best, probs = _joint_pass(scores, summary.log_norm, thresholds, exact)
+    cells = _cells(labels, suggested, counted, classes)
+    flagged = np.flatnonzero(counted & (suggested != labels))
     rows = np.arange(n) if index is None else np.asarray(index)
-    suspects = _ranked(flagged, labels, suggested[0], probs, rows)
-    predicted = probs.argmax(axis=1)
+    predicted = summary.predicted
     wrong = predicted != labels
-    wrong[flagged] = predicted[flagged] != suggested[0][flagged]
+    wrong[flagged] = predicted[flagged] != suggested[flagged]
+    rate = float(_cell_rates(cells[None])[0])
     return LabelNoise(
         n=n,
-        rate=_interval(rate, labels, probs, onehot, confidence, seed),
-        suspects=suspects,
+        rate=_interval(rate, labels, probs, confidence, seed)
+        if probs is not None
+        else _cell_interval(rate, cells, confidence, seed),
+        suspects=_ranked(flagged, labels, suggested, own, best, rows),
         error=float((predicted != labels).mean()),
         error_if_relabelled=float(wrong.mean()),
-        thresholds=tuple(float(t) for t in thresholds[0]),
+        thresholds=tuple(float(t) for t in thresholds),
     )
+
+
+def _joint_pass(
+    scores: ScoreSource, log_norm: np.ndarray, thresholds: np.ndarray, keep_probs: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+    """Each example's confident class (see `confident_class`), and its probabilities when kept."""
+    found, kept, start = [], [], 0
+    for chunk in scores():
+        norm = log_norm[start : start + len(chunk)]
+        found.append(confident_class(chunk, norm, thresholds))
+        if keep_probs:
+            kept.append(np.exp(chunk.astype(np.float64) - norm[:, None]))
+        start += len(chunk)
+    suggested, counted, best = (np.concatenate(part) for part in zip(*found, strict=True))
+    return suggested, counted, best, np.concatenate(kept) if keep_probs else None
+
+
+def _cells(labels: np.ndarray, suggested: np.ndarray, counted: np.ndarray, k: int) -> np.ndarray:
+    """(3, K) per given label i: examples counted on the joint's diagonal (suggested i), counted off it,
+    and not counted. The rate depends on the examples only through these counts."""
+    kind = np.where(counted, np.where(suggested == labels, 0, 1), 2)
+    return np.bincount(kind * k + labels, minlength=3 * k).reshape(3, k).astype(np.float64)
+
+
+def _cell_rates(cells: np.ndarray) -> np.ndarray:
+    """1 − trace of the calibrated joint from (resamples, 3, K) cell counts (see `_noise_rates`)."""
+    on, off, none = cells[:, 0], cells[:, 1], cells[:, 2]
+    given, rows = on + off + none, on + off
+    kept = np.where(rows > 0, on / np.where(rows > 0, rows, 1), 1.0)  # no confident count: no evidence
+    return 1 - (given * kept).sum(axis=1) / given.sum(axis=1)
+
+
+def _cell_interval(rate: float, cells: np.ndarray, confidence: float, seed: int) -> Estimate:
+    """Percentile bootstrap over examples with the thresholds held at their full-data values: a
+    resample of the n examples is a multinomial draw of the (3, K) cell counts, exact for the rate
+    given the thresholds and O(K) per resample. Used when n·K is too large to recompute thresholds
+    per resample; each threshold is then a mean over about n/K examples, whose own spread is left out."""
+    n = int(cells.sum())
+    if n < 2:
+        return Estimate(rate, rate, rate, n, "none")
+    draws = np.random.default_rng(seed).multinomial(n, cells.ravel() / n, size=RESAMPLES)
+    rates = _cell_rates(draws.reshape(RESAMPLES, *cells.shape).astype(np.float64))
+    tail = (1 - confidence) / 2
+    low, high = np.quantile(rates, [tail, 1 - tail])
+    return Estimate(rate, float(low), float(high), n, "bootstrap (thresholds fixed)")
 
 
 def _thresholds(own: np.ndarray, onehot: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -119,15 +184,10 @@ def _noise_rates(
     return 1 - diagonal.sum(axis=1) / given.sum(axis=1)
 
 
-def _interval(
-    rate: float,
-    labels: np.ndarray,
-    probs: np.ndarray,
-    onehot: np.ndarray,
-    confidence: float,
-    seed: int,
-) -> Estimate:
+def _interval(rate: float, labels: np.ndarray, probs: np.ndarray, confidence: float, seed: int) -> Estimate:
+    """Percentile bootstrap over examples, thresholds and joint recomputed on every resample."""
     n, k = probs.shape
+    onehot = np.eye(k)[labels]
     if n < 2:
         return Estimate(rate, rate, rate, n, "none")
     resamples = min(RESAMPLES, max(MIN_RESAMPLES, BOOTSTRAP_WORK // (n * k)))
@@ -146,12 +206,16 @@ def _interval(
 
 
 def _ranked(
-    flagged: np.ndarray, labels: np.ndarray, suggested: np.ndarray, probs: np.ndarray, rows: np.ndarray
+    flagged: np.ndarray,
+    labels: np.ndarray,
+    suggested: np.ndarray,
+    own: np.ndarray,
+    best: np.ndarray,
+    rows: np.ndarray,
 ) -> tuple[Suspect, ...]:
-    own = probs[flagged, labels[flagged]]
-    margin = probs[flagged, suggested[flagged]] - own
+    margin = best[flagged] - own[flagged]
     order = np.argsort(-margin, kind="stable")
     return tuple(
         Suspect(int(rows[i]), int(labels[i]), int(suggested[i]), float(p), float(m))
-        for i, p, m in zip(flagged[order], own[order], margin[order], strict=True)
+        for i, p, m in zip(flagged[order], own[flagged][order], margin[order], strict=True)
     )
