@@ -118,6 +118,7 @@ def run_case(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds run from here (fresh ones: 10)")
     parser.add_argument("--n", type=int, default=5000)
     parser.add_argument(
         "--train-dev",
@@ -134,7 +135,8 @@ def main() -> None:
         for carved in {"both": (False, True), "large": (False,), "carved": (True,)}[args.train_dev]:
             for with_model in (True, False) if args.no_model else (True,):
                 label = f"{'carved' if carved else 'large'} / {'MLP' if with_model else 'none'}"
-                runs = [run_case(name, seed, args.n, with_model, carved) for seed in range(args.seeds)]
+                seeds = range(args.first_seed, args.first_seed + args.seeds)
+                runs = [run_case(name, seed, args.n, with_model, carved) for seed in seeds]
                 summary.append(_summary(name, label, truth, runs))
                 detail += _detail(name, label, truth, runs)
     print(

@@ -161,13 +161,15 @@ def _bayes(
         width = predictions.classes or int(np.prod(predictions.splits["train"].labels.shape[1:]))
         made = {"inputs": representations.inputs(data, options.seed)}
         made["linear"] = representations.linear(data, predictions.task, width, options.seed)
+        made["kernel"] = representations.kernel_ridge(data, predictions.task, width, options.seed)
         for name, view in made.items():
             if isinstance(view, str):
                 skipped[name] = view
             else:
                 views.append(view)
     else:
-        skipped["inputs"] = skipped["linear"] = "no 'train_inputs' and 'train_dev_inputs' saved"
+        why = "no 'train_inputs' and 'train_dev_inputs' saved"
+        skipped["inputs"] = skipped["linear"] = skipped["kernel"] = why
     return bayes.on_views(
         views,
         skipped,
