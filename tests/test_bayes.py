@@ -209,14 +209,14 @@ def test_choosing_among_equally_good_noisy_estimates_is_not_biased_low():
     rng = np.random.default_rng(0)
     ids = np.arange(400)
     chosen, lowest = [], []
-    for _ in range(200):
-        family = [_noisy(f"knn.view{i}", rng, ids, 0.2) for i in range(5)]
+    for _ in range(120):
+        family = [_noisy(f"knn.view{i}", rng, ids, 0.2) for i in range(3)]
         pick = bayes.choose(family, "classification")
         assert sorted(pick.ids) == list(ids)  # every example read once, by the other half's choice
         chosen.append(pick.value)
         lowest.append(min(c.value for c in family))
-    assert abs(np.mean(chosen) - 0.2) < 0.004  # the lowest of five draws sits ~0.023 below
-    assert np.mean(lowest) < 0.2 - 0.015
+    assert abs(np.mean(chosen) - 0.2) < 0.005  # the lowest of three draws sits ~0.017 below
+    assert np.mean(lowest) < 0.2 - 0.01
 
 
 def test_a_clearly_better_view_is_chosen_on_both_halves():

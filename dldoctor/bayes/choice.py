@@ -49,15 +49,22 @@ def cross_fitted(trusted: list[Candidate], confidence: float) -> Candidate:
 def _blend(
     trusted: list[Candidate], picked: Counter[int], readings: np.ndarray, ids: np.ndarray, confidence: float
 ) -> Candidate:
-    """The averaged readings as a candidate named after the representations that were picked."""
+    """The averaged readings as a candidate named after the representations that were picked.
+
+    Its interval is the readings' bootstrap interval, widened to the widest picked candidate's
+    half-widths: a reading's mean can hide a fitted part (the Gamma test's slope) whose own
+    uncertainty only the candidate's interval carries.
+    """
     chosen = [trusted[i] for i, _ in picked.most_common()]
     est = mean_interval(readings, confidence)
+    below = max(est.value - est.low, *(c.value - c.low for c in chosen))
+    above = max(est.high - est.value, *(c.high - c.value for c in chosen))
     shares = ", ".join(f"{trusted[i].representation} {count}" for i, count in picked.most_common())
     return Candidate(
         f"{chosen[0].name.split('.')[0]}." + "+".join(c.representation for c in chosen),
         est.value,
-        est.low,
-        est.high,
+        est.value - below,
+        est.value + above,
         "point",
         "+".join(c.representation for c in chosen),
         max(c.dimension for c in chosen),
