@@ -151,8 +151,9 @@ def _bayes(
         return bayes.given(options.bayes_error)
     held = scored["train_dev"]
     y = torch.from_numpy(predictions.splits["train_dev"].labels[held.kept])
+    ids = representations.example_ids("train_dev", held.kept)  # the rows the input views key them by
     views = representations.output_views(
-        held.outputs.reshape(len(y), -1), held.embeddings, y, predictions.task
+        held.outputs.reshape(len(y), -1), held.embeddings, y, predictions.task, ids
     )
     skipped: dict[str, str] = (
         {} if held.embeddings is not None else {"embedding": "no 'train_dev_embeddings' saved"}

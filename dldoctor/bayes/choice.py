@@ -78,20 +78,26 @@ def _blend(
 
 def _pick(trusted: list[Candidate], masks: list[np.ndarray], z: float) -> int:
     """The candidate with the lowest upper confidence bound on one half (`masks`), by challenges in
-    order of size: each challenger against the incumbent on the examples both read (paired: a lucky
-    sample of examples, its label noise drawn low, then favours neither), or on their own examples
-    when they share none."""
+    order of size. A challenger's level is the incumbent's plus their difference on the examples both
+    read (paired: a lucky sample of examples, its label noise drawn low, then favours neither), and
+    each bound uses the candidate's own examples (a view of few examples pays for its noise)."""
     order = sorted(range(len(trusted)), key=lambda i: -int(masks[i].sum()))
     best = order[0]
     for i in order[1:]:
+        mine, theirs = _readings(trusted[i])[masks[i]], _readings(trusted[best])[masks[best]]
         shared = np.intersect1d(_ids(trusted[i])[masks[i]], _ids(trusted[best])[masks[best]])
         if len(shared) >= 2:
-            mine, theirs = (
-                _readings(trusted[j])[masks[j] & np.isin(_ids(trusted[j]), shared)] for j in (i, best)
+            difference = float(
+                np.subtract(
+                    *(
+                        _readings(trusted[j])[masks[j] & np.isin(_ids(trusted[j]), shared)].mean()
+                        for j in (i, best)
+                    )
+                )
             )
         else:
-            mine, theirs = _readings(trusted[i])[masks[i]], _readings(trusted[best])[masks[best]]
-        if _upper(mine, z) < _upper(theirs, z):
+            difference = float(mine.mean() - theirs.mean()) if len(mine) and len(theirs) else math.inf
+        if difference + z * _error(mine) < z * _error(theirs):
             best = i
     return best
 
@@ -103,11 +109,11 @@ def _half(ids: np.ndarray, salt: int) -> np.ndarray:
     return (mixed >> np.uint64(63)).astype(bool)
 
 
-def _upper(readings: np.ndarray, z: float) -> float:
-    """The normal upper confidence bound of the mean (inf with too few readings to bound it)."""
+def _error(readings: np.ndarray) -> float:
+    """The standard error of the readings' mean (inf with too few readings to tell)."""
     if len(readings) < 2:
         return math.inf
-    return float(readings.mean() + z * readings.std(ddof=1) / math.sqrt(len(readings)))
+    return float(readings.std(ddof=1) / math.sqrt(len(readings)))
 
 
 def _ids(c: Candidate) -> np.ndarray:
