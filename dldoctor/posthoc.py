@@ -183,8 +183,9 @@ def _bayes(
         return bayes.given(options.bayes_error)
     held = scored["train_dev"]
     y = torch.from_numpy(predictions.splits["train_dev"].labels[held.kept])
+    ids = representations.example_ids("train_dev", held.kept)  # the rows the input views key them by
     views = representations.output_views(
-        held.outputs.reshape(len(y), -1), held.embeddings, y, predictions.task
+        held.outputs.reshape(len(y), -1), held.embeddings, y, predictions.task, ids
     )
     skipped: dict[str, str] = (
         {} if held.embeddings is not None else {"embedding": "no 'train_dev_embeddings' saved"}
@@ -193,13 +194,15 @@ def _bayes(
         width = predictions.classes or int(np.prod(predictions.splits["train"].labels.shape[1:]))
         made = {"inputs": representations.inputs(data, options.seed)}
         made["linear"] = representations.linear(data, predictions.task, width, options.seed)
+        made["kernel"] = representations.kernel_ridge(data, predictions.task, width, options.seed)
         for name, view in made.items():
             if isinstance(view, str):
                 skipped[name] = view
             else:
                 views.append(view)
     else:
-        skipped["inputs"] = skipped["linear"] = "no 'train_inputs' and 'train_dev_inputs' saved"
+        why = "no 'train_inputs' and 'train_dev_inputs' saved"
+        skipped["inputs"] = skipped["linear"] = skipped["kernel"] = why
     return bayes.on_views(
         views,
         skipped,

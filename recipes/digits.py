@@ -1,4 +1,10 @@
-"""Handwritten digits (scikit-learn's bundled 8×8 images) and a two-layer MLP — the README demo."""
+"""Handwritten digits (scikit-learn's bundled 8×8 images) and a two-layer MLP — the README demo.
+
+Expected verdict: borderline high variance. The MLP fits train (0 %) and reads 3–5 % on train-dev
+and dev, 0.5–2.5 points above the estimated Bayes error (≈ 2.2–2.5 %, which a cross-fitted RBF
+kernel model's held-out error bounds; an RBF SVM reaches 1.8 %); on 500 dev examples the seed
+decides whether that is material: healthy, inconclusive or high variance.
+"""
 
 from toolkit import digits, mlp, shuffled_split
 

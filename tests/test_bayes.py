@@ -18,9 +18,10 @@ from torch import nn
 
 import dldoctor as dd
 from dldoctor import bayes, neighbours
+from dldoctor.bayes import representations
 from dldoctor.data import prepare
 from dldoctor.errors import DataError
-from dldoctor.stats import Estimate
+from dldoctor.stats import Estimate, mean_interval
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 from bayes_truth import CASES, flipped  # the generators the benchmark uses too
@@ -203,3 +204,62 @@ def test_vote_noise_of_three_voters_matches_its_closed_form():
     noise = vote_noise(voters, draws=20_000)
     assert noise[0].item() == pytest.approx(7 / 81, abs=0.005)
     assert noise[1].item() == 0.0  # a unanimous vote adds nothing
+
+
+def _noisy(name: str, rng: np.random.Generator, ids: np.ndarray, rate: float) -> bayes.Candidate:
+    readings = (rng.random(len(ids)) < rate).astype(float)
+    est = mean_interval(readings)
+    rep = name.split(".")[1]
+    return bayes.Candidate(
+        name, est.value, est.low, est.high, "point", rep, 2, len(ids), 0.0, "", readings, ids
+    )
+
+
+def test_choosing_among_equally_good_noisy_estimates_is_not_biased_low():
+    rng = np.random.default_rng(0)
+    ids = np.arange(400)
+    chosen, lowest = [], []
+    for _ in range(120):
+        family = [_noisy(f"knn.view{i}", rng, ids, 0.2) for i in range(3)]
+        pick = bayes.choose(family, "classification")
+        assert sorted(pick.ids) == list(ids)  # every example read once, by the other half's choice
+        chosen.append(pick.value)
+        lowest.append(min(c.value for c in family))
+    assert abs(np.mean(chosen) - 0.2) < 0.005  # the lowest of three draws sits ~0.017 below
+    assert np.mean(lowest) < 0.2 - 0.01
+
+
+def test_a_clearly_better_view_is_chosen_on_both_halves():
+    rng = np.random.default_rng(1)
+    ids = np.arange(2000)
+    worse, better = _noisy("knn.inputs", rng, ids, 0.3), _noisy("knn.kernel", rng, ids, 0.1)
+    assert bayes.choose([worse, better], "classification") is better
+
+
+def test_model_views_key_train_dev_examples_as_the_training_points_do():
+    task, make, _ = CASES["gaussians 10-D"]
+    data = prepare(dd.Splits(train=make(300, 0), dev=make(20, 1)), task, CPU, 0)  # train-dev carved
+    _, y, ids = representations.training_points(data, 0)
+    model = nn.Sequential(nn.Linear(10, 4), nn.ReLU(), nn.Linear(4, 2))
+    views = representations.model_views(model, data, task, 0)
+    held = {int(i): int(label) for i, label in zip(ids, y, strict=True) if i % 2}
+    for view in views:
+        assert (
+            view.ids is not None
+            and {int(i): int(label) for i, label in zip(view.ids, view.y, strict=True)} == held
+        )
+
+
+def test_kernel_comparator_bounds_the_estimate_where_a_linear_model_cannot():
+    rng = np.random.default_rng(0)
+    x = rng.uniform(-1, 1, size=(1500, 2)).astype(np.float32)
+    y = (np.hypot(x[:, 0], x[:, 1]) > 0.7).astype(int)  # a circle: no line separates it
+    flip = rng.random(1500) < 0.1
+    y[flip] = 1 - y[flip]  # Bayes error 0.1
+    data = prepare(dd.Splits(train=(x, y), dev=(x[:10], y[:10])), "classification", CPU, 0)
+    est = bayes.estimate(data, "classification", 2, NO_CAP)
+    linear, kernel = (
+        next(v for k, v in est.held_out.items() if name in k) for name in ("logistic", "kernel ridge")
+    )
+    assert linear.value > 0.3 and abs(kernel.value - 0.1) < 0.035
+    assert est.estimate.value <= kernel.high and est.bracket.upper == pytest.approx(kernel.high)

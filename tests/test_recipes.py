@@ -10,7 +10,7 @@ import dldoctor as dd
 from dldoctor.diagnosis.gaps import SPEC
 
 EXPECTED = {
-    "digits.py": ("healthy", "inconclusive"),
+    "digits.py": ("healthy", "inconclusive", "high_variance"),
     "healthy.py": "healthy",
     "high_bias.py": "high_bias",
     "high_variance.py": "high_variance",
@@ -41,9 +41,10 @@ HELPERS = {"toolkit.py"}
 # Recipes whose plots are compared fresh against stored (PNG bytes): an lr range test, a regression, an
 # error analysis with confusion and reliability; the text renderers are compared on every recipe.
 PLOTTED = {"optimization_failure.py", "friedman.py", "digits.py"}
-# digits.py: dev error sits about a point above the best reachable (an RBF SVM reaches 1.8 %), right at
-# the materiality threshold; judged on the total excess dev − Bayes it is not a clear variance problem
-# (issue 10, class 1), and 500 dev examples cannot settle it either way.
+# digits.py: the MLP fits train (0 %) and lands 0.5–2.5 points above the Bayes estimate (≈ 2.2–2.5 %,
+# bounded by a cross-fitted RBF kernel model's held-out error; an RBF SVM reaches 1.8 %) on train-dev
+# and dev. Whether that variance is material on 500 dev examples depends on the seed (seeds 0, 1, 2:
+# healthy, inconclusive, high variance), so any of the three is right — but a fault must be variance.
 
 
 def test_every_shipped_recipe_is_checked():

@@ -13,7 +13,7 @@ from typing import Any
 
 from torch import nn
 
-from dldoctor.bayes import classification, regression, representations
+from dldoctor.bayes import choice, classification, regression, representations
 from dldoctor.bayes.candidates import Candidate, reliable_dimension
 from dldoctor.data import Data
 from dldoctor.diagnosis.evidence import Bracket
@@ -23,16 +23,25 @@ from dldoctor.training import finite_weights
 RULE = (
     "soft labels when given (unbiased); else, of the main family — k-NN error for classification, the"
     " Gamma test for regression — over the representations where neighbours are reliable"
-    " (d ≤ 2·log2 n), the one with the lowest upper confidence bound. Each over-estimates the Bayes"
-    " error in expectation (a representation can only lose information, finite-sample neighbours only"
-    " add error), so each upper bound is also an upper bound on the Bayes error and the lowest is the"
-    " tightest; ranking by the bound rather than the point keeps an estimate on few examples from"
-    " winning by a lucky low draw, which biases the lowest point downwards. The chosen value is then"
-    " capped at the lowest upper bound of a held-out error of a model the run trained (no model beats"
-    " the Bayes error; the bound, not the point, for the same reason)"
+    " (d ≤ 2·log2 n), the one with the lowest upper confidence bound, chosen by cross-fitting: the"
+    " examples are split in two halves (the same halves in every representation), the choice made on"
+    " one half is read on the other and vice versa, over 16 random halvings; the estimate is the mean"
+    " over examples of each one's readings."
+    " Each estimator over-estimates the Bayes error in expectation (a representation can only lose"
+    " information, finite-sample neighbours only add error), so the lowest is the tightest; but the"
+    " lowest of several noisy readings is biased down, and reading the choice on examples that did not"
+    " make it removes that bias. Ranking by the bound rather than the point keeps an estimate on few"
+    " examples from winning by a lucky draw. The value is then capped at the lowest upper bound of a"
+    " held-out error of a model the run trained or fitted (no model beats the Bayes error; the bound,"
+    " not the point, for the same reason)"
 )
 MAIN_FAMILY = {"classification": "knn", "regression": "gamma"}
-LINEAR_NAME = {"classification": "logistic regression", "regression": "linear least squares"}
+FITTED_NAME = {
+    ("linear", "classification"): "logistic regression",
+    ("linear", "regression"): "linear least squares",
+    ("kernel", "classification"): "RBF kernel ridge classifier",
+    ("kernel", "regression"): "RBF kernel ridge regression",
+}
 
 
 @dataclass(frozen=True)
@@ -82,7 +91,7 @@ def estimate(
     error) and by the other held-out errors the estimators measured on the way.
     """
     candidates, skipped, held_out = run_estimators(data, task, num_classes, confidence, seed, model)
-    return from_candidates(candidates, skipped, task, cap, held_out)
+    return from_candidates(candidates, skipped, task, cap, held_out, confidence)
 
 
 def on_views(
@@ -97,7 +106,7 @@ def on_views(
     """Every estimator on representations already built (saved outputs, embeddings, inputs), chosen
     and capped as `estimate` does."""
     candidates, held_out = candidates_on(views, task, num_classes, confidence, seed, skipped)
-    return from_candidates(candidates, skipped, task, cap, held_out)
+    return from_candidates(candidates, skipped, task, cap, held_out, confidence)
 
 
 def from_candidates(
@@ -106,6 +115,7 @@ def from_candidates(
     task: str,
     cap: Estimate,
     held_out: dict[str, Estimate] | None = None,
+    confidence: float = 0.95,
 ) -> BayesEstimate:
     """Choose one candidate by RULE and cap it by the held-out errors (`cap`, the model's train-dev
     error, among them); unavailable when there is no candidate."""
@@ -117,7 +127,9 @@ def from_candidates(
             f"no estimate ({reasons}); set bayes_error in the recipe or pass --bayes-error",
             skipped=skipped,
         )
-    chosen = choose(candidates, task)
+    chosen = choose(candidates, task, confidence)
+    if chosen not in candidates:
+        candidates = [*candidates, chosen]
     details: dict[str, Any] = {
         "chosen": chosen.name,
         "rule": RULE,
@@ -198,29 +210,45 @@ def candidates_on(
     for view in views:
         if view.held_out_errors is not None:
             errors = view.held_out_errors.double().cpu().numpy()
-            held_out[f"the cross-fitted {LINEAR_NAME[task]}'s held-out error"] = error_estimate(
+            held_out[f"the cross-fitted {FITTED_NAME[view.name, task]}'s held-out error"] = error_estimate(
                 errors, task, confidence
             )
         if len(view.y) < 3:
             skipped[view.name] = f"only {len(view.y)} examples"
-        elif task == "classification":
-            classes = num_classes or int(view.y.max()) + 1
-            found.extend(classification.knn(view.features, view.y, classes, view.name, confidence))
-            if view.name == "outputs":
-                found.append(classification.plug_in(view.features, view.y, confidence))
         else:
-            found.extend(regression.noise_variance(view.features, view.y, view.name, confidence, seed))
+            found.extend(_on_view(view, task, num_classes, confidence, seed))
     return [_clipped(c, task) for c in found], held_out
 
 
-def choose(candidates: list[Candidate], task: str) -> Candidate:
-    """The candidate RULE picks (see the module's RULE)."""
+def _on_view(
+    view: representations.Representation, task: str, num_classes: int | None, confidence: float, seed: int
+) -> list[Candidate]:
+    """The estimators for `task` on one representation, their readings keyed by its example ids."""
+    found: list[Candidate] = []
+    if task == "classification":
+        classes = num_classes or int(view.y.max()) + 1
+        found.extend(classification.knn(view.features, view.y, classes, view.name, confidence))
+        if view.name == "outputs":
+            found.append(classification.plug_in(view.features, view.y, confidence))
+    else:
+        found.extend(regression.noise_variance(view.features, view.y, view.name, confidence, seed))
+    return [replace(c, ids=view.ids) if c.readings is not None else c for c in found]
+
+
+def choose(candidates: list[Candidate], task: str, confidence: float = 0.95) -> Candidate:
+    """The candidate RULE picks (see the module's RULE): one of `candidates`, or, when halves choose
+    differently, a new candidate of each example's readings by the other halves' choices.
+
+    Candidates without per-example readings (built by hand) are ranked on their whole intervals.
+    """
     soft = [c for c in candidates if c.representation == "soft labels"]
     if soft:
         return soft[0]
     family = [c for c in candidates if c.name.startswith(MAIN_FAMILY[task] + ".")]
     trusted = [c for c in family if c.reliable] or family
-    return min(trusted, key=lambda c: (c.high, c.value))
+    if len(trusted) == 1 or any(c.readings is None or c.ids is None for c in trusted):
+        return min(trusted, key=lambda c: (c.high, c.value))
+    return choice.cross_fitted(trusted, confidence)
 
 
 def describe(c: Candidate) -> str:
@@ -232,13 +260,15 @@ def describe(c: Candidate) -> str:
         "plugin": "calibrated plug-in (heuristic)",
         "soft_labels": "soft-label estimate",
     }[c.name.split(".")[0]]
-    where = {
+    places = {
         "inputs": "standardised inputs",
         "linear": f"a linear model's outputs cross-fitted over {representations.FOLDS} folds",
+        "kernel": f"an RBF kernel ridge model's outputs cross-fitted over {representations.FOLDS} folds",
         "embedding": "the model's penultimate-layer embedding of train-dev",
         "outputs": "the model's outputs on train-dev",
         "soft labels": "the recipe's soft labels",
-    }[c.representation]
+    }
+    where = " and ".join(places[r] for r in c.representation.split("+"))
     extra = f", {c.note}" if c.note else ""
     return f"{what} on {where} (n={c.n}, d={c.dimension}{extra})"
 
@@ -255,8 +285,9 @@ def _representations(
     made: list[representations.Representation | str] = [
         representations.inputs(data, seed),
         representations.linear(data, task, outputs, seed),
+        representations.kernel_ridge(data, task, outputs, seed),
     ]
-    names = ["inputs", "linear"]
+    names = ["inputs", "linear", "kernel"]
     if model is None:
         skipped["embedding"] = skipped["outputs"] = "no trained model given"
     elif not finite_weights(model):
@@ -315,9 +346,11 @@ def _bracket(
     held_out: dict[str, Estimate],
 ) -> Bracket:
     """[lower, upper] around the point: see Bracket."""
-    bound = next((c for c in candidates if c.name == f"cover_hart.{chosen.representation}"), None)
-    if bound is not None:
-        lower, source = bound.value, f"Cover–Hart bound from the 1-NN error on the {chosen.representation}"
+    places = chosen.representation.split("+")
+    bounds = [c for c in candidates if c.name in {f"cover_hart.{r}" for r in places}]
+    if len(bounds) == len(places):
+        bound = min(bounds, key=lambda c: c.value)
+        lower, source = bound.value, f"Cover–Hart bound from the 1-NN error on the {bound.representation}"
     else:
         lower, source = point.low, "the estimate's interval low end (no lower bound is known here)"
     upper = held_out[lowest].high if lowest is not None else None

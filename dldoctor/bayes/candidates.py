@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+import numpy as np
 
 
 @dataclass(frozen=True)
 class Candidate:
     """One estimator's reading. `kind`: a point estimate, a lower bound, or a labelled heuristic.
 
-    `representation` names the features it ran on ("inputs", "linear", "embedding", "outputs",
-    "soft labels"); `dimension` and `n` say how far to trust a neighbour method there.
+    `representation` names the features it ran on ("inputs", "linear", "kernel", "embedding",
+    "outputs", "soft labels"); `dimension` and `n` say how far to trust a neighbour method there.
+    `readings`: per-example values whose mean is `value`, keyed by `ids` (which example each one
+    reads, the same key in every representation) — what lets the choice be cross-fitted.
     """
 
     name: str
@@ -24,6 +28,8 @@ class Candidate:
     n: int
     seconds: float
     note: str = ""
+    readings: np.ndarray | None = field(default=None, compare=False, repr=False)
+    ids: np.ndarray | None = field(default=None, compare=False, repr=False)
 
     @property
     def reliable(self) -> bool:

@@ -37,7 +37,8 @@ def knn(
     knn_wrong = (votes.argmax(dim=1) != y.cpu()).double()
     noise = vote_noise(voters.cpu())
     one_wrong = (y[near[:, 0]] != y).double().cpu().numpy()
-    point = mean_interval((knn_wrong - noise).cpu().numpy(), confidence)
+    readings = (knn_wrong - noise).cpu().numpy()
+    point = mean_interval(readings, confidence)
     one = mean_interval(one_wrong, confidence)
     seconds = time.perf_counter() - started
     common: dict[str, Any] = {
@@ -46,16 +47,23 @@ def knn(
         "n": n,
         "seconds": seconds,
     }
-    bound = [cover_hart(r, num_classes) for r in (one.value, one.low, one.high)]
+    low, high = cover_hart(one.low, num_classes), cover_hart(one.high, num_classes)
     return (
         Candidate(
-            f"knn.{representation}", point.value, point.low, point.high, "point", **common, note=f"k={k}"
+            f"knn.{representation}",
+            point.value,
+            point.low,
+            point.high,
+            "point",
+            **common,
+            note=f"k={k}",
+            readings=readings,
         ),
         Candidate(
             f"cover_hart.{representation}",
-            bound[0],
-            bound[1],
-            bound[2],
+            cover_hart(one.value, num_classes),
+            low,
+            high,
             "lower_bound",
             **common,
             note=f"1-NN error {one.value:.4f}",

@@ -35,6 +35,7 @@ def noise_variance(
     nn_diff = mean_interval(gamma_np[:, 0], confidence, seed)
     nn_seconds = time.perf_counter() - started
     value, low, high = (max(0.0, v) for v in gamma_test(delta_np, gamma_np, confidence, seed))
+    slope = _slope(delta_np.mean(axis=0), gamma_np.mean(axis=0))
     common: dict[str, Any] = {"representation": representation, "dimension": dimension, "n": n}
     return (
         Candidate(
@@ -45,6 +46,7 @@ def noise_variance(
             "point",
             **common,
             seconds=nn_seconds,
+            readings=gamma_np[:, 0],
         ),
         Candidate(
             f"gamma.{representation}",
@@ -55,6 +57,7 @@ def noise_variance(
             **common,
             seconds=time.perf_counter() - started,
             note=f"{p} neighbours",
+            readings=gamma_np.mean(axis=1) - slope * delta_np.mean(axis=1),  # their mean: the intercept
         ),
     )
 
@@ -82,10 +85,17 @@ def _intercept(d: np.ndarray, g: np.ndarray) -> float:
     return float(_intercepts(d[None, :], g[None, :])[0])
 
 
+def _slope(d: np.ndarray, g: np.ndarray) -> float:
+    return float(_slopes(d[None, :], g[None, :])[0])
+
+
 def _intercepts(d: np.ndarray, g: np.ndarray) -> np.ndarray:
     """Least-squares intercepts of g on d, row by row."""
+    return g.mean(axis=1) - _slopes(d, g) * d.mean(axis=1)
+
+
+def _slopes(d: np.ndarray, g: np.ndarray) -> np.ndarray:
     dc = d - d.mean(axis=1, keepdims=True)
     var = np.square(dc).sum(axis=1)
     covariance = (dc * (g - g.mean(axis=1, keepdims=True))).sum(axis=1)
-    slope = np.divide(covariance, var, out=np.zeros_like(var), where=var > 0)
-    return g.mean(axis=1) - slope * d.mean(axis=1)
+    return np.divide(covariance, var, out=np.zeros_like(var), where=var > 0)
