@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from test_regimen import REGIMEN as TRAINED
+
 from dldoctor.diagnosis import (
     EasierModelResult,
     Evidence,
     GradientHealth,
     ModelCheck,
     Policy,
-    Regimen,
     Setup,
     TrainingSignals,
     conclude,
@@ -23,31 +24,7 @@ FALLING = TrainingSignals(2.3, 1.0, (2.0, 1.8, 1.6, 1.4, 1.3, 1.2, 1.1, 1.0), (0
 FLAT = TrainingSignals(
     2.3, 1.0, (1.2, 1.0, 1.0, 1.0), (0.6,) * 4, steps_per_epoch=10, step_losses=(1.0,) * 40
 )
-REGIMEN = Regimen(
-    optimizer_steps=500,
-    lr=1e-3,
-    lr_peak=1e-3,
-    lr_final=1e-3,
-    decayed_at=None,
-    warmup=False,
-    diverged_at=None,
-    grad_clip=None,
-    clipped_share=None,
-    clip_factor=None,
-    scale_free=True,
-    precision="fp32",
-    overflow_steps=0,
-    underflow_steps=0,
-    measured_steps=0,
-    effective_batch=64,
-    n_train=4000,
-    shuffle=True,
-    label_order=0.0,
-    custom_loss=False,
-    initial_loss=2.3,
-    initial_task_loss=None,
-    loss_batch_scaling=None,
-)
+REGIMEN = replace(TRAINED, lr=1e-3, lr_peak=1e-3, lr_final=1e-3, optimizer_steps=500, n_train=4000)
 UNSHUFFLED = replace(REGIMEN, shuffle=False, label_order=1.0)
 SOFTMAX = ModelCheck(
     "output_squashed",
