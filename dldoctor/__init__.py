@@ -12,7 +12,21 @@ from dldoctor._version import __version__
 if _typing.TYPE_CHECKING:
     from dldoctor.diagnosis import Finding
     from dldoctor.doctor import DiagnoseOptions, diagnose, find_lr
-    from dldoctor.errors import DldoctorError
+    from dldoctor.errors import (
+        DataError,
+        DldoctorError,
+        DoctorError,
+        ModelError,
+        ParamsError,
+        PolicyError,
+        RecipeError,
+        ReportError,
+        StorageError,
+        TuningError,
+        TuningWontHelp,
+        UsageError,
+        UserCodeError,
+    )
     from dldoctor.monitoring import monitor
     from dldoctor.posthoc import diagnose_predictions
     from dldoctor.predictions import load_predictions
@@ -21,7 +35,19 @@ if _typing.TYPE_CHECKING:
 
 _HOMES = {
     "DiagnoseOptions": "dldoctor.doctor",
+    "DataError": "dldoctor.errors",
     "DldoctorError": "dldoctor.errors",
+    "DoctorError": "dldoctor.errors",
+    "ModelError": "dldoctor.errors",
+    "ParamsError": "dldoctor.errors",
+    "PolicyError": "dldoctor.errors",
+    "RecipeError": "dldoctor.errors",
+    "ReportError": "dldoctor.errors",
+    "StorageError": "dldoctor.errors",
+    "TuningError": "dldoctor.errors",
+    "TuningWontHelp": "dldoctor.errors",
+    "UsageError": "dldoctor.errors",
+    "UserCodeError": "dldoctor.errors",
     "Finding": "dldoctor.diagnosis",
     "Recipe": "dldoctor.recipe",
     "Report": "dldoctor.report",
@@ -35,12 +61,24 @@ _HOMES = {
 }
 
 __all__ = [
+    "DataError",
     "DiagnoseOptions",
     "DldoctorError",
+    "DoctorError",
     "Finding",
+    "ModelError",
+    "ParamsError",
+    "PolicyError",
     "Recipe",
+    "RecipeError",
     "Report",
+    "ReportError",
     "Splits",
+    "StorageError",
+    "TuningError",
+    "TuningWontHelp",
+    "UsageError",
+    "UserCodeError",
     "__version__",
     "diagnose",
     "diagnose_predictions",

@@ -155,8 +155,9 @@ def shallower(
     torch.manual_seed(seed)
     net = nn.Sequential(*(copy.deepcopy(m) for m in kept)).to(sample.x.device)
     for module in net.modules():
-        if module is not net and hasattr(module, "reset_parameters"):
-            module.reset_parameters()
+        reset = getattr(module, "reset_parameters", None)
+        if module is not net and callable(reset):
+            reset()
     curve = _converge(net, sample, _plain_adam(recipe), seed)
     dropped = ", ".join(blocks[i].name for i in droppable)
     return replace(
@@ -192,10 +193,14 @@ def _blocks(inspection: Inspection) -> list[_Block]:
         _Block(
             calls[a].name,
             tuple(c.module for c in calls[a:b]),
-            calls[a].input is not None and calls[a].input.shape == calls[b - 1].output.shape,
+            _same_shape(calls[a].input, calls[b - 1].output),
         )
         for a, b in itertools.pairwise(bounds)
     ]
+
+
+def _same_shape(first: torch.Tensor | None, last: torch.Tensor) -> bool:
+    return first is not None and first.shape == last.shape
 
 
 def _plain_adam(recipe: Recipe) -> Recipe:

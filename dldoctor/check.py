@@ -14,7 +14,7 @@ from dldoctor.doctor import DiagnoseOptions, diagnose
 from dldoctor.gates import CheckPolicy, GateReport, evaluate
 from dldoctor.posthoc import diagnose_predictions
 from dldoctor.predictions import Predictions
-from dldoctor.provenance import Made, check_same_recipe
+from dldoctor.provenance import Made, Named, check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report import Report
 from dldoctor.report.stored import load_report
@@ -37,7 +37,7 @@ class CheckRun:
         return {**document, "check": self.gate.to_dict()}
 
 
-def load_baseline(policy: CheckPolicy, recipe: Made, force: bool = False) -> dict[str, Any] | None:
+def load_baseline(policy: CheckPolicy, recipe: Named, force: bool = False) -> dict[str, Any] | None:
     """The stored report the policy compares with, checked to be of this recipe (or `force`d)."""
     if policy.baseline is None:
         return None

@@ -72,7 +72,7 @@ def diagnose(
 ) -> Report:
     """Train the recipe once, probe and measure it, and return the full report.
 
-    Raises DldoctorError on bad input. A probe that fails is recorded in the report, never fatal;
+    Raises DoctorError on bad input. A probe that fails is recorded in the report, never fatal;
     costly follow-ups (trained easier models, the range test) run only when the evidence calls for them.
     """
     started = time.perf_counter()

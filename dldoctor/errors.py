@@ -16,35 +16,54 @@ _LIBRARY_DIRS = tuple(
 )
 
 
-class DldoctorError(Exception):
+class DoctorError(Exception):
     """A problem with the user's recipe, data, model or options; str() is the whole message."""
 
 
-class RecipeError(DldoctorError):
+DldoctorError = DoctorError  # the base's earlier name, kept for code that catches it
+
+
+class RecipeError(DoctorError):
     """The recipe file or the Recipe object in it is unusable."""
 
 
-class DataError(DldoctorError):
+class DataError(DoctorError):
     """The data factory returned splits that cannot be trained or measured on."""
 
 
-class ModelError(DldoctorError):
+class ModelError(DoctorError):
     """The model is incompatible with the task or the labels."""
 
 
-class UsageError(DldoctorError):
+class UsageError(DoctorError):
     """A command-line option or an output path is unusable."""
 
 
-class PolicyError(DldoctorError):
+class PolicyError(DoctorError):
     """A quality-gate policy (pyproject table, policy file or flag) is unusable; names the key."""
 
 
-class ReportError(DldoctorError):
+class ReportError(DoctorError):
     """A stored report cannot be read: missing, not JSON, or not a schema this version knows."""
 
 
-class UserCodeError(DldoctorError):
+class TuningError(UsageError):
+    """A tuning study cannot run as asked."""
+
+
+class StorageError(TuningError):
+    """The study storage cannot be opened."""
+
+
+class ParamsError(TuningError):
+    """A params file is missing, unreadable or does not fit the recipe."""
+
+
+class TuningWontHelp(TuningError):
+    """The diagnosis names a problem hyperparameter search cannot fix."""
+
+
+class UserCodeError(DoctorError):
     """The user's own code raised; the message points at their frames, not ours."""
 
     def __init__(self, action: str, exc: BaseException) -> None:
@@ -67,7 +86,7 @@ def user_code(action: str) -> Iterator[None]:
     with the user's exit code, 0 included, before any check ran), into a UserCodeError."""
     try:
         yield
-    except DldoctorError:
+    except DoctorError:
         raise
     except (Exception, SystemExit) as exc:
         raise UserCodeError(action, exc) from exc

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import nn
@@ -34,6 +35,11 @@ def weighted_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:
         and m.weight.requires_grad
         and m.weight.dim() >= 2
     ]
+
+
+def _weight(module: nn.Module) -> torch.Tensor:
+    """A weighted layer's weight (weighted_layers kept only modules whose weight is a Parameter)."""
+    return cast(torch.Tensor, module.weight)
 
 
 class GradientMonitor:
@@ -61,7 +67,7 @@ class GradientMonitor:
 
     def after_backward(self, step: int, loss: torch.Tensor) -> None:
         self.remove_hooks()
-        weights = [m.weight for _, m in self.layers]
+        weights = [_weight(m) for _, m in self.layers]
         self._norms.append(torch.stack([_grad_norm(w) for w in weights]))
         self._losses.append(loss.detach().float())
         self._before = [w.detach().clone() for w in weights]
@@ -74,7 +80,7 @@ class GradientMonitor:
 
     def after_update(self, step: int) -> None:
         ratios = [
-            _norm(m.weight.detach() - old) / _norm(old).clamp_min(1e-12)
+            _norm(_weight(m).detach() - old) / _norm(old).clamp_min(1e-12)
             for (_, m), old in zip(self.layers, self._before, strict=True)
         ]
         self._ratios.append(torch.stack(ratios))

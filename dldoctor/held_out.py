@@ -44,7 +44,8 @@ def out_of_sample(
 ) -> dict[str, SplitPredictions]:
     """Train (with --folds), train-dev and dev predictions, each example named as the user knows it."""
     found = {}
-    if cross_validation is not None:
+    if cross_validation is not None and cross_validation.labels is not None:
+        assert cross_validation.held_out is not None  # cross_validate fills both or neither
         n = len(data.train)
         found["train"] = SplitPredictions(
             cross_validation.labels[:n],

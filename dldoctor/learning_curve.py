@@ -64,9 +64,9 @@ def summarise(
         predicted = {m: float(c + a * (m * sizes[-1]) ** -b) for m in MULTIPLES}
         today = c + a * sizes[-1] ** -b
         helps = today - predicted[MULTIPLES[-1]] >= threshold
-    c, a, b = params if params is not None else (None, None, None)
+    fit_c, fit_a, fit_b = params if params is not None else (None, None, None)
     return LearningCurve(
-        tuple(sizes), tuple(dev_errors), tuple(train_errors), c, a, b, predicted, helps, threshold
+        tuple(sizes), tuple(dev_errors), tuple(train_errors), fit_c, fit_a, fit_b, predicted, helps, threshold
     )
 
 

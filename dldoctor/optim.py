@@ -144,7 +144,7 @@ def build_optimizer(
     arguments = _arguments(cls, lr, beta, weight_decay, kwargs or {})
     if "fused" in _parameters(cls) and "fused" not in arguments:
         try:
-            return cls(params, **arguments, fused=True)
+            return cls(params, **{**arguments, "fused": True})
         except (RuntimeError, ValueError):
             pass
     return cls(params, **arguments)

@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
 import numpy as np
 
@@ -32,8 +32,12 @@ class Column(Protocol):
     """One array of a predictions file, read a chunk of rows at a time."""
 
     key: str
-    shape: tuple[int, ...]
-    dtype: np.dtype
+
+    @property
+    def shape(self) -> tuple[int, ...]: ...
+
+    @property
+    def dtype(self) -> np.dtype: ...
 
     def chunks(self) -> Iterator[np.ndarray]: ...
 
@@ -124,7 +128,7 @@ def load_predictions(path: Path, task: str | None = None) -> Predictions:
 
 
 def _checked(
-    path: Path, columns: dict[str, Column], scalars: dict[str, np.ndarray], task: str | None
+    path: Path, columns: dict[str, Column], scalars: dict[str, Any], task: str | None
 ) -> Predictions:
     task = task or (str(scalars["task"]) if "task" in scalars else None)
     if task is None:
@@ -210,13 +214,13 @@ def _float_array(column: Column) -> np.ndarray:
     return np.concatenate(list(column.chunks())).astype(np.float64).reshape(-1)
 
 
-def _npz_columns(path: Path) -> tuple[dict[str, Column], dict[str, np.ndarray]]:
+def _npz_columns(path: Path) -> tuple[dict[str, Column], dict[str, Any]]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise UsageError(f"{path} is not a readable .npz ({exc}); save it with numpy.savez") from None
     columns: dict[str, Column] = {}
-    scalars: dict[str, np.ndarray] = {}
+    scalars: dict[str, Any] = {}
     with archive:
         for info in archive.infolist():
             key = info.filename.removesuffix(".npy")
@@ -248,7 +252,7 @@ def _header(f: IO[bytes]) -> tuple[tuple[int, ...], bool, np.dtype]:
     return read(f)
 
 
-def _table_columns(path: Path) -> tuple[dict[str, Column], dict[str, np.ndarray]]:
+def _table_columns(path: Path) -> tuple[dict[str, Column], dict[str, Any]]:
     """One row per example with a `split` column; outputs (and embeddings, inputs) as numbered columns."""
     import pandas as pd
 
@@ -261,7 +265,7 @@ def _table_columns(path: Path) -> tuple[dict[str, Column], dict[str, np.ndarray]
             raise DataError(
                 f"{path} has no '{needed}' column: give one row per example with split, label, output_*"
             )
-    scalars: dict[str, np.ndarray] = {}
+    scalars: dict[str, Any] = {}
     if "task" in frame.columns:
         scalars["task"] = np.asarray(frame["task"].iloc[0])
     columns: dict[str, Column] = {}

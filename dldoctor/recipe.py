@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from dldoctor.errors import RecipeError, user_code
+from dldoctor.search_space import validate_declared
 
 TASKS = ("classification", "regression")
 PRECISIONS = ("fp32", "bf16", "fp16")
@@ -49,7 +50,7 @@ class Recipe:
     returns Splits. `optimizer` is a torch.optim name or a callable (params, lr, beta, weight_decay);
     `beta` is the first-moment coefficient (Adam-family β1, SGD/RMSprop momentum). `loss` maps
     (outputs, targets) to per-example losses (None: the task's own). `search_space` declares what
-    `dldoctor tune` searches besides lr, β and batch size (see dldoctor.tuning.space).
+    `dldoctor tune` searches besides lr, β and batch size (see dldoctor.search_space).
     """
 
     name: str
@@ -105,7 +106,6 @@ class Recipe:
                 _check_number(self.name, field, getattr(self, field), low=0.0, high=high)
         if self.search_space is not None:
             from dldoctor.optim import has_beta
-            from dldoctor.tuning.space import validate_declared
 
             validate_declared(self.name, self.search_space, self.model, has_beta(self.optimizer))
         return self

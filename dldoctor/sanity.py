@@ -99,7 +99,7 @@ def _linear_batch_loss(
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:
         return None
-    outputs = num_classes if task == "classification" else y.reshape(len(y), -1).shape[1]
+    outputs = num_classes if num_classes is not None else y.reshape(len(y), -1).shape[1]
     linear = baseline.fit_linear(features, y, task, outputs)
     with torch.no_grad():
         return float(batch_loss(linear(features), y, task, recipe.loss))

@@ -73,8 +73,8 @@ def available_cores() -> int:
 def cgroup_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
     """CPUs the cgroup may use (cgroup v2 cpu.max, or v1 cfs quota / period); None when unlimited."""
     try:
-        limit, period = (root / "cpu.max").read_text().split()[:2]
-        return None if limit == "max" else int(limit) / int(period)
+        limit, every = (root / "cpu.max").read_text().split()[:2]
+        return None if limit == "max" else int(limit) / int(every)
     except (OSError, ValueError):
         pass
     try:

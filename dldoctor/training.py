@@ -427,9 +427,9 @@ class _Epoch:
             first = (taken - 1) % group == 0
             last = taken % group == 0 or taken == self.steps
             step = self.offset + updates + 1
-            watched = last and monitor is not None and monitor.wants(step)
-            if watched:
-                monitor.before_forward(step)
+            watched = monitor if last and monitor is not None and monitor.wants(step) else None
+            if watched is not None:
+                watched.before_forward(step)
             out, loss = stepper.loss(model, x, y)
             if first:
                 stepper.zero_grad()
@@ -440,18 +440,18 @@ class _Epoch:
             if not last:
                 continue
             stepper.unscale()
-            if watched:
-                monitor.after_backward(step, loss)
+            if watched is not None:
+                watched.after_backward(step, loss)
             history.lrs.append(float(stepper.optimizer.param_groups[0]["lr"]))
             norm = stepper.update()
-            if norms is not None:
+            if norms is not None and norm is not None:
                 norms[updates] = norm
             if self.schedule is not None:
                 self.schedule.step()
             updates += 1
-            if watched:
-                monitor.after_update(step)
-                if monitor.finished:
+            if watched is not None:
+                watched.after_update(step)
+                if watched.finished:
                     break
         if norms is not None:
             history.grad_norms.extend(norms[:updates].cpu().double().tolist())

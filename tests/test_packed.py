@@ -13,10 +13,10 @@ from torch import nn
 
 import dldoctor as dd
 from dldoctor.population import Member, Population, recipe_obstacle, uses_randomness
+from dldoctor.search_space import SearchSpace, build_space
 from dldoctor.training import build_model, fit, prepare_run
 from dldoctor.tuning.packing import choose_packing
 from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialPlan
-from dldoctor.tuning.space import SearchSpace, build_space
 
 CPU = torch.device("cpu")
 SETTINGS = [(1e-2, 0.9), (3e-2, 0.5), (2e-3, 0.99)]  # (lr, β) of three members

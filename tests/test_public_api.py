@@ -8,7 +8,19 @@ import dldoctor
 def test_all_is_the_public_surface():
     assert sorted(dldoctor.__all__) == sorted(
         [
+            "DataError",
             "DldoctorError",
+            "DoctorError",
+            "ModelError",
+            "ParamsError",
+            "PolicyError",
+            "RecipeError",
+            "ReportError",
+            "StorageError",
+            "TuningError",
+            "TuningWontHelp",
+            "UsageError",
+            "UserCodeError",
             "Finding",
             "DiagnoseOptions",
             "Recipe",
@@ -41,3 +53,13 @@ def test_no_other_public_names_leak():
     public = {n for n in vars(dldoctor) if not n.startswith("_")}
     submodules = {m.name for m in pkgutil.iter_modules(dldoctor.__path__)}
     assert public - submodules <= set(dldoctor.__all__)
+
+
+def test_every_user_facing_error_is_a_doctor_error_exported_from_the_package():
+    import inspect
+
+    from dldoctor import errors
+
+    classes = [c for _, c in inspect.getmembers(errors, inspect.isclass) if issubclass(c, Exception)]
+    assert classes and all(issubclass(c, dldoctor.DoctorError) for c in classes)
+    assert {c.__name__ for c in classes} <= set(dldoctor.__all__)

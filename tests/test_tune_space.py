@@ -7,9 +7,9 @@ from optuna.distributions import FloatDistribution, IntDistribution
 
 from dldoctor.errors import RecipeError
 from dldoctor.recipe import Recipe
+from dldoctor.search_space import build_space
 from dldoctor.tuning.guidance import TuningWontHelp, guidance
 from dldoctor.tuning.results import edge_warnings
-from dldoctor.tuning.space import build_space
 
 
 def model(hidden: int = 8, dropout: float = 0.0):

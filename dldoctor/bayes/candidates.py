@@ -5,8 +5,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-KINDS = ("point", "lower_bound", "heuristic")
-
 
 @dataclass(frozen=True)
 class Candidate:

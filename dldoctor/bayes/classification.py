@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -36,7 +37,12 @@ def knn(
     point = mean_interval((knn_wrong - noise).cpu().numpy(), confidence)
     one = mean_interval(one_wrong, confidence)
     seconds = time.perf_counter() - started
-    common = {"representation": representation, "dimension": dimension, "n": n, "seconds": seconds}
+    common: dict[str, Any] = {
+        "representation": representation,
+        "dimension": dimension,
+        "n": n,
+        "seconds": seconds,
+    }
     bound = [cover_hart(r, num_classes) for r in (one.value, one.low, one.high)]
     return (
         Candidate(
@@ -44,7 +50,9 @@ def knn(
         ),
         Candidate(
             f"cover_hart.{representation}",
-            *bound,
+            bound[0],
+            bound[1],
+            bound[2],
             "lower_bound",
             **common,
             note=f"1-NN error {one.value:.4f}",

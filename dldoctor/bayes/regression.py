@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -34,7 +35,7 @@ def noise_variance(
     nn_diff = mean_interval(gamma_np[:, 0], confidence, seed)
     nn_seconds = time.perf_counter() - started
     value, low, high = (max(0.0, v) for v in gamma_test(delta_np, gamma_np, confidence, seed))
-    common = {"representation": representation, "dimension": dimension, "n": n}
+    common: dict[str, Any] = {"representation": representation, "dimension": dimension, "n": n}
     return (
         Candidate(
             f"nn_difference.{representation}",

@@ -19,9 +19,9 @@ from dldoctor.diagnosis.evidence import (
 )
 from dldoctor.diagnosis.gaps import SPEC, decompose, ends, threshold
 from dldoctor.diagnosis.probes import ProbeOutcome
+from dldoctor.divergence import EXPLOSION
 from dldoctor.stats import extra_examples_needed
 
-EXPLOSION = 10.0  # peak epoch loss over initial loss that counts as blown up
 NO_RECOVERY = 0.9  # ... when the final loss is still at least this share of the initial loss
 WORSE_THAN_START = 1.5  # final loss over initial loss that counts as diverged on its own
 EASIER_MARGIN = 0.10  # the easier model's training loss must be this much lower, relatively

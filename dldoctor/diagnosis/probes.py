@@ -44,7 +44,6 @@ class ProbeOutcome:
     numbers: dict = field(default_factory=dict)
     remedy: str | None = None
     strong: bool = False  # evidence of failed optimisation even without an easier model to compare
-    implicates_lr: bool = False
 
 
 def assess(ev: Evidence) -> list[ProbeOutcome]:
@@ -150,7 +149,6 @@ def _one_batch(s: SanityChecks) -> ProbeOutcome:
         "Something in the set-up is broken: check the learning rate first, then the initialisation,"
         " then the model code (e.g. a detached tensor or a misplaced activation).",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -194,7 +192,6 @@ def _all_dead(g: GradientHealth) -> ProbeOutcome:
         "Re-initialise (He initialisation, zero or slightly positive biases) and lower the learning rate"
         " that killed the units, or use LeakyReLU/GELU; do not raise the learning rate.",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -228,7 +225,6 @@ def _flow(g: GradientHealth) -> ProbeOutcome | None:
             numbers,
             f"{clip_advice(g)}, lower the learning rate, and check the initialisation scale.",
             strong=True,
-            implicates_lr=True,
         )
     return ProbeOutcome("gradients.flow", "ok", f"first/last layer gradient ratio {ratio:.2g}", numbers)
 
@@ -258,7 +254,6 @@ def _update_size(g: GradientHealth) -> ProbeOutcome | None:
             numbers,
             "Raise the learning rate — the range test suggests where.",
             strong=True,
-            implicates_lr=True,
         )
     if ratio > UPDATE_HIGH:
         return ProbeOutcome(
@@ -268,7 +263,6 @@ def _update_size(g: GradientHealth) -> ProbeOutcome | None:
             " the learning rate is too large",
             numbers,
             "Lower the learning rate — the range test suggests where — or add warm-up.",
-            implicates_lr=True,
         )
     return ProbeOutcome("gradients.update_ratio", "ok", f"update/weight ratio {ratio:.1e} per step", numbers)
 
@@ -289,7 +283,6 @@ def _dead(g: GradientHealth) -> ProbeOutcome | None:
         numbers,
         "Lower the learning rate, use He initialisation with zero biases, or switch to LeakyReLU/GELU.",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -357,7 +350,6 @@ def _plateau(ev: Evidence) -> ProbeOutcome | None:
         "The optimiser is stuck: try a larger learning rate or momentum, a different initialisation,"
         " or normalisation layers.",
         strong=True,
-        implicates_lr=True,
     )
 
 
@@ -382,7 +374,6 @@ def _oscillation(ev: Evidence) -> ProbeOutcome | None:
         f" epochs instead of settling",
         {"rising_share": share, "times_easier_loss": distance},
         "Lower the learning rate or add a decay schedule; a larger batch also smooths the steps.",
-        implicates_lr=True,
     )
 
 

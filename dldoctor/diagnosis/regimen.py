@@ -36,9 +36,9 @@ def assess(ev: Evidence) -> list[ProbeOutcome]:
     return [f for f in found if f is not None]
 
 
-def _warn(probe: str, summary: str, numbers: dict, remedy: str, implicates_lr: bool = False) -> ProbeOutcome:
+def _warn(probe: str, summary: str, numbers: dict, remedy: str) -> ProbeOutcome:
     """A reading that found a fault in the set-up, with the change that fixes it."""
-    return ProbeOutcome(probe, "warn", summary, numbers, remedy, implicates_lr=implicates_lr)
+    return ProbeOutcome(probe, "warn", summary, numbers, remedy)
 
 
 def _schedule(r: Regimen) -> ProbeOutcome | None:
@@ -52,7 +52,6 @@ def _schedule(r: Regimen) -> ProbeOutcome | None:
         {"decayed_at": r.decayed_at, "lr_peak": r.lr_peak, "lr_final": r.lr_final},
         "Stretch the schedule over the whole run (its total steps = epochs × optimiser steps per epoch),"
         " or train fewer epochs.",
-        implicates_lr=True,
     )
 
 
@@ -65,7 +64,6 @@ def _warmup(r: Regimen) -> ProbeOutcome | None:
         f" {r.lr_peak:.2g} from the first step (no warm-up)",
         {"diverged_at": r.diverged_at, "lr_peak": r.lr_peak},
         "Warm the learning rate up (scheduler='warmup_cosine' or 'onecycle'), or lower lr.",
-        implicates_lr=True,
     )
 
 
@@ -91,7 +89,6 @@ def _clipping(r: Regimen) -> ProbeOutcome | None:
         numbers,
         "Raise grad_clip to about the 90th percentile of the gradient norm so it trims only spikes,"
         " and set the learning rate you want directly.",
-        implicates_lr=not r.scale_free,
     )
 
 

@@ -96,7 +96,7 @@ def _thresholds(own: np.ndarray, onehot: np.ndarray, weights: np.ndarray) -> np.
 def _confident_class(probs: np.ndarray, thresholds: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per resample and example: the most probable class at or above its threshold, and whether any is."""
     above = probs[None] >= thresholds[:, None, :]
-    return np.where(above, probs[None], -1.0).argmax(axis=2), above.any(axis=2)
+    return np.where(above, probs[None], -1.0).argmax(axis=2), np.asarray(above.any(axis=2))
 
 
 def _noise_rates(

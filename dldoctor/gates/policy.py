@@ -45,22 +45,41 @@ class CheckPolicy:
     `baseline_tolerance` is the worsening of dev error accepted before the baseline rule FAILs
     (0: any significant worsening fails). `origins` says where each set key came from
     ("--max-dev-error", "pyproject.toml [tool.dldoctor.check]: 'max-dev-error'"), for messages.
+    Each key is written once, here: its `help` is what the command line's flag says.
     """
 
-    max_dev_error: float | None = None
-    max_test_error: float | None = None
-    max_avoidable_bias: float | None = None
-    max_variance: float | None = None
-    max_mismatch: float | None = None
-    max_dev_overfit: float | None = None
-    max_label_noise: float | None = None  # estimated share of wrong labels in dev
-    max_ece: float | None = None  # dev's expected calibration error
-    max_slice_gap: float | None = None  # worst metadata slice's error above the rest of dev
-    fail_on: tuple[str, ...] = ()
-    warn_on: tuple[str, ...] = ()
-    baseline: Path | None = None
-    baseline_tolerance: float = 0.0
-    strict: bool = False
+    max_dev_error: float | None = field(
+        default=None, metadata={"help": "FAIL above this dev error; WARN when only its interval is."}
+    )
+    max_test_error: float | None = field(default=None, metadata={"help": "FAIL above this test error."})
+    max_avoidable_bias: float | None = field(
+        default=None, metadata={"help": "FAIL above this avoidable-bias gap."}
+    )
+    max_variance: float | None = field(default=None, metadata={"help": "FAIL above this variance gap."})
+    max_mismatch: float | None = field(default=None, metadata={"help": "FAIL above this data-mismatch gap."})
+    max_dev_overfit: float | None = field(default=None, metadata={"help": "FAIL above this dev-overfit gap."})
+    max_label_noise: float | None = field(
+        default=None, metadata={"help": "FAIL above this estimated share of wrong labels in dev."}
+    )
+    max_ece: float | None = field(
+        default=None, metadata={"help": "FAIL above this expected calibration error on dev."}
+    )
+    max_slice_gap: float | None = field(
+        default=None, metadata={"help": "FAIL when a metadata slice's dev error exceeds the rest's by more."}
+    )
+    fail_on: tuple[str, ...] = field(
+        default=(), metadata={"help": f"Comma-separated finding kinds that FAIL: {', '.join(KINDS)}."}
+    )
+    warn_on: tuple[str, ...] = field(
+        default=(), metadata={"help": "Comma-separated finding kinds that WARN."}
+    )
+    baseline: Path | None = field(
+        default=None, metadata={"help": "A stored report: FAIL when dev error is significantly worse."}
+    )
+    baseline_tolerance: float = field(
+        default=0.0, metadata={"help": "Dev-error worsening accepted against the baseline (default 0)."}
+    )
+    strict: bool = field(default=False, metadata={"help": "WARN fails too (exit 1)."})
     source: str | None = field(default=None, compare=False)  # the file it was read from, if any
     origins: dict[str, str] = field(default_factory=dict, compare=False)
 
@@ -181,7 +200,7 @@ def _value(name: str, raw: Any, where: str, base: Path) -> Any:
     if name in (*MAXIMA, "baseline_tolerance"):
         return _threshold(raw, where)
     if name in ("fail_on", "warn_on"):
-        return _kinds(raw, where)
+        return parse_kinds(raw, where)
     if name == "strict":
         if not isinstance(raw, bool):
             raise PolicyError(f"{where} must be true or false, got {raw!r}")
@@ -199,7 +218,8 @@ def _threshold(raw: Any, where: str) -> float:
     return float(raw)
 
 
-def _kinds(raw: Any, where: str) -> tuple[str, ...]:
+def parse_kinds(raw: Any, where: str) -> tuple[str, ...]:
+    """Finding kinds, as a list or one comma-separated string; `where` names the key in errors."""
     items = [k.strip() for k in raw.split(",") if k.strip()] if isinstance(raw, str) else raw
     if not isinstance(items, (list, tuple)) or not all(isinstance(k, str) for k in items):
         raise PolicyError(f"{where} must be a list of finding kinds, got {raw!r}")

@@ -175,7 +175,7 @@ def _shown(value: float, interval: list[float] | None, task: str, signed: bool) 
     number = (fmt.gap if signed else fmt.error)(value, task)
     if interval is None:
         return number
-    return f"{number} (CI {fmt.interval(Estimate(value, *interval), task, signed=signed)})"
+    return f"{number} (CI {fmt.interval(Estimate(value, interval[0], interval[1]), task, signed=signed)})"
 
 
 def _limit(limit: float, task: str, gap: bool) -> str:

@@ -49,7 +49,7 @@ class DoctorCallback(pl.Callback):
         self.path = None if report is None else Path(report)
         if self.path is not None:
             check_file(self.path, "DoctorCallback(report=...)")
-        self.splits = {"train": train, "train_dev": train_dev, "dev": dev, "test": test}
+        self.splits: dict[str, Any] = {"train": train, "train_dev": train_dev, "dev": dev, "test": test}
         self.settings: dict[str, Any] = dict(
             task=task,
             seed=seed,

@@ -39,7 +39,6 @@ class RunContext:
     history: History
     results: dict[str, SplitResult]  # the trained model's loss and errors on each split
     monitor: GradientMonitor | None = None
-    cross_validation: folds.CrossValidation | None = None  # set by that probe, read by error analysis
 
     @property
     def seed(self) -> int:
@@ -62,6 +61,16 @@ class RunContext:
         """Static checks of the model on a few training examples, shared with the easier models."""
         outputs = self.sample.outputs(self.num_classes)
         return model_checks.inspect(self.model, self.sample.x, self.sample.y, self.recipe.task, outputs)
+
+    @cached_property
+    def cross_validation(self) -> folds.CrossValidation | None:
+        """N-fold cross-validation when --folds asks for it, run once: its probe reports it, error
+        analysis reads its held-out predictions (train's label noise)."""
+        if not self.options.folds:
+            return None
+        return folds.cross_validate(
+            self.recipe, self.data, self.device, self.seed, self.options.folds, self.options.confidence
+        )
 
     @cached_property
     def weights_finite(self) -> bool:

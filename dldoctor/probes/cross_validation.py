@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dldoctor import folds
+from dldoctor.baseline import Skipped
 from dldoctor.diagnosis import Evidence
 from dldoctor.probes._base import Probe, RunContext
 
@@ -13,9 +14,5 @@ class CrossValidation(Probe):
     def wanted(self, ctx: RunContext, evidence: Evidence) -> str | None:
         return None if ctx.options.folds else "not asked for (--folds N)"
 
-    def run(self, ctx: RunContext, evidence: Evidence) -> folds.CrossValidation:
-        assert ctx.options.folds is not None
-        ctx.cross_validation = folds.cross_validate(
-            ctx.recipe, ctx.data, ctx.device, ctx.seed, ctx.options.folds, ctx.options.confidence
-        )
-        return ctx.cross_validation
+    def run(self, ctx: RunContext, evidence: Evidence) -> folds.CrossValidation | Skipped:
+        return ctx.cross_validation or Skipped("not asked for (--folds N)")

@@ -168,9 +168,10 @@ def _footer(r: dict[str, Any]) -> str:
 
 
 def _interval(pair: list[float | None] | None, task: str, signed: bool = False) -> str:
-    if pair is None or None in pair:
+    low, high = pair if pair is not None else (None, None)
+    if low is None or high is None:
         return "n/a"
-    return fmt.interval(Estimate(0.0, pair[0], pair[1]), task, signed=signed)
+    return fmt.interval(Estimate(0.0, low, high), task, signed=signed)
 
 
 def _cell(text: str) -> str:

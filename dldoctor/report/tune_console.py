@@ -79,7 +79,7 @@ def _view(recent: deque[TrialReport], setup: StudySetup, unit: str) -> Group:
     summary = (
         f"{counts.finished}/{setup.trials} finished · {counts.complete} complete · {counts.pruned} pruned ·"
         f" {counts.diverged} diverged · {counts.failed} failed · best {_value(last.best, unit)}"
-        if counts
+        if last and counts
         else "waiting for the first trial…"
     )
     return Group(table, Text(summary, style="bold"))

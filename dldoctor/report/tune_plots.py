@@ -10,8 +10,8 @@ import optuna
 from optuna.trial import TrialState
 
 from dldoctor.errors import UsageError
+from dldoctor.search_space import SearchSpace
 from dldoctor.tuning.progress import status
-from dldoctor.tuning.space import SearchSpace
 
 COLOURS = {"complete": "tab:blue", "pruned": "tab:orange", "diverged": "tab:red"}
 
@@ -39,7 +39,9 @@ def _history(trials: list[optuna.trial.FrozenTrial], metric: str, path: Path) ->
         points = [(t.number, _last(t)) for t in trials if status(t) == kind and _last(t) is not None]
         if points:
             ax.scatter(*zip(*points, strict=True), s=18, c=colour, label=kind)
-    complete = sorted((t.number, t.value) for t in trials if t.state == TrialState.COMPLETE)
+    complete = sorted(
+        (t.number, t.value) for t in trials if t.state == TrialState.COMPLETE and t.value is not None
+    )
     if complete:
         best, xs, ys = math.inf, [], []
         for number, value in complete:

@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dldoctor.errors import UsageError
+from dldoctor.doctor import DiagnoseOptions, diagnose
+from dldoctor.errors import TuningWontHelp, UsageError
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
 from dldoctor.report.stored import load_report
-from dldoctor.tuning.space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
+from dldoctor.search_space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
+from dldoctor.tuning.options import TuneOptions
 
 DECADES = 2  # the lr range spans this many decades either side of its centre
 WEIGHT_DECAY = (1e-6, 1e-2)
@@ -28,10 +30,6 @@ UNFIXABLE = {
     "dev_overfit": "choices tuned on dev have overfit it, and tuning on dev again makes that worse;"
     " get a bigger dev set",
 }
-
-
-class TuningWontHelp(UsageError):
-    """The diagnosis names a problem hyperparameter search cannot fix."""
 
 
 @dataclass(frozen=True)
@@ -123,13 +121,39 @@ def guidance(report: dict[str, Any], recipe: Recipe, force: bool) -> Guidance:
 
 def _lr_centre(report: dict[str, Any], recipe: Recipe) -> tuple[float | None, str]:
     suggested = (report.get("lr_range_test") or {}).get("suggested_lr")
-    if _positive(suggested):
+    if isinstance(suggested, (int, float)) and _positive(suggested):
         return float(suggested), "the LR range test's suggestion"
     diagnosed = (report.get("settings") or {}).get("lr")
-    if _positive(diagnosed):
+    if isinstance(diagnosed, (int, float)) and _positive(diagnosed):
         return float(diagnosed), "the diagnosed run's lr"
     return recipe.lr, "the recipe's lr"
 
 
 def _positive(value: Any) -> bool:
     return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+
+
+@dataclass(frozen=True)
+class Shaping:
+    """What shapes a study's space: the guidance (None: the recipe's own space), and, when a fresh
+    diagnosis was run for it (--auto), that diagnosis in one line."""
+
+    guidance: Guidance | None
+    diagnosis: str | None = None
+
+
+def shape_space(
+    recipe: Recipe, options: TuneOptions, report_path: Path | None, auto: bool, force: bool
+) -> Shaping:
+    """Guidance from a stored report (--from-diagnosis) or a diagnosis run now (--auto), or none."""
+    if report_path is not None and auto:
+        raise UsageError("use --from-diagnosis or --auto, not both")
+    if report_path is not None:
+        return Shaping(guidance(read_report(report_path), recipe, force))
+    if not auto:
+        return Shaping(None)
+    report = diagnose(
+        recipe, DiagnoseOptions(seed=options.seed, device=options.device, epochs=options.epochs)
+    )
+    said = f"{report.verdict} — {report.diagnosis.reason}"
+    return Shaping(guidance(report.to_dict(), recipe, force), said)

@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import optuna
 
+from dldoctor.tuning import _optuna
+
 
 class Heartbeats:
     """The trials a worker holds, each beating its heartbeat while `beating`, so other workers can
@@ -17,16 +19,13 @@ class Heartbeats:
         self.study = study
         self.trials: dict[int, optuna.Trial] = {}
         self.lock = threading.Lock()
-        storage = study._storage
-        self.interval = (
-            storage.get_heartbeat_interval() if hasattr(storage, "get_heartbeat_interval") else None
-        )
+        self.interval = _optuna.heartbeat_interval(study)
 
     def add(self, trial: optuna.Trial) -> None:
         """The first beat now, before anything is written to the trial: a worker killed after this
         leaves a trial that goes stale, not one RUNNING for ever."""
         if self.interval:
-            self.study._storage.record_heartbeat(trial._trial_id)
+            _optuna.record_heartbeats(self.study, [trial])
         with self.lock:
             self.trials[trial.number] = trial
 
@@ -40,13 +39,13 @@ class Heartbeats:
             yield
             return
         stop = threading.Event()
+        interval = self.interval
 
         def beat() -> None:
-            while not stop.wait(self.interval):
+            while not stop.wait(interval):
                 with self.lock:
-                    ids = [t._trial_id for t in self.trials.values()]
-                for trial_id in ids:
-                    self.study._storage.record_heartbeat(trial_id)
+                    held = list(self.trials.values())
+                _optuna.record_heartbeats(self.study, held)
 
         thread = threading.Thread(target=beat, name="dldoctor-heartbeat", daemon=True)
         thread.start()

@@ -16,8 +16,8 @@ from torch import nn
 from dldoctor.data import Data
 from dldoctor.population import data_obstacle, model_obstacle, probe_obstacle, recipe_obstacle
 from dldoctor.recipe import Recipe
+from dldoctor.search_space import SearchSpace
 from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialRunner
-from dldoctor.tuning.space import SearchSpace
 
 AUTO_MAX = 16  # members: past this a CPU gains nothing more, and a study wants feedback early
 CPU_AUTO_PARAMETERS = 1_000_000  # bigger models keep a CPU busy alone; packing them only adds latency

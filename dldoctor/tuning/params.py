@@ -7,21 +7,20 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dldoctor.errors import UsageError
+from dldoctor.errors import ParamsError
 from dldoctor.outputs import write_text
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
-from dldoctor.tuning.space import model_keywords
+from dldoctor.search_space import model_keywords
+
+if TYPE_CHECKING:  # reading a params file (diagnose --params) need not import Optuna
+    from dldoctor.tuning.results import TuneResult
 
 KIND = "dldoctor-params"
 SCHEMA = 1
 RECIPE_FIELDS = ("lr", "beta", "batch_size", "weight_decay", "epochs")
-
-
-class ParamsError(UsageError):
-    """A params file is missing, unreadable or does not fit the recipe."""
 
 
 @dataclass(frozen=True)
@@ -32,7 +31,7 @@ class TunedParams:
     study: str
     trial: int
     metric: str
-    value: float
+    value: float | None  # None when the best value was not finite (JSON has no inf)
     seed: int
     recipe_params: dict[str, Any]
     model_params: dict[str, Any]
@@ -82,7 +81,29 @@ def apply_params(recipe: Recipe, params: TunedParams, force: bool = False) -> Re
     return recipe.replace(**params.recipe_params, model=model)
 
 
-def tuned(best: Any, recipe: str, study: str, metric: str, seed: int) -> TunedParams:
-    """The params file's content for a result's best trial."""
-    value = best.value if math.isfinite(best.value) else None
-    return TunedParams(recipe, study, best.number, metric, value, seed, best.recipe_params, best.model_params)
+def export_best(result: TuneResult, path: Path) -> bool:
+    """Write the params file of the study's best trial; False when no trial completed."""
+    best, setup = result.best, result.setup
+    if best is None:
+        return False
+    params = TunedParams(
+        recipe=setup.recipe,
+        study=setup.study,
+        trial=best.number,
+        metric=setup.options.metric,
+        value=best.value if math.isfinite(best.value) else None,
+        seed=result.seed,
+        recipe_params=best.recipe_params,
+        model_params=best.model_params,
+    )
+    write_params(params, path)
+    return True
+
+
+def load_params(recipe: Recipe, path: Path, seed: int, force: bool = False) -> tuple[Recipe, list[str]]:
+    """The recipe with a params file applied, and what to tell the user about where it came from."""
+    params = read_params(path)
+    notes = [f"Using trial {params.trial} of study '{params.study}' from {path}"]
+    if params.seed != seed:
+        notes.append(f"That trial ran with seed {params.seed}; pass --seed {params.seed} to reproduce it.")
+    return apply_params(recipe, params, force), notes

@@ -8,7 +8,8 @@ from typing import Any
 
 from optuna.trial import FrozenTrial, TrialState
 
-from dldoctor.tuning.space import SearchSpace
+from dldoctor.search_space import SearchSpace
+from dldoctor.tuning.status import TrialStatus
 
 
 @dataclass(frozen=True)
@@ -29,7 +30,7 @@ class TrialReport:
     """One finished trial: its settings (recipe and model), how it ended, and the study so far."""
 
     number: int
-    status: str
+    status: TrialStatus
     value: float | None
     settings: dict[str, Any]
     message: str
@@ -37,13 +38,20 @@ class TrialReport:
     counts: Counts
 
 
-def status(trial: FrozenTrial) -> str:
-    """complete, pruned, diverged, failed, running or waiting."""
-    if trial.state == TrialState.PRUNED:
-        return "diverged" if trial.user_attrs.get("diverged") else "pruned"
-    return {TrialState.COMPLETE: "complete", TrialState.FAIL: "failed"}.get(
-        trial.state, trial.state.name.lower()
-    )
+_BY_STATE = {
+    TrialState.COMPLETE: TrialStatus.COMPLETE,
+    TrialState.PRUNED: TrialStatus.PRUNED,
+    TrialState.FAIL: TrialStatus.FAILED,
+    TrialState.RUNNING: TrialStatus.RUNNING,
+    TrialState.WAITING: TrialStatus.WAITING,
+}
+
+
+def status(trial: FrozenTrial) -> TrialStatus:
+    """Optuna's state, with a diverged trial (recorded as pruned) told apart."""
+    if trial.state == TrialState.PRUNED and trial.user_attrs.get("diverged"):
+        return TrialStatus.DIVERGED
+    return _BY_STATE[trial.state]
 
 
 def settings(trial: FrozenTrial, space: SearchSpace) -> dict[str, Any]:
@@ -68,8 +76,8 @@ class Progress:
             return None
         self.seen.add(trial.number)
         kind = status(trial)
-        self.counts = Counts(**{**self.counts.__dict__, kind: getattr(self.counts, kind) + 1})
-        value = trial.value if kind == "complete" else None
+        self.counts = Counts(**{**self.counts.__dict__, kind.value: getattr(self.counts, kind.value) + 1})
+        value = trial.value if kind == TrialStatus.COMPLETE else None
         if value is not None and (self.best is None or value < self.best):
             self.best = value
         message = str(trial.user_attrs.get("note", ""))

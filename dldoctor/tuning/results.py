@@ -6,19 +6,33 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import optuna
 from optuna.trial import TrialState
 
 from dldoctor.outputs import write_text
+from dldoctor.search_space import Dimension, SearchSpace
+from dldoctor.tuning.options import TuneOptions
 from dldoctor.tuning.progress import Counts, Progress, settings, status
-from dldoctor.tuning.space import Dimension, SearchSpace
-
-if TYPE_CHECKING:
-    from dldoctor.tuning.study import StudySetup
 
 EDGE = 0.05  # share of a float range (log-aware) at either end that counts as "on the boundary"
+
+
+@dataclass(frozen=True)
+class StudySetup:
+    """What is about to run, shown before the first trial."""
+
+    recipe: str
+    study: str
+    storage: str
+    space: SearchSpace
+    trials: int
+    finished: int
+    options: TuneOptions
+    epochs: int
+    notes: tuple[str, ...] = ()
+    packing: str = ""
 
 
 @dataclass(frozen=True)
@@ -45,11 +59,11 @@ class TuneResult:
     setup: StudySetup
     counts: Counts
     best: BestTrial | None
+    study: optuna.Study
     edges: list[EdgeWarning] = field(default_factory=list)
     importances: dict[str, float] = field(default_factory=dict)
     interrupted: bool = False
     seconds: float = 0.0
-    study: optuna.Study | None = None
 
     @property
     def seed(self) -> int:
@@ -73,14 +87,12 @@ def summarise(study: optuna.Study, setup: StudySetup, interrupted: bool, seconds
 
 
 def _best(trials: list[optuna.trial.FrozenTrial], setup: StudySetup) -> BestTrial | None:
-    complete = [t for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
+    complete = [(t.value, t) for t in trials if t.state == TrialState.COMPLETE and t.value is not None]
     if not complete:
         return None
-    trial = min(complete, key=lambda t: (t.value, t.number))
+    value, trial = min(complete, key=lambda pair: (pair[0], pair[1].number))
     recipe, model = setup.space.decode(trial.params)
-    return BestTrial(
-        trial.number, float(trial.value), dict(trial.params), {**recipe, "epochs": setup.epochs}, model
-    )
+    return BestTrial(trial.number, value, dict(trial.params), {**recipe, "epochs": setup.epochs}, model)
 
 
 def edge_warnings(space: SearchSpace, params: dict[str, Any]) -> list[EdgeWarning]:

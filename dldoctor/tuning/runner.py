@@ -15,13 +15,13 @@ from typing import Any, Protocol
 import torch
 
 from dldoctor.data import Data, TensorSplit
-from dldoctor.diagnosis.checks import EXPLOSION
+from dldoctor.divergence import diverged
 from dldoctor.errors import user_code
 from dldoctor.population import Population, member_of, uses_randomness
 from dldoctor.recipe import Recipe
 from dldoctor.training import EpochRecord, build_model, fit, initial_loss
+from dldoctor.tuning.status import TrialStatus
 
-STATUSES = ("complete", "pruned", "diverged", "failed")
 INITIAL_SAMPLE = 2048  # examples used to measure the loss at initialisation, the divergence yardstick
 
 # (trial number, epoch, dev metric) -> True when the trial should stop now (pruned).
@@ -46,7 +46,7 @@ class TrialPlan:
 class TrialOutcome:
     """How a trial ended; `value` is the final dev metric of a complete trial."""
 
-    status: str
+    status: TrialStatus
     value: float | None = None
     epochs: int = 0
     message: str = ""
@@ -86,9 +86,9 @@ class SequentialRunner:
                 raise
             message = f"out of memory at batch size {plan.recipe.batch_size}"
         else:
-            return TrialOutcome("complete", watcher.value, watcher.epochs)
+            return TrialOutcome(TrialStatus.COMPLETE, watcher.value, watcher.epochs)
         free_memory()
-        return TrialOutcome("failed", None, watcher.epochs, message)
+        return TrialOutcome(TrialStatus.FAILED, None, watcher.epochs, message)
 
 
 class PackedRunner:
@@ -131,10 +131,10 @@ class PackedRunner:
                 population.remove(ended)
                 watchers = [w for i, w in enumerate(watchers) if i not in ended]
                 while refill and population.accepts_newcomers and len(population) < self.capacity:
-                    plan = refill(key)
-                    if plan is None:
+                    extra = refill(key)
+                    if extra is None:
                         break
-                    watchers.append(self._admit(population, plan, monitor))
+                    watchers.append(self._admit(population, extra, monitor))
         except Exception as exc:
             if not out_of_memory(exc):
                 raise
@@ -169,7 +169,7 @@ class PackedRunner:
                 ended.append(i)
                 continue
             if epoch >= plan.recipe.epochs:
-                finish(plan, TrialOutcome("complete", watcher.value, watcher.epochs))
+                finish(plan, TrialOutcome(TrialStatus.COMPLETE, watcher.value, watcher.epochs))
                 ended.append(i)
         return ended
 
@@ -196,7 +196,7 @@ def shape_key(plan: TrialPlan) -> tuple:
 class _Stop(Exception):
     """Raised from the epoch callback to end a trial early."""
 
-    def __init__(self, status: str, message: str = "") -> None:
+    def __init__(self, status: TrialStatus, message: str = "") -> None:
         super().__init__(status)
         self.status = status
         self.message = message
@@ -220,19 +220,10 @@ class _Watcher:
             None if math.isfinite(value) else f"dev {self.metric.removeprefix('dev_')} is not finite"
         )
         if reason:
-            raise _Stop("diverged", f"{reason} at epoch {record.epoch}")
+            raise _Stop(TrialStatus.DIVERGED, f"{reason} at epoch {record.epoch}")
         self.value = value
         if self.monitor(self.number, record.epoch, value):
-            raise _Stop("pruned", f"pruned after epoch {record.epoch}")
-
-
-def diverged(loss: float, start: float) -> str | None:
-    """Why an epoch's training loss counts as diverged: non-finite, or blown far past its start."""
-    if not math.isfinite(loss):
-        return "training loss became non-finite"
-    if math.isfinite(start) and start > 0 and loss > EXPLOSION * start:
-        return f"training loss {loss:.3g} exploded past {EXPLOSION:g}× its initial {start:.3g}"
-    return None
+            raise _Stop(TrialStatus.PRUNED, f"pruned after epoch {record.epoch}")
 
 
 def out_of_memory(exc: BaseException) -> bool:

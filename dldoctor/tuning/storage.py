@@ -20,14 +20,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from dldoctor.errors import UsageError, one_line
+from dldoctor.errors import StorageError, one_line
 
 DEFAULT_FILE = "dldoctor-tune.db"
 SQLITE_TIMEOUT_S = 600
-
-
-class StorageError(UsageError):
-    """The study storage cannot be opened."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,6 @@ on several machines stop at exactly the requested count.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import multiprocessing
 import os
 import signal
@@ -30,94 +29,28 @@ from optuna.trial import TrialState
 
 from dldoctor import threads
 from dldoctor.data import Data
-from dldoctor.errors import DldoctorError, UsageError, raised_by_user_code
+from dldoctor.errors import DoctorError, UsageError, raised_by_user_code
 from dldoctor.optim import field_label, has_beta
 from dldoctor.recipe import Recipe, load_recipe
+from dldoctor.search_space import SearchSpace, build_space
 from dldoctor.training import build_model, prepare_run, resolve_device
+from dldoctor.tuning import _optuna
 from dldoctor.tuning.heartbeat import Heartbeats
+from dldoctor.tuning.options import TuneOptions
 from dldoctor.tuning.packing import Packing, choose_packing, make_runner
 from dldoctor.tuning.progress import Progress, TrialReport
-from dldoctor.tuning.results import TuneResult, summarise
+from dldoctor.tuning.pruners import make_pruner
+from dldoctor.tuning.results import StudySetup, TuneResult, summarise
 from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
-from dldoctor.tuning.samplers import PRUNERS, SAMPLERS, make_pruner, make_sampler
-from dldoctor.tuning.space import SearchSpace, build_space
-from dldoctor.tuning.storage import StorageSettings, default_url, mask, open_storage
+from dldoctor.tuning.samplers import make_sampler
+from dldoctor.tuning.status import TrialStatus
+from dldoctor.tuning.storage import mask, open_storage
 
-METRICS = ("dev_error", "dev_loss")
 LIVE = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
 POLL_S = 0.5
 
 # The space as the study will search it -> (final space, notes saying why it changed).
 SpaceAdjuster = Callable[[SearchSpace], tuple[SearchSpace, list[str]]]
-
-
-@dataclass(frozen=True)
-class TuneOptions:
-    """How to search. `storage` None is an SQLite file in the working directory; `study` None is
-    the recipe's name. `explore` > 0 makes the first trials quasi-random before `sampler` adapts."""
-
-    trials: int = 20
-    metric: str = "dev_error"
-    sampler: str = "tpe"
-    explore: int = 0
-    pruner: str = "median"
-    storage: str | None = None
-    study: str | None = None
-    workers: int = 1
-    seed: int = 0
-    device: str | None = None
-    epochs: int | None = None
-    heartbeat: int = 10
-    grace: int = 60
-    retries: int = 2
-    pack: int | str = "auto"
-
-    def validate(self) -> TuneOptions:
-        pack = self.pack
-        if isinstance(pack, str) and pack.isdigit():
-            return dataclasses.replace(self, pack=int(pack)).validate()
-        if pack != "auto" and not (isinstance(pack, int) and pack >= 1):
-            raise UsageError(f"--pack must be auto or a positive number of trials, got {pack!r}")
-        for name in ("trials", "workers", "heartbeat", "grace"):
-            if getattr(self, name) < 1:
-                raise UsageError(f"--{name} must be a positive integer, got {getattr(self, name)}")
-        if self.epochs is not None and self.epochs < 1:
-            raise UsageError(f"--epochs must be a positive integer, got {self.epochs}")
-        if self.explore < 0 or self.retries < 0:
-            raise UsageError("--explore and --retries must be zero or more")
-        if self.metric not in METRICS:
-            raise UsageError(f"--metric: unknown metric {self.metric!r}; use one of {', '.join(METRICS)}")
-        if self.sampler not in SAMPLERS:
-            raise UsageError(f"--sampler: unknown sampler {self.sampler!r}; use one of {', '.join(SAMPLERS)}")
-        if self.pruner not in PRUNERS:
-            raise UsageError(f"--pruner: unknown pruner {self.pruner!r}; use one of {', '.join(PRUNERS)}")
-        if self.grace <= self.heartbeat:
-            raise UsageError(f"--grace ({self.grace} s) must be longer than --heartbeat ({self.heartbeat} s)")
-        return self
-
-    @property
-    def storage_url(self) -> str:
-        return self.storage or default_url()
-
-    @property
-    def storage_settings(self) -> StorageSettings:
-        return StorageSettings(self.heartbeat, self.grace, self.retries)
-
-
-@dataclass(frozen=True)
-class StudySetup:
-    """What is about to run, shown before the first trial."""
-
-    recipe: str
-    study: str
-    storage: str
-    space: SearchSpace
-    trials: int
-    finished: int
-    options: TuneOptions
-    epochs: int
-    notes: tuple[str, ...] = ()
-    packing: str = ""
 
 
 @dataclass
@@ -150,14 +83,16 @@ def tune(
     listener: Listener | None = None,
 ) -> TuneResult:
     """Run (or resume) the study until it holds `options.trials` finished trials; Ctrl-C stops it
-    cleanly and the result says so. Raises DldoctorError on bad input."""
+    cleanly and the result says so. Raises DoctorError on bad input."""
     started = time.perf_counter()
     options = (options or TuneOptions()).validate()
     listener = listener or Listener()
-    spec = None if isinstance(recipe, Recipe) else str(recipe)
-    if options.workers > 1 and spec is None:
-        raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
-    loaded = load_recipe(recipe) if spec is not None else recipe.validate()
+    if isinstance(recipe, Recipe):
+        if options.workers > 1:
+            raise UsageError("--workers > 1 needs the recipe as a file path, so each worker can load it")
+        spec, loaded = "", recipe.validate()
+    else:
+        spec, loaded = str(recipe), load_recipe(recipe)
     storage = open_storage(options.storage_url, options.storage_settings)  # a bad URL fails before training
     worker = _prepare(loaded.replace(epochs=options.epochs), options)
     notes = [] if has_beta(loaded.optimizer) else [beta_note(loaded.optimizer)]
@@ -168,16 +103,16 @@ def tune(
     study = _open_study(storage, worker, options)
     progress = Progress(worker.space, study.get_trials(deepcopy=False))
     setup = StudySetup(
-        worker.recipe.name,
-        study.study_name,
-        mask(options.storage_url),
-        worker.space,
-        options.trials,
-        progress.counts.finished,
-        options,
-        worker.recipe.epochs,
-        tuple(notes),
-        packing.describe(),
+        recipe=worker.recipe.name,
+        study=study.study_name,
+        storage=mask(options.storage_url),
+        space=worker.space,
+        trials=options.trials,
+        finished=progress.counts.finished,
+        options=options,
+        epochs=worker.recipe.epochs,
+        notes=tuple(notes),
+        packing=packing.describe(),
     )
     listener.started(setup)
     interrupted = False
@@ -191,7 +126,7 @@ def tune(
     return summarise(study, setup, interrupted, time.perf_counter() - started)
 
 
-def beta_note(optimizer: str) -> str:
+def beta_note(optimizer: str | Callable[..., Any]) -> str:
     return f"β is not searched: {field_label(optimizer)} has no first-moment coefficient (momentum or betas)."
 
 
@@ -399,8 +334,8 @@ def _surplus(study: optuna.Study, trial: optuna.Trial, budget: int) -> bool:
 
 def _release(study: optuna.Study, trial: optuna.Trial) -> None:
     """Hand a surplus trial back as WAITING (it has no params yet); a later run with a larger budget
-    takes it first. Optuna has no public call for this, hence the private ids."""
-    study._storage.set_trial_state_values(trial._trial_id, TrialState.WAITING)
+    takes it first. Optuna has no public call for this (see _optuna)."""
+    _optuna.set_state(study, trial, TrialState.WAITING)
 
 
 def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> optuna.trial.FrozenTrial:
@@ -439,11 +374,11 @@ def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> No
 def _tell(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> optuna.trial.FrozenTrial:
     if outcome.message:
         trial.set_user_attr("note", outcome.message)
-    if outcome.status == "complete":
+    if outcome.status == TrialStatus.COMPLETE:
         return study.tell(trial, outcome.value)
-    if outcome.status == "diverged":
+    if outcome.status == TrialStatus.DIVERGED:
         trial.set_user_attr("diverged", True)
-    state = TrialState.FAIL if outcome.status == "failed" else TrialState.PRUNED
+    state = TrialState.FAIL if outcome.status == TrialStatus.FAILED else TrialState.PRUNED
     return study.tell(trial, state=state)
 
 
@@ -460,14 +395,12 @@ def _fail_stale(study: optuna.Study, grace: int) -> None:
     """Fail trials whose worker stopped beating (the storage's callback queues their retry), and
     trials whose worker died between creating them and its first beat: still RUNNING, never
     claimed, older than the grace. Left alone, such a trial would hold a slot of the budget for ever."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)
+    _optuna.fail_stale_trials(study)
     cutoff = datetime.now() - timedelta(seconds=grace)
     for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
         if "worker" not in trial.user_attrs and trial.datetime_start and trial.datetime_start < cutoff:
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
-                study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+                _optuna.set_state(study, trial, TrialState.FAIL)
 
 
 def _run_processes(
@@ -506,7 +439,7 @@ def _run_processes(
     _reclaim(study, processes, lost, options.retries, listener)
     held = sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in study.get_trials(deepcopy=False))
     if lost and held < options.trials:
-        raise DldoctorError(
+        raise DoctorError(
             f"{len(lost)} of {len(processes)} workers stopped ({'; '.join(lost.values())}) and the study"
             f" holds {held} of {options.trials} trials; rerun the same command to resume it (a worker's"
             " own error, if it had one, is printed above)"
@@ -535,10 +468,8 @@ def _reclaim(
 
 def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, retries: int) -> str:
     """Fail a dead worker's trial and queue it again with the same parameters (up to `retries`)."""
-    study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
-    optuna.storages.RetryFailedTrialCallback(max_retry=retries)(
-        study, study._storage.get_trial(trial._trial_id)
-    )
+    _optuna.set_state(study, trial, TrialState.FAIL)
+    optuna.storages.RetryFailedTrialCallback(max_retry=retries)(study, _optuna.frozen(study, trial))
     trials = study.get_trials(deepcopy=False)
     again = [t.number for t in trials if t.system_attrs.get("retry_history", [])[-1:] == [trial.number]]
     if not again:
@@ -590,7 +521,7 @@ def _child(
         _work(study, worker, lambda trial: None, lambda message: print(message, file=sys.stderr))
     except KeyboardInterrupt:
         sys.exit(130)
-    except DldoctorError as exc:
+    except DoctorError as exc:
         print(f"error (worker {index}): {exc}", file=sys.stderr)
         sys.exit(2)
     except Exception as exc:

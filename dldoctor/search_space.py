@@ -1,5 +1,6 @@
-"""The search space: the built-in dimensions (lr, β, batch size) on log scales, plus what a recipe
-declares with `search_space=`. Pure Python, so validating a recipe does not import torch or Optuna.
+"""The search space a recipe declares and a study searches: the built-in dimensions (lr, β, batch
+size) on log scales, plus what a recipe declares with `search_space=`. Pure Python, so validating
+a recipe does not import torch or Optuna.
 
 Declared dimensions: `name: (low, high)` (ints → integer, floats → float), `name: (low, high, "log")`
 for a log scale, `name: [a, b, c]` for a choice. `lr`, `beta`, `batch_size` and `weight_decay`
