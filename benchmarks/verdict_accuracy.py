@@ -1,5 +1,6 @@
-"""Published verdict accuracy: `dldoctor.diagnose` on every shipped recipe and every patient in
-benchmarks/patients/, over several seeds, scored against the kind each one should get.
+"""Published verdict accuracy: `dldoctor.diagnose` on every shipped recipe, every patient in
+benchmarks/patients/ (held out: never tune on them) and every development case in
+benchmarks/dev_cases/ (tune on these), over several seeds, scored against the kind each one should get.
 
 Healthy controls measure false alarms (anything but `healthy` is an alarm, `inconclusive`
 included; Wilson interval). Faults measure detection (any verdict other than healthy or
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import fnmatch
+import importlib.util
 import json
 import math
 import os
@@ -29,8 +31,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
-
-from patients.plain_loop import load as load_patient
+from types import ModuleType
 
 from dldoctor.diagnosis.evidence import VERDICTS  # torch-free: torch's threads are set before it loads
 
@@ -38,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 PATIENTS = HERE / "patients"
 NOT_PATIENTS = {"clinic", "plain_loop"}
+DEV_CASES = HERE / "dev_cases"  # cases the verdict's authors may look at and tune on
 SHIPPED: dict[str, str | tuple[str, ...]] = {  # recipes/ → the verdict(s) the README documents for it
     "digits": ("high_variance", "healthy", "inconclusive"),  # borderline variance: the seed decides
     "healthy": "healthy",
@@ -72,18 +74,48 @@ class Outcome:
     seconds: float
 
 
-def collect() -> list[Case]:
-    cases = []
-    for stem, kind in SHIPPED.items():
-        kinds = kind if isinstance(kind, tuple) else (kind,)
-        cases.append(Case(f"recipes/{stem}", str(ROOT / "recipes" / f"{stem}.py"), kinds, ""))
-    for path in sorted(PATIENTS.glob("*.py")):
-        if path.stem in NOT_PATIENTS:
-            continue
-        module = load_patient(path)
-        expected = module.EXPECTED if isinstance(module.EXPECTED, tuple) else (module.EXPECTED,)
-        cases.append(Case(f"patients/{path.stem}", str(path), expected, getattr(module, "NEEDS", "")))
+def collect(only: str = "") -> list[Case]:
+    """Every case whose name matches `only`; a module is imported only once it is selected, so a
+    sweep restricted to recipes or dev cases never runs a held-out patient's code."""
+    cases = [
+        Case(
+            f"recipes/{stem}",
+            str(ROOT / "recipes" / f"{stem}.py"),
+            kind if isinstance(kind, tuple) else (kind,),
+            "",
+        )
+        for stem, kind in SHIPPED.items()
+        if selected(f"recipes/{stem}", only)
+    ]
+    for folder in (DEV_CASES, PATIENTS):
+        for path in sorted(folder.glob("*.py")):
+            name = f"{folder.name}/{path.stem}"
+            if path.stem in NOT_PATIENTS or path.stem.startswith("_") or not selected(name, only):
+                continue
+            module = load_case(path)
+            expected = module.EXPECTED if isinstance(module.EXPECTED, tuple) else (module.EXPECTED,)
+            cases.append(Case(name, str(path), expected, getattr(module, "NEEDS", "")))
     return cases
+
+
+def selected(name: str, only: str) -> bool:
+    """`only` is one or more comma-separated globs or substrings; empty selects everything."""
+    return not only or any(fnmatch.fnmatch(name, p) or p in name for p in only.split(","))
+
+
+def load_case(path: Path) -> ModuleType:
+    """Import a case module (a recipe file with EXPECTED, SOURCE and WHY); patients use their own loader."""
+    if path.parent == PATIENTS:
+        from patients.plain_loop import load
+
+        return load(path)
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))
+    spec = importlib.util.spec_from_file_location(f"dev_case_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def init_worker() -> None:
@@ -225,15 +257,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,3,7")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (one torch thread each)")
-    parser.add_argument("--only", default="", help="glob or substring on case names (recipes/x, patients/x)")
+    parser.add_argument(
+        "--only", default="", help="glob or substring on case names (recipes/x, dev_cases/x, patients/x)"
+    )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--save", type=Path, help="also write every outcome as JSON here")
     parser.add_argument("--load", type=Path, help="re-print a saved run instead of diagnosing")
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
-    cases = collect()
-    if args.only:
-        cases = [c for c in cases if fnmatch.fnmatch(c.name, args.only) or args.only in c.name]
+    cases = collect(args.only)
     if args.load:
         outcomes = [Outcome(**o) for o in json.loads(args.load.read_text())["outcomes"]]
         names = {o.case for o in outcomes}

@@ -24,6 +24,7 @@ from torch import nn
 
 from dldoctor.data import Data, TensorSplit, flat_features, standardise
 from dldoctor.diagnosis.evidence import EasierModelResult
+from dldoctor.diagnosis.probes import CONVEX_L2 as L2
 from dldoctor.model_checks import Inspection
 from dldoctor.recipe import Recipe
 from dldoctor.stats import paired_difference
@@ -31,7 +32,6 @@ from dldoctor.training import LossFn, SplitResult, batch_loss, build_model, eval
 
 MAX_EXAMPLES = 20_000
 MAX_FEATURES = 10_000
-L2 = 1e-4
 ROUNDS = 3  # rounds of the recipe's epochs a shallower version may train for
 CONVERGED = 0.02  # ... stopping once a round lowers the training loss by less than this share
 

@@ -3,9 +3,11 @@
 One forward pass on a few training examples, with a hook on every leaf module, shows how tensors
 flow from layer to layer. Where one linear map's output reaches the next linear map unchanged
 (or only reshaped), the two collapse into one; a hidden layer narrower than K − 1 caps the logits'
-rank (softmax ignores one direction); a softmax or sigmoid output leaves cross-entropy logits
-inside [0, 1]; a squashing output cannot reach regression targets outside its range. Each such
-fault is a lack of capacity: a bigger or repaired model is the cure, not a better optimiser.
+rank (softmax ignores one direction); a squashing output cannot reach regression targets outside
+its range. Each such fault is a lack of capacity: a bigger or repaired model is the cure, not a
+better optimiser. A softmax or sigmoid output fed to cross-entropy is different: it leaves the logits
+inside [0, 1], which caps the loss and shrinks its gradient but not the ranking of the classes (the
+argmax is the same), so it is a set-up fault that starves the optimiser, not a lack of capacity.
 """
 
 from __future__ import annotations
@@ -217,7 +219,9 @@ def _squashed(out: torch.Tensor, task: str) -> list[ModelCheck]:
             f" in [0, 1] cap the predicted probability at {best:.2f} and the loss at no less than"
             f" {-math.log(best):.2f}",
             f"Remove the final {kind}: return raw logits and let the loss apply softmax.",
+            capacity=False,
             numbers={"activation": kind, "max_probability": best, "min_loss": -math.log(best)},
+            setup=True,
         )
     ]
 

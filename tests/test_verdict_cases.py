@@ -1,4 +1,4 @@
-"""End to end on tiny recipes: leakage, a squashed output and an easier dev set get their own names."""
+"""End to end on tiny recipes: leakage, softmax before cross-entropy and an easier dev set get their names."""
 
 from __future__ import annotations
 
@@ -30,7 +30,8 @@ def test_dev_examples_copied_from_train_are_data_leakage(make_recipe, tmp_path):
     assert data["leakage"][0]["exact"] == 100 and data["findings"][0]["kind"] == "data_leakage"
 
 
-def test_a_softmax_output_is_a_capacity_fault_not_an_optimisation_failure(make_recipe):
+def test_a_softmax_output_is_an_optimisation_failure_whose_first_remedy_removes_it(make_recipe):
+    # Softmax before cross-entropy keeps the argmax (no capacity is lost) but starves the gradient.
     path = make_recipe(
         """
         def squashed():
@@ -40,11 +41,11 @@ def test_a_softmax_output_is_a_capacity_fault_not_an_optimisation_failure(make_r
         """
     )
     report = dd.diagnose(path, dd.DiagnoseOptions(**FAST))
-    assert [c.check for c in report.model_checks] == ["output_squashed"]
-    assert report.verdict == "high_bias", report.diagnosis.reason
+    assert [(c.check, c.capacity, c.setup) for c in report.model_checks] == [("output_squashed", False, True)]
+    assert report.verdict == "optimization_failure", report.diagnosis.reason
     advice = report.findings[0].advice
-    first = next(i for i, tip in enumerate(advice) if tip.startswith("Remove the final softmax"))
-    assert first <= 1 and not any("Do not add capacity" in tip for tip in advice)  # after "train longer"
+    assert advice[0].startswith("Remove the final softmax")
+    assert any("Do not add capacity" in tip for tip in advice)
 
 
 def test_a_dev_set_much_cleaner_than_training_data_is_a_mismatch(make_recipe):

@@ -64,9 +64,11 @@ __all__ = [
 def conclude(ev: Evidence, policy: Policy) -> Diagnosis:
     """The verdict: within target → healthy; training blew up → optimisation failure; else judge the total.
 
-    The total excess dev − Bayes decides whether there is anything material to gain; only then is it
-    attributed to its components (avoidable bias, recoverable variance, mismatch). Problems that
-    the total cannot show come first: leaked dev examples, and a dev set *easier* than train-dev.
+    The total excess dev − Bayes decides whether there is anything material to gain: only an
+    established one (interval clear of zero, point material) is attributed to its components
+    (avoidable bias, recoverable variance, mismatch), or called inconclusive when none of them is
+    established. Problems that the total cannot show come first: leaked dev examples, and a dev
+    set *easier* than train-dev.
     """
     gaps = decompose(ev, policy)
     outcomes = probes.assess(ev) + regimen.assess(ev)
@@ -137,16 +139,28 @@ def _nothing_to_gain(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
     level = fmt.confidence(policy.confidence)
     total = gaps.get("total_excess")
     if total is not None:
-        return (
-            f"Nothing material to gain: dev error {fmt.error(ev.errors['dev'].value, ev.task)} is"
+        reason = (
+            f"dev error {fmt.error(ev.errors['dev'].value, ev.task)} is"
             f" {fmt.gap(total.estimate.value, ev.task)} from the Bayes error"
             f" {fmt.error(ev.bayes.value if ev.bayes else None, ev.task)} ({level} CI"
-            f" {fmt.interval(total.estimate, ev.task, signed=True)}, jointly with every gap), under the"
-            f" {unit} that matters."
+            f" {fmt.interval(total.estimate, ev.task, signed=True)}, jointly with every gap)"
         )
+        if not total.material:
+            return f"Nothing material to gain: {reason}, under the {unit} that matters."
+        return f"No established excess: {reason}, an interval that includes zero.{_to_settle(ev, total)}"
     largest = max(gaps.values(), key=lambda g: g.estimate.value)
     return (
         f"No gap is both significant and at least {unit}. The largest is"
         f" {largest.name.replace('_', ' ')}, {fmt.gap(largest.estimate.value, ev.task)}"
         f" ({level} CI {fmt.interval(largest.estimate, ev.task, signed=True)})."
     )
+
+
+def _to_settle(ev: Evidence, total: Gap) -> str:
+    """Which split to grow, and by about how much, to tell the point estimate from zero."""
+    extra = checks.more_examples_needed(ev, total)
+    more = " and ".join(f"about {n:,} more {split.replace('_', '-')} examples" for split, n in extra.items())
+    if not more:
+        return ""
+    size = fmt.gap(total.estimate.value, ev.task)
+    return f" {more[0].upper()}{more[1:]} would tell whether the {size} is real."

@@ -26,6 +26,10 @@ NO_RECOVERY = 0.9  # ... when the final loss is still at least this share of the
 WORSE_THAN_START = 1.5  # final loss over initial loss that counts as diverged on its own
 EASIER_MARGIN = 0.10  # the easier model's training loss must be this much lower, relatively
 SPECIFICITY = ("gradients", "activations", "hessian", "sanity", "curve")
+# Probe readings that name a set-up fault (besides the `setup.*` readings of how the recipe trains):
+# units saturated through training come from the initialisation or input scale, not from the function
+# class. A bad start alone (sanity.initial_loss) is not one: training may well leave it behind.
+SETUP_READINGS = ("activations.saturation",)
 
 ADVICE = {
     "high_bias": advice.high_bias,
@@ -103,21 +107,22 @@ RANK = ("data_leakage", "optimization_failure")  # these outrank every gap, in t
 def attribute(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> tuple[list[Finding], list[Finding]]:
     """(problems, cannot-tells): the total excess first, then the components it splits into.
 
-    Nothing material in total → nothing to attribute, however one component's noise falls. A
-    material total whose interval includes zero → cannot tell, naming the split to grow. An
-    established total → the components that are significant and material; failing those, a
-    significant one carrying most of it; failing that, cannot tell which.
+    A problem, or a cannot-tell, needs an established total (its interval excludes zero, and it is
+    material): a total consistent with zero is no evidence of anything to gain, however its point
+    estimate or one component's noise falls, and calling it anything but healthy would raise an
+    alarm on healthy data more often than 1 − confidence (the healthy verdict then says how wide the
+    interval is and which split to grow). An established total → the components that are
+    significant and material; failing those, a significant one carrying most of it; failing that,
+    cannot tell which. Without a Bayes estimate there is no total: only established components count.
     """
     parts = [gaps[name] for name in COMPONENTS if name in gaps]
     unit = threshold(ev, policy)
     total = gaps.get("total_excess")
     flagged = [_gap_finding(ev, g, policy, unit) for g in parts if _established(ev, g, policy)]
     if total is None:  # no Bayes estimate: the components are all there is
-        return flagged, undecided(ev, [g for g in parts if g.material and not g.significant], policy)
-    if not total.material:
+        return flagged, []
+    if not (total.material and total.significant):
         return [], []
-    if not total.significant:
-        return [], undecided(ev, [total], policy)
     if flagged:
         return flagged, []
     carrying = [g for g in parts if g.significant and g.estimate.value >= CARRIES * total.estimate.value]
@@ -278,13 +283,17 @@ def _two_sample(ev: Evidence, gap: Gap) -> dict:
 def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutcome]) -> list[Finding]:
     """Read high bias as a capacity fault, an optimisation failure, or plain high bias.
 
+    High bias means the model's function class (its capacity, or its regularisation) cannot fit;
+    an optimisation failure means it could, but the set-up stops the optimiser finding the fit.
     The deciding evidence is a model the user's network can represent (a shallower version of it
     with the same regularisation, or the linear fit when the network is linear) reaching a clearly
-    lower training loss: then the network could have fitted better. Without such a model, a static
-    capacity fault of the model (a bottleneck, a squashed output) keeps it high bias with its own
-    remedy; strong probes decide only when no representable model could be run, and no other easier
-    model failed to fit better either. A loss still falling at the end, with no strong probe firing,
-    is unfinished training, not a failure: it stays high bias with "train longer" as the first remedy.
+    lower training loss. Failing that, a set-up reading that names the mechanism (a loss that does
+    not fit the task, a softmax fed to cross-entropy, sorted data unshuffled, saturated units, an
+    overconfident start, a schedule or clipping that starves the steps) explains the training error,
+    unless a static capacity fault of the model explains it instead: that keeps it high bias with
+    its own remedy. Other strong probes decide only when no representable model could be run, and
+    no other easier model failed to fit better either. A loss still falling at the end with nothing
+    that explains why is unfinished training, not a failure: high bias, "train longer" first.
     """
     bias = next((f for f in findings if f.kind == "high_bias"), None)
     if bias is None:
@@ -294,15 +303,35 @@ def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutc
     warned = sorted((o for o in outcomes if o.status == "warn"), key=_specificity)
     strong = [o for o in warned if o.strong]
     capacity = [c for c in ev.model_checks if c.capacity]
-    # a better fit after longer training is no failure, unless a probe names a broken mechanism
+    faults = [] if capacity else _setup_faults(ev, warned)
+    # a better fit after longer training is no failure, unless a reading names a broken mechanism
     unfinished = advice.still_falling(ev) is not None and not strong
-    if not unfinished and (beaten or (strong and not fair and not capacity and _better_fit_possible(ev))):
-        found = _recast(ev, bias, beaten, warned or strong)
+    if faults:
+        found = _recast(ev, bias, [m for m in beaten if not unfinished], faults, setup=True)
+    elif not unfinished and (beaten or (strong and not fair and not capacity and _better_fit_possible(ev))):
+        found = _recast(ev, bias, beaten, warned or strong, setup=False)
     elif capacity:
         found = _capacity(ev, bias, capacity, warned)
     else:
         found = replace(bias, evidence={**bias.evidence, **_comparisons(ev, warned)})
     return [_unfinished(ev, found) if f is bias else f for f in findings]
+
+
+def _setup_faults(ev: Evidence, warned: list[ProbeOutcome]) -> list[ProbeOutcome]:
+    """The set-up readings that explain a poor fit by how the model is trained, first among the warnings.
+
+    A wiring check of the model (a softmax fed to cross-entropy) counts as one, read as a probe.
+    """
+    wiring = [
+        ProbeOutcome(f"model.{c.check}", "warn", c.summary, c.numbers, c.remedy, strong=True)
+        for c in ev.model_checks
+        if c.setup
+    ]
+    readings = [o for o in warned if o.probe.split(".")[0] == "setup"]
+    readings += [o for o in warned if o.probe in SETUP_READINGS]
+    if not wiring and not readings:
+        return []
+    return [*wiring, *readings, *(o for o in warned if o not in readings)]
 
 
 def _better_fit_possible(ev: Evidence) -> bool:
@@ -312,20 +341,14 @@ def _better_fit_possible(ev: Evidence) -> bool:
 
 
 def _recast(
-    ev: Evidence, bias: Finding, beaten: list[EasierModelResult], warned: list[ProbeOutcome]
+    ev: Evidence, bias: Finding, beaten: list[EasierModelResult], warned: list[ProbeOutcome], setup: bool
 ) -> Finding:
     return Finding(
         "optimization_failure",
         bias.severity,
         _failure_summary(ev, beaten, warned),
         {
-            "rule": (
-                "high training error, and a model your network can represent fits the training set better"
-                f" (paired interval excludes 0, at least {100 * EASIER_MARGIN:g}% lower)"
-                if beaten
-                else "high training error, no model your network can represent could run, and a strong"
-                " probe fired"
-            ),
+            "rule": _recast_rule(beaten, setup),
             "probes": [],
             **_comparisons(ev, warned, "probes"),
             "model_checks": [asdict(c) for c in ev.model_checks],
@@ -333,6 +356,20 @@ def _recast(
         },
         _unique([*(o.remedy for o in warned if o.remedy), *advice.failed_optimisation(ev)]),
     )
+
+
+def _recast_rule(beaten: list[EasierModelResult], setup: bool) -> str:
+    if beaten:
+        return (
+            "high training error, and a model your network can represent fits the training set better"
+            f" (paired interval excludes 0, at least {100 * EASIER_MARGIN:g}% lower)"
+        )
+    if setup:
+        return (
+            "high training error, no static capacity fault of the model, and a reading of the set-up names"
+            " what stops the optimiser"
+        )
+    return "high training error, no model your network can represent could run, and a strong probe fired"
 
 
 def _capacity(ev: Evidence, bias: Finding, capacity: list[ModelCheck], warned: list[ProbeOutcome]) -> Finding:
@@ -349,9 +386,10 @@ def _capacity(ev: Evidence, bias: Finding, capacity: list[ModelCheck], warned: l
 
 
 def _unfinished(ev: Evidence, found: Finding) -> Finding:
-    """A loss still falling when training stopped: training longer comes before any other cure."""
+    """A loss still falling when training stopped: training longer comes before any other cure of
+    high bias (a failure's cure is its fault's fix: the loss falls slowly *because* of it)."""
     tip = advice.still_falling(ev)
-    if tip is None:
+    if tip is None or found.kind != "high_bias":
         return found
     summary = f"{found.summary} The training loss was still falling at the end: train longer first."
     return replace(found, summary=summary, advice=_unique([tip, *found.advice]))
@@ -415,25 +453,19 @@ def _unique(items: list[str]) -> list[str]:
 
 
 def undecided(ev: Evidence, gaps: list[Gap], policy: Policy) -> list[Finding]:
-    """Gaps whose intervals still include zero where the verdict hinges on them: name the split to grow."""
+    """Components of an established total whose intervals still include zero: name the split to grow."""
     found = []
     for gap in sorted(gaps, key=lambda g: -g.estimate.value):
         upper, lower = ends(ev, gap)
-        need = extra_examples_needed(gap.estimate, upper, lower, gap.widen)
-        extra = {(gap.upper, gap.lower)[i]: n for i, n in need.items()}
-        extra = {("train" if k == "bayes" else k): n for k, n in extra.items()}
+        extra = more_examples_needed(ev, gap)
         summary = (
             f"Cannot tell yet: the {gap.name.replace('_', ' ')} of"
             f" {fmt.gap(gap.estimate.value, ev.task)} has a {fmt.confidence(policy.confidence)}"
             f" interval of {fmt.interval(gap.estimate, ev.task, signed=True)}, which includes zero."
         )
         evidence = {
-            "rule": (
-                "the total excess dev − Bayes is material but its interval includes 0"
-                if gap.name == "total_excess"
-                else "the total excess is established (or unmeasured) but no component of it is: this"
-                " component's interval includes 0"
-            ),
+            "rule": "the total excess dev − Bayes is established but no component of it is: this"
+            " component's interval includes 0",
             "gap": gap.name,
             "value": gap.estimate.value,
             "interval": list(gap.estimate.interval),
@@ -442,3 +474,11 @@ def undecided(ev: Evidence, gaps: list[Gap], policy: Policy) -> list[Finding]:
         }
         found.append(Finding("inconclusive", "info", summary, evidence, advice.settle(gap, extra, ev.task)))
     return found
+
+
+def more_examples_needed(ev: Evidence, gap: Gap) -> dict[str, int]:
+    """Split → about how many more examples would make this gap's interval clear zero (train for Bayes)."""
+    upper, lower = ends(ev, gap)
+    need = extra_examples_needed(gap.estimate, upper, lower, gap.widen)
+    extra = {(gap.upper, gap.lower)[i]: n for i, n in need.items()}
+    return {("train" if k == "bayes" else k): n for k, n in extra.items()}

@@ -47,7 +47,9 @@ class ModelCheck:
     """One static reading of the model itself (its layers and one forward pass on a few examples).
 
     `capacity` marks a fault that limits what the network can fit: it names high bias, with its
-    own remedy, and rules out reading the training error as an optimisation failure.
+    own remedy, and rules out reading the training error as an optimisation failure. `setup` marks
+    a fault in how the model meets its loss that slows the optimiser without capping the fit (the
+    argmax is unchanged, the gradient is not): with high training error it names an optimisation failure.
     """
 
     check: str  # "linear_network", "linear_stack", "bottleneck", "output_squashed", "output_range"
@@ -55,6 +57,7 @@ class ModelCheck:
     remedy: str
     capacity: bool = True
     numbers: dict[str, Any] = field(default_factory=dict)
+    setup: bool = False
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ STILL_FALLING = 0.02  # relative drop over the last quarter of epochs: training 
 SADDLE = -0.1  # λmin / λmax below this at a critical point: a saddle, not a minimum
 CRITICAL = 0.01  # a point is critical when a Newton-sized step would gain under 1 % of the loss
 FLAT = 1e-4  # spectral radius below this share of the loss: a flat region
+CONVEX_L2 = 1e-4  # the L2 penalty of the convex easier model (linear or logistic regression)
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,11 @@ def clip_advice(g: GradientHealth | None) -> str:
 
 
 def best_easier_loss(ev: Evidence) -> float | None:
-    losses = [m.baseline_loss for m in ev.easier_models if math.isfinite(m.baseline_loss)]
+    """The lowest training loss of an easier model regularised like the user's: under more weight decay
+    than the convex fit's own L2, that fit is no yardstick, since the decay itself holds the loss up."""
+    heavier = ev.setup.weight_decay > CONVEX_L2
+    fair = [m for m in ev.easier_models if not (heavier and m.kind == "convex")]
+    losses = [m.baseline_loss for m in fair if math.isfinite(m.baseline_loss)]
     return min(losses) if losses else None
 
 
