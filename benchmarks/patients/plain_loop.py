@@ -6,8 +6,9 @@ patient's own model factory, data function and training settings are read.
 
 Per patient: train / train-dev / dev (/ test) error, the training loss after the first epoch, at the
 middle and at the end, and whether it was still falling; then the same for `CURE` (the set-up with the
-fault removed) where the patient has one. Train-dev, when the patient gives none, is 10 % of train
-(at least 500, at most a quarter), as dldoctor would carve it.
+fault removed) where the patient has one, and `REFERENCE` (a stronger set-up) for healthy controls
+that give one, to show they already sit near the best reachable. Train-dev, when the patient gives
+none, is 10 % of train (at least 500, at most a quarter), as dldoctor would carve it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,13 @@ def optimiser(setup: dict, params: Any) -> torch.optim.Optimizer:
     return torch.optim.Adagrad(params, lr=lr, weight_decay=wd, **kwargs)
 
 
+def schedule(setup: dict, opt: torch.optim.Optimizer, steps: int) -> Any:
+    """The recipe's scheduler, stepped per optimiser step: a factory, or "cosine" (lr → 0)."""
+    if setup.get("scheduler") == "cosine":
+        return torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)
+    return setup["scheduler"](opt, steps) if setup.get("scheduler") else None
+
+
 def per_example_loss(setup: dict, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if setup.get("loss") is not None:
         return setup["loss"](out, y)
@@ -108,7 +116,7 @@ def train(setup: dict, seed: int) -> dict[str, Any]:
     model = setup["model"]()
     opt = optimiser(setup, model.parameters())
     steps = setup["epochs"] * math.ceil(len(y) / setup["batch_size"])
-    schedule = setup["scheduler"](opt, steps) if setup.get("scheduler") else None
+    scheduler = schedule(setup, opt, steps)
     losses = []
     for _ in range(setup["epochs"]):
         order = torch.randperm(len(y)) if setup.get("shuffle", True) else torch.arange(len(y))
@@ -121,8 +129,8 @@ def train(setup: dict, seed: int) -> dict[str, Any]:
             if setup.get("grad_clip"):
                 nn.utils.clip_grad_norm_(model.parameters(), setup["grad_clip"])
             opt.step()
-            if schedule:
-                schedule.step()
+            if scheduler:
+                scheduler.step()
             total += loss.item() * len(idx)
         losses.append(total / len(y))
     errors = {k: error(setup, model, *v) for k, v in data.items()}
@@ -145,9 +153,8 @@ def run(path: Path, seed: int) -> None:
     if hasattr(module, "REFUSED"):
         print(f"  (not expressible as a dldoctor Recipe yet: {module.REFUSED.splitlines()[0][:120]})")
     setup = DEFAULTS | module.SETUP
-    for label, variant in [("patient", setup)] + (
-        [("cure", setup | module.CURE)] if hasattr(module, "CURE") else []
-    ):
+    others = [(label, getattr(module, label.upper(), None)) for label in ("cure", "reference")]
+    for label, variant in [("patient", setup)] + [(k, setup | v) for k, v in others if v is not None]:
         try:
             print(f"  {label:8s} {describe(train(variant, seed))}")
         except Exception:
