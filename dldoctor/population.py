@@ -114,7 +114,6 @@ class Population:
         self.epochs: list[int] = []
         self._orders: dict[int, list[torch.Tensor]] = {}
         self._generators: dict[int, torch.Generator] = {}
-        self._hyper: dict[str, torch.Tensor] = {}
         randomness = _randomness(random)
         self._forward_shared = vmap(self._forward, in_dims=(0, None), randomness=randomness)
         self._forward_own = vmap(self._forward, in_dims=(0, 0), randomness=randomness)
@@ -140,7 +139,6 @@ class Population:
         self.members.append(member)
         self.epochs.append(0)
         self.steps = torch.cat([self.steps, torch.zeros(1, dtype=torch.float64)])
-        self._refresh_hyper()
 
     def remove(self, indices: Sequence[int]) -> None:
         """Drop the members at `indices` (finished, pruned or diverged); the rest keep their state."""
@@ -152,7 +150,6 @@ class Population:
         self.members = [self.members[i] for i in keep]
         self.epochs = [self.epochs[i] for i in keep]
         self.steps = self.steps[torch.tensor(keep, dtype=torch.long)]
-        self._refresh_hyper()
 
     def start(self) -> None:
         """Seed the global generator as fit does before its first step (the dropout stream)."""
@@ -220,57 +217,50 @@ class Population:
             orders.append(torch.randperm(len(self.train), generator=generator).to(self._device))
         return orders[epoch]
 
-    def _refresh_hyper(self) -> None:
-        """Per-member settings as device tensors, shaped to broadcast over a stacked parameter."""
-
-        def column(values: list[float]) -> torch.Tensor:
-            return torch.tensor(values, dtype=torch.float32, device=self._device)
-
-        self._hyper = {
-            "lr": column([m.lr for m in self.members]),
-            "beta": column([m.beta for m in self.members]),
-            "wd": column([m.weight_decay for m in self.members]),
-        }
-        self._decay = any(m.weight_decay for m in self.members)
-        self._one_minus_beta = 1 - self._hyper["beta"]
-
     def _update(self, grads: dict[str, torch.Tensor]) -> None:
-        """One optimiser step for every member, the formulas of torch.optim's SGD / Adam / AdamW."""
+        """One optimiser step for every member through torch's own fused kernels (the ones a lone
+        run's fused optimiser calls), one call per member since each has its own lr, β and decay."""
         self.steps += 1
+        grads = {name: g.contiguous() for name, g in grads.items()}  # vmap's are transposed; the kernels need rows
+        views = [[t.unbind(0) for t in tensors.values()] for tensors in (self.params, grads, *self.moments)]
+        per_member = [[[tensor[i] for tensor in kind] for kind in views] for i in range(len(self))]
         if self.recipe.optimizer == "sgd":
-            self._sgd(grads)
-        else:
-            self._adam(grads, decoupled=self.recipe.optimizer == "adamw")
-
-    def _sgd(self, grads: dict[str, torch.Tensor]) -> None:
-        lr, beta, wd = self._hyper["lr"], self._hyper["beta"], self._hyper["wd"]
-        (momentum,) = self.moments
-        for name in self.names:
-            p, g = self.params[name], grads[name]
-            shape = (-1,) + (1,) * (p.dim() - 1)
-            if self._decay:
-                g = g.addcmul_(wd.view(shape), p)
-            buf = momentum[name].mul_(beta.view(shape)).add_(g)  # the first step: 0·β + g = g, as torch
-            p.addcmul_(lr.view(shape), buf, value=-1)
-
-    def _adam(self, grads: dict[str, torch.Tensor], decoupled: bool) -> None:
-        lr, beta, wd = self._hyper["lr"], self._hyper["beta"], self._hyper["wd"]
-        beta64 = beta.to(self.steps.device, torch.float64)
-        correction1 = (1 - beta64**self.steps).to(self._device)
-        correction2_sqrt = ((1 - ADAM_BETA2**self.steps) ** 0.5).to(self._device).float()
-        step_size = (lr.double() / correction1).float()
-        first, second = self.moments
-        for name in self.names:
-            p, g = self.params[name], grads[name]
-            shape = (-1,) + (1,) * (p.dim() - 1)
-            if self._decay and decoupled:
-                p.mul_(1 - lr.view(shape) * wd.view(shape))
-            elif self._decay:
-                g = g.addcmul_(wd.view(shape), p)
-            m = first[name].lerp_(g, self._one_minus_beta.view(shape).expand_as(g))
-            v = second[name].mul_(ADAM_BETA2).addcmul_(g, g, value=1 - ADAM_BETA2)
-            denom = v.sqrt().div_(correction2_sqrt.view(shape)).add_(ADAM_EPS)
-            p.addcdiv_(m * step_size.view(shape), denom, value=-1)
+            for member, step, (params, member_grads, momentum) in zip(
+                self.members, self.steps.tolist(), per_member, strict=True
+            ):
+                torch._fused_sgd_(
+                    params,
+                    member_grads,
+                    momentum if member.beta else [],
+                    weight_decay=member.weight_decay,
+                    momentum=member.beta,
+                    lr=member.lr,
+                    dampening=0.0,
+                    nesterov=False,
+                    maximize=False,
+                    is_first_step=step == 1,
+                )
+            return
+        fused = torch._fused_adamw_ if self.recipe.optimizer == "adamw" else torch._fused_adam_
+        counts = self.steps.to(self._device, torch.float32).unbind(0)
+        for member, count, (params, member_grads, first, second) in zip(
+            self.members, counts, per_member, strict=True
+        ):
+            fused(
+                params,
+                member_grads,
+                first,
+                second,
+                [],
+                [count] * len(params),
+                lr=member.lr,
+                beta1=member.beta,
+                beta2=ADAM_BETA2,
+                weight_decay=member.weight_decay,
+                eps=ADAM_EPS,
+                amsgrad=False,
+                maximize=False,
+            )
 
 
 def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -> torch.Tensor:
