@@ -110,7 +110,9 @@ class Population:
         self.params: dict[str, torch.Tensor] = {}
         self.moments: list[dict[str, torch.Tensor]] = []  # SGD: [momentum]; Adam: [m, v]
         self.members: list[Member] = []
-        self.steps = torch.zeros(0, dtype=torch.float64)
+        self._counts = torch.zeros(0, device=self._device)  # optimiser steps taken, per member (float32: the kernels' type)
+        self._first_steps: list[bool] = []
+        self._views: list[list[list[torch.Tensor]]] | None = None
         self.epochs: list[int] = []
         self._orders: dict[int, list[torch.Tensor]] = {}
         self._generators: dict[int, torch.Generator] = {}
@@ -138,7 +140,9 @@ class Population:
         self.moments = [_cat(self.moments[i] if self.moments else {}, zeros) for i in range(count)]
         self.members.append(member)
         self.epochs.append(0)
-        self.steps = torch.cat([self.steps, torch.zeros(1, dtype=torch.float64)])
+        self._counts = torch.cat([self._counts, torch.zeros(1, device=self._device)])
+        self._first_steps.append(True)
+        self._views = None
 
     def remove(self, indices: Sequence[int]) -> None:
         """Drop the members at `indices` (finished, pruned or diverged); the rest keep their state."""
@@ -149,7 +153,9 @@ class Population:
         self.moments = [{n: t.index_select(0, index) for n, t in moment.items()} for moment in self.moments]
         self.members = [self.members[i] for i in keep]
         self.epochs = [self.epochs[i] for i in keep]
-        self.steps = self.steps[torch.tensor(keep, dtype=torch.long)]
+        self._counts = self._counts.index_select(0, index)
+        self._first_steps = [self._first_steps[i] for i in keep]
+        self._views = None
 
     def start(self) -> None:
         """Seed the global generator as fit does before its first step (the dropout stream)."""
@@ -165,7 +171,6 @@ class Population:
         shared = all(order is orders[0] for order in orders)
         losses = torch.zeros(steps, len(self), device=self._device)
         self.params = {name: p.detach().requires_grad_() for name, p in self.params.items()}
-        leaves = [self.params[name] for name in self.names]
         for s in range(steps):
             rows = slice(s * batch, (s + 1) * batch)
             if shared:
@@ -175,6 +180,7 @@ class Population:
                 index = torch.stack([order[rows] for order in orders])
                 out = self._forward_own(self.params, self.train.x[index])
             loss = member_losses(out, self.train.y[index], self.recipe.task, shared)
+            leaves = [self.params[name] for name in self.names]
             grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
             with torch.no_grad():
                 self._update(dict(zip(self.names, grads, strict=True)))
@@ -217,50 +223,90 @@ class Population:
             orders.append(torch.randperm(len(self.train), generator=generator).to(self._device))
         return orders[epoch]
 
+    def _aligned(self, grads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The gradients in their parameters' memory layout, which the fused kernels need (they walk
+        memory in order). vmap's gradients come transposed; the first time, the parameter and its
+        moments adopt that layout (one copy), so that later steps need none."""
+        aligned = {}
+        for name, g in grads.items():
+            p = self.params[name]
+            if g.stride() != p.stride() and _dense(g):
+                self.params[name] = _laid_out_like(g, p).requires_grad_()
+                for moment in self.moments:
+                    moment[name] = _laid_out_like(g, moment[name])
+                self._views = None
+            aligned[name] = g if g.stride() == self.params[name].stride() else _laid_out_like(p, g)
+        return aligned
+
+    def _state_views(self) -> list[list[list[torch.Tensor]]]:
+        """Per member: its slice of every parameter, then of every moment, then its step count
+        (once per parameter, as the kernels take it); kept until the tensors are replaced."""
+        if self._views is None:
+            kinds = [self.params, *self.moments]
+            per_kind = [[t.detach().unbind(0) for t in kind.values()] for kind in kinds]
+            counts = self._counts.unbind(0)
+            self._views = [
+                [[views[i] for views in kind] for kind in per_kind] + [[counts[i]] * len(self.names)]
+                for i in range(len(self))
+            ]
+        return self._views
+
     def _update(self, grads: dict[str, torch.Tensor]) -> None:
         """One optimiser step for every member through torch's own fused kernels (the ones a lone
         run's fused optimiser calls), one call per member since each has its own lr, β and decay."""
-        self.steps += 1
-        grads = {name: g.contiguous() for name, g in grads.items()}  # vmap's are transposed; the kernels need rows
-        views = [[t.unbind(0) for t in tensors.values()] for tensors in (self.params, grads, *self.moments)]
-        per_member = [[[tensor[i] for tensor in kind] for kind in views] for i in range(len(self))]
-        if self.recipe.optimizer == "sgd":
-            for member, step, (params, member_grads, momentum) in zip(
-                self.members, self.steps.tolist(), per_member, strict=True
-            ):
-                torch._fused_sgd_(
-                    params,
-                    member_grads,
-                    momentum if member.beta else [],
-                    weight_decay=member.weight_decay,
-                    momentum=member.beta,
-                    lr=member.lr,
-                    dampening=0.0,
-                    nesterov=False,
-                    maximize=False,
-                    is_first_step=step == 1,
-                )
-            return
+        grads = self._aligned(grads)
+        self._counts += 1
+        member_grads = [g.unbind(0) for g in grads.values()]
+        for i, (member, state) in enumerate(zip(self.members, self._state_views(), strict=True)):
+            params, *moments, counts = state
+            gradient = [g[i] for g in member_grads]
+            if self.recipe.optimizer == "sgd":
+                self._sgd_step(member, params, gradient, moments[0], first=self._first_steps[i])
+            else:
+                self._adam_step(member, params, gradient, moments, counts)
+        self._first_steps = [False] * len(self)
+
+    @staticmethod
+    def _sgd_step(
+        member: Member, params: list[torch.Tensor], grads: list[torch.Tensor], momentum: list[torch.Tensor], first: bool
+    ) -> None:
+        torch._fused_sgd_(
+            params,
+            grads,
+            momentum if member.beta else [],
+            weight_decay=member.weight_decay,
+            momentum=member.beta,
+            lr=member.lr,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+            is_first_step=first,  # the buffer starts as the gradient, as torch's SGD
+        )
+
+    def _adam_step(
+        self,
+        member: Member,
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        moments: list[list[torch.Tensor]],
+        counts: list[torch.Tensor],
+    ) -> None:
         fused = torch._fused_adamw_ if self.recipe.optimizer == "adamw" else torch._fused_adam_
-        counts = self.steps.to(self._device, torch.float32).unbind(0)
-        for member, count, (params, member_grads, first, second) in zip(
-            self.members, counts, per_member, strict=True
-        ):
-            fused(
-                params,
-                member_grads,
-                first,
-                second,
-                [],
-                [count] * len(params),
-                lr=member.lr,
-                beta1=member.beta,
-                beta2=ADAM_BETA2,
-                weight_decay=member.weight_decay,
-                eps=ADAM_EPS,
-                amsgrad=False,
-                maximize=False,
-            )
+        fused(
+            params,
+            grads,
+            moments[0],
+            moments[1],
+            [],
+            counts,
+            lr=member.lr,
+            beta1=member.beta,
+            beta2=ADAM_BETA2,
+            weight_decay=member.weight_decay,
+            eps=ADAM_EPS,
+            amsgrad=False,
+            maximize=False,
+        )
 
 
 def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -> torch.Tensor:
@@ -274,6 +320,16 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -
         flat = F.cross_entropy(out.reshape(members * batch, -1), y.reshape(-1), reduction="none")
         return flat.view(members, batch).mean(dim=1)
     return (out.reshape(y.shape) - y).square().reshape(members, -1).mean(dim=1)
+
+
+def _dense(t: torch.Tensor) -> bool:
+    """Whether `t`'s elements fill its memory exactly (a permutation of a contiguous layout)."""
+    return t.is_contiguous() or torch.empty_like(t).stride() == t.stride()
+
+
+def _laid_out_like(layout: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """`values` copied into a tensor with `layout`'s strides."""
+    return torch.empty_like(layout).copy_(values)
 
 
 def _cat(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
