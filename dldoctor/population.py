@@ -110,7 +110,7 @@ class Population:
         self.params: dict[str, torch.Tensor] = {}
         self.moments: list[dict[str, torch.Tensor]] = []  # SGD: [momentum]; Adam: [m, v]
         self.members: list[Member] = []
-        self._counts = torch.zeros(0, device=self._device)  # optimiser steps taken, per member (float32: the kernels' type)
+        self._counts = torch.zeros(0, device=self._device)  # steps per member, float32 as the kernels take
         self._first_steps: list[bool] = []
         self._views: list[list[list[torch.Tensor]]] | None = None
         self.epochs: list[int] = []
@@ -268,7 +268,11 @@ class Population:
 
     @staticmethod
     def _sgd_step(
-        member: Member, params: list[torch.Tensor], grads: list[torch.Tensor], momentum: list[torch.Tensor], first: bool
+        member: Member,
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        momentum: list[torch.Tensor],
+        first: bool,
     ) -> None:
         torch._fused_sgd_(
             params,

@@ -195,14 +195,12 @@ def _fixed_batch(space: SearchSpace) -> SearchSpace:
     return SearchSpace(tuple(d for d in space.dimensions if d.name != "log2_batch_size"))
 
 
-def test_auto_does_not_pack_when_the_batch_size_is_searched(data):
-    """Trials pack by batch size: a searched one leaves populations of one or two, measured slower
-    than one at a time (benchmarks/tune_overhead.py), so auto keeps them sequential."""
+def test_auto_packs_when_the_batch_size_is_searched_grouping_trials_by_it(data):
     base = recipe()
     space = build_space(None, base.model, len(data.train))
-    off = choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU)
-    assert off.size == 1 and "batch size" in off.reason
-    assert choose_packing(4, base, build_model(base, 0, CPU), data, space, CPU).size == 4
+    assert space.get("log2_batch_size").low < space.get("log2_batch_size").high
+    packing = choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU)
+    assert packing.size > 1 and "grouped by batch size" in packing.reason
 
 
 def test_tune_prints_the_packing_before_the_first_trial_and_refuses_a_bad_pack(make_recipe, tmp_path, cli):

@@ -78,7 +78,7 @@ class SequentialRunner:
         try:
             model = build_model(plan.recipe, plan.seed, self.device, **plan.model_params)
             watcher.start_loss = initial_loss(model, self.data, plan.recipe.task, plan.seed, INITIAL_SAMPLE)
-            fit(model, self.data, plan.recipe, seed=plan.seed, on_epoch=watcher)
+            fit(model, self.data, plan.recipe, seed=plan.seed, on_epoch=watcher, train_dev=False)
         except _Stop as stop:
             return TrialOutcome(stop.status, None, watcher.epochs, stop.message)
         except Exception as exc:
