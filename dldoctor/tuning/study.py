@@ -215,11 +215,8 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
 def _pack(worker: _Worker) -> Packing:
     """Decide on packing once the space is final, and give the worker a packed runner if so."""
     device = resolve_device(worker.options.device)
-    if worker.options.workers > 1 and worker.options.pack != 1:  # a packed --workers study was seen to stall
-        packing = Packing(1, "--workers: packed populations in worker processes are not supported yet")
-    else:
-        model = build_model(worker.recipe, worker.options.seed, device)
-        packing = choose_packing(worker.options.pack, worker.recipe, model, worker.data, worker.space, device)
+    model = build_model(worker.recipe, worker.options.seed, device)
+    packing = choose_packing(worker.options.pack, worker.recipe, model, worker.data, worker.space, device)
     worker.runner = make_runner(packing, worker.data, worker.options.metric, device)
     return packing
 
@@ -307,8 +304,7 @@ def _claim(study: optuna.Study, options: TuneOptions) -> optuna.Trial | str:
     """A new trial when the budget has room for one, else why not: "done" (the study holds the
     budget), "full" (running trials fill it), "again" (another worker took the slot; look again)."""
     budget = options.trials
-    _fail_stale(study, options.grace)
-    trials = study.get_trials(deepcopy=False)
+    trials = _fail_stale(study, options.grace)
     if sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) >= budget:
         return "done"
     live = sum(t.state in LIVE for t in trials)
@@ -462,18 +458,24 @@ def _heartbeat(study: optuna.Study, trial: optuna.Trial) -> Iterator[None]:
         yield
 
 
-def _fail_stale(study: optuna.Study, grace: int) -> None:
+def _fail_stale(study: optuna.Study, grace: int) -> list[optuna.trial.FrozenTrial]:
     """Fail trials whose worker stopped beating (the storage's callback queues their retry), and
     trials whose worker died between creating them and its first beat: still RUNNING, never
-    claimed, older than the grace. Left alone, such a trial would hold a slot of the budget for ever."""
+    claimed, older than the grace. Left alone, such a trial would hold a slot of the budget for ever.
+    Returns the study's trials as they now stand (read once, again only when some were failed)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
     cutoff = datetime.now() - timedelta(seconds=grace)
-    for trial in study.get_trials(deepcopy=False, states=(TrialState.RUNNING,)):
-        if "worker" not in trial.user_attrs and trial.datetime_start and trial.datetime_start < cutoff:
+    trials = study.get_trials(deepcopy=False)
+    failed = False
+    for trial in trials:
+        unclaimed = trial.state == TrialState.RUNNING and "worker" not in trial.user_attrs
+        if unclaimed and trial.datetime_start and trial.datetime_start < cutoff:
             with contextlib.suppress(optuna.exceptions.UpdateFinishedTrialError):
                 study._storage.set_trial_state_values(trial._trial_id, TrialState.FAIL)
+            failed = True
+    return study.get_trials(deepcopy=False) if failed else trials
 
 
 def _run_processes(
