@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, grad_and_value, vmap
+from torch.func import functional_call, vmap
 
 from dldoctor.data import Data, Split, TensorSplit, training_steps
 from dldoctor.recipe import Recipe
@@ -359,19 +359,23 @@ def uses_randomness(template: nn.Module, x: torch.Tensor) -> bool:
 
 def probe_obstacle(template: nn.Module, recipe: Recipe, train: TensorSplit, seed: int) -> str | None:
     """Why packing would not reproduce this model's own training, found by trying it: one step of a
-    two-member population must give the loss and gradients of the model run by itself."""
+    two-member population, computed as `Population.train_epoch` computes it, must give the loss and
+    gradients of the model run by itself. (Not through torch.func.grad: that imports torch._dynamo,
+    tens of seconds per worker process on a busy machine.)"""
     x, y = train.sample(8, seed)
     try:
         random = uses_randomness(template, x)
-        probe = vmap(
-            grad_and_value(_probe_loss), in_dims=(0, None, None, None, None), randomness=_randomness(random)
+        forward = vmap(
+            lambda p, x: functional_call(template, p, (x,)), in_dims=(0, None), randomness=_randomness(random)
         )
         params = {
-            n: p.detach().unsqueeze(0).repeat(2, *[1] * p.dim()) for n, p in template.named_parameters()
+            n: p.detach().unsqueeze(0).repeat(2, *[1] * p.dim()).requires_grad_()
+            for n, p in template.named_parameters()
         }
         template.train()
         torch.manual_seed(seed)
-        grads, loss = probe(params, template, x, y, recipe.task)
+        loss = member_losses(forward(params, x), y, recipe.task, shared=True)
+        grads = dict(zip(params, torch.autograd.grad(loss.sum(), list(params.values())), strict=True))
     except Exception as exc:  # vmap's refusals are RuntimeErrors, a user's model may raise anything
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"vmap cannot run the model ({first[:120]})"
@@ -390,12 +394,6 @@ def probe_obstacle(template: nn.Module, recipe: Recipe, train: TensorSplit, seed
         if close
         else "the model run through vmap differs from the model run alone (state outside its parameters?)"
     )
-
-
-def _probe_loss(
-    params: dict[str, torch.Tensor], template: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str
-) -> torch.Tensor:
-    return batch_loss(functional_call(template, params, (x,)), y, task)
 
 
 def _randomness(random: bool) -> str:
