@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from torch import nn
 
 import dldoctor as dd
@@ -201,6 +204,22 @@ def test_auto_packs_when_the_batch_size_is_searched_grouping_trials_by_it(data):
     assert space.get("log2_batch_size").low < space.get("log2_batch_size").high
     packing = choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU)
     assert packing.size > 1 and "grouped by batch size" in packing.reason
+
+
+def test_deciding_to_pack_leaves_torch_dynamo_unimported():
+    """Its import took minutes per worker process on a busy 2-core machine: packed --workers studies
+    looked stalled. The probe must try the model without torch.func.grad, which imports it."""
+    code = (
+        "import sys, torch\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_packed import CPU, build_model, build_space, choose_packing, prepare_run, recipe\n"
+        "data = prepare_run(recipe(), 0, CPU)[0]\n"
+        "space = build_space(None, recipe().model, len(data.train))\n"
+        "assert choose_packing('auto', recipe(), build_model(recipe(), 0, CPU), data, space, CPU).size > 1\n"
+        "assert 'torch._dynamo' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
 
 
 def test_tune_prints_the_packing_before_the_first_trial_and_refuses_a_bad_pack(make_recipe, tmp_path, cli):
