@@ -131,10 +131,10 @@ class PackedRunner:
                 population.remove(ended)
                 watchers = [w for i, w in enumerate(watchers) if i not in ended]
                 while refill and population.accepts_newcomers and len(population) < self.capacity:
-                    plan = refill(key)
-                    if plan is None:
+                    newcomer = refill(key)
+                    if newcomer is None:
                         break
-                    watchers.append(self._admit(population, plan, monitor))
+                    watchers.append(self._admit(population, newcomer, monitor))
         except Exception as exc:
             if not out_of_memory(exc):
                 raise
