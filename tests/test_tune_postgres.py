@@ -82,7 +82,7 @@ def _tune(path, name: str, *extra: str) -> list[str]:
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
 
-@pytest.mark.parametrize("pack", ["1", "3"])
+@pytest.mark.parametrize("pack", ["1", "3"])  # --pack 3 falls back to one trial at a time with --workers
 def test_three_workers_reach_exactly_the_requested_count(make_recipe, study_name, pack):
     path = make_recipe("DELAY = 0.0\n" + RECIPE)
     done = subprocess.run(
