@@ -215,9 +215,10 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
 def _pack(worker: _Worker) -> Packing:
     """Decide on packing once the space is final, and give the worker a packed runner if so."""
     device = resolve_device(worker.options.device)
-    if worker.options.workers > 1 and worker.options.pack != 1:  # see the report of issue 16: kill -9 of
+    # A packed 4-worker study with one worker killed overran its test's timeout (cause not found yet).
+    if worker.options.workers > 1 and worker.options.pack != 1:
         packing = Packing(1, "--workers: packed populations in worker processes are not supported yet")
-    else:  # one packed worker stalls the 4-worker study past its timeout; unexplained yet
+    else:
         model = build_model(worker.recipe, worker.options.seed, device)
         packing = choose_packing(worker.options.pack, worker.recipe, model, worker.data, worker.space, device)
     worker.runner = make_runner(packing, worker.data, worker.options.metric, device)
