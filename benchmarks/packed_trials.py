@@ -4,7 +4,8 @@ Both sides use dldoctor's runners on data prepared once: `SequentialRunner` (the
 fused optimisers) and `PackedRunner` (one torch.func population). The trials differ in lr and β
 (log-uniform, seeded) and share the batch size, as a packed study groups them. Runs alternate so
 machine noise hits both alike; the packed side's dev errors are checked against the sequential ones.
-Last line: `ratio sequential/packed: X`.
+Both wall-clock and CPU (process) time are reported: on a shared machine the CPU time is the steadier
+measure of the work (one thread per side). Last line: `ratio sequential/packed: X` (wall clock).
 
     PYTHONPATH=. python benchmarks/packed_trials.py [--trials 16] [--epochs 20] [--repeats 3] [--threads 1]
 """
@@ -39,14 +40,15 @@ def plans(recipe: dd.Recipe, count: int, batch: int) -> list[TrialPlan]:
 
 def timed(
     runner: SequentialRunner | PackedRunner, trials: list[TrialPlan]
-) -> tuple[float, list[TrialOutcome]]:
+) -> tuple[float, float, list[TrialOutcome]]:
+    """(wall seconds, CPU seconds, outcomes)."""
     if runner.device.type == "cuda":
         torch.cuda.synchronize()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     outcomes = runner.run(trials, lambda number, epoch, value: False)
     if runner.device.type == "cuda":
         torch.cuda.synchronize()
-    return time.perf_counter() - started, outcomes
+    return time.perf_counter() - started, time.process_time() - cpu, outcomes
 
 
 def main() -> None:
@@ -72,17 +74,21 @@ def main() -> None:
         f" batch {args.batch}, {args.repeats} repeats"
     )
     timed(sequential, trials[:2]), timed(packed, trials[:2])  # warm up both paths
-    seq_s, pack_s = [], []
+    seq_s, pack_s, seq_cpu, pack_cpu = [], [], [], []
     for repeat in range(args.repeats):
-        seconds, alone = timed(sequential, trials)
+        seconds, cpu, alone = timed(sequential, trials)
         seq_s.append(seconds)
-        seconds, together = timed(packed, trials)
+        seq_cpu.append(cpu)
+        seconds, cpu, together = timed(packed, trials)
         pack_s.append(seconds)
+        pack_cpu.append(cpu)
         gap = max(abs(a.value - b.value) for a, b in zip(alone, together, strict=True))
-        print(f"repeat {repeat + 1}: sequential {seq_s[-1]:.2f} s · packed {pack_s[-1]:.2f} s · "
-              f"largest dev-error difference {gap:.4f}")  # fmt: skip
+        print(f"repeat {repeat + 1}: sequential {seq_s[-1]:.2f} s ({seq_cpu[-1]:.2f} s CPU) · packed"
+              f" {pack_s[-1]:.2f} s ({pack_cpu[-1]:.2f} s CPU) · largest dev-error difference"
+              f" {gap:.4f}")  # fmt: skip
     seq, pack = statistics.median(seq_s), statistics.median(pack_s)
-    print(f"median: sequential {seq:.2f} s · packed {pack:.2f} s")
+    cpu_ratio = statistics.median(seq_cpu) / statistics.median(pack_cpu)
+    print(f"median: sequential {seq:.2f} s · packed {pack:.2f} s · CPU-time ratio {cpu_ratio:.2f}")
     print(f"ratio sequential/packed: {seq / pack:.2f}")
 
 

@@ -5,7 +5,8 @@ no trial diverges and both sides do all the work; 1 − β log-uniform; batch si
 same sampler and seed (random, so both sides train exactly the same configurations), same trials
 and epochs, no pruning, dev error reported every epoch on both sides. dldoctor pays for its default
 SQLite study file, heartbeats and importances; the plain loop uses an in-memory study. Runs
-alternate so machine noise hits both alike. Last line: `ratio plain/dldoctor: X` — above 1 means
+alternate so machine noise hits both alike; CPU (process) time is reported beside wall-clock time,
+the steadier measure on a shared machine. Last line: `ratio plain/dldoctor: X` — above 1 means
 dldoctor is faster.
 
     PYTHONPATH=. python benchmarks/tune_overhead.py [--trials 12] [--epochs 20] [--repeats 5] [--threads 1]
@@ -19,6 +20,7 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import optuna
@@ -33,7 +35,7 @@ RECIPE = Path(__file__).resolve().parent.parent / "recipes" / "digits.py"
 LR = (1e-4, 1e-2)
 
 
-def dldoctor_run(recipe: dd.Recipe, trials: int, seed: int, pack: str = "auto") -> float:
+def dldoctor_run(recipe: dd.Recipe, trials: int, seed: int, pack: str = "auto") -> None:
     with tempfile.TemporaryDirectory() as folder:
         options = TuneOptions(
             trials=trials,
@@ -43,16 +45,12 @@ def dldoctor_run(recipe: dd.Recipe, trials: int, seed: int, pack: str = "auto") 
             storage=f"sqlite:///{folder}/study.db",
             pack=pack,
         )
-        started = time.perf_counter()
         result = tune(recipe, options)
-        elapsed = time.perf_counter() - started
     assert result.counts.complete == trials
-    return elapsed
 
 
-def plain_run(recipe: dd.Recipe, trials: int, seed: int) -> float:
+def plain_run(recipe: dd.Recipe, trials: int, seed: int) -> None:
     """What people write: an objective with a DataLoader loop, study.optimize in memory."""
-    started = time.perf_counter()
     splits = recipe.data(seed)
     train = TensorDataset(*(torch.as_tensor(a) for a in splits.train))
     dev_x, dev_y = (torch.as_tensor(a) for a in splits.dev)
@@ -81,7 +79,13 @@ def plain_run(recipe: dd.Recipe, trials: int, seed: int) -> float:
 
     study = optuna.create_study(direction="minimize", sampler=optuna.samplers.RandomSampler(seed=seed))
     study.optimize(objective, n_trials=trials)
-    return time.perf_counter() - started
+
+
+def timed(run: Callable[[], None]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds) of `run`."""
+    started, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 def main() -> None:
@@ -101,14 +105,16 @@ def main() -> None:
         f"recipe {recipe.name}: {args.trials} trials × {recipe.epochs} epochs, {args.repeats} repeats,"
         f" --pack {args.pack}"
     )
-    dldoctor_run(recipe, 3, 0), plain_run(recipe, 3, 0)  # warm up both paths (imports, allocators)
+    dldoctor_run(recipe, 3, 0, args.pack), plain_run(recipe, 3, 0)  # warm up both paths (imports, allocators)
     ours, plain = [], []
     for repeat in range(args.repeats):
-        ours.append(dldoctor_run(recipe, args.trials, repeat, args.pack))
-        plain.append(plain_run(recipe, args.trials, repeat))
-        print(f"repeat {repeat + 1}: dldoctor {ours[-1]:.2f} s · plain {plain[-1]:.2f} s")
-    ours_s, plain_s = statistics.median(ours), statistics.median(plain)
-    print(f"median: dldoctor {ours_s:.2f} s · plain {plain_s:.2f} s")
+        ours.append(timed(lambda: dldoctor_run(recipe, args.trials, repeat, args.pack)))  # noqa: B023
+        plain.append(timed(lambda: plain_run(recipe, args.trials, repeat)))  # noqa: B023
+        print(f"repeat {repeat + 1}: dldoctor {ours[-1][0]:.2f} s ({ours[-1][1]:.2f} s CPU) · plain"
+              f" {plain[-1][0]:.2f} s ({plain[-1][1]:.2f} s CPU)")  # fmt: skip
+    ours_s, plain_s = statistics.median(w for w, _ in ours), statistics.median(w for w, _ in plain)
+    cpu_ratio = statistics.median(c for _, c in plain) / statistics.median(c for _, c in ours)
+    print(f"median: dldoctor {ours_s:.2f} s · plain {plain_s:.2f} s · CPU-time ratio {cpu_ratio:.2f}")
     print(f"ratio plain/dldoctor: {plain_s / ours_s:.2f}")
 
 

@@ -258,7 +258,9 @@ def main() -> None:
     parser.add_argument("--seeds", default="0-4", help="e.g. 0-4 or 0,3,7")
     parser.add_argument("--jobs", type=int, default=1, help="worker processes (one torch thread each)")
     parser.add_argument(
-        "--only", default="", help="glob or substring on case names (recipes/x, dev_cases/x, patients/x)"
+        "--only",
+        default="",
+        help="comma-separated globs or substrings on case names (recipes/x, dev_cases/x, patients/x)",
     )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--save", type=Path, help="also write every outcome as JSON here")

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torch.func import functional_call, grad_and_value, vmap
+from torch.func import functional_call, vmap
 
 from dldoctor.data import Data, Split, TensorSplit, training_steps
 from dldoctor.recipe import Recipe
@@ -110,11 +110,12 @@ class Population:
         self.params: dict[str, torch.Tensor] = {}
         self.moments: list[dict[str, torch.Tensor]] = []  # SGD: [momentum]; Adam: [m, v]
         self.members: list[Member] = []
-        self.steps = torch.zeros(0, dtype=torch.float64)
+        self._counts = torch.zeros(0, device=self._device)  # steps per member, float32 as the kernels take
+        self._first_steps: list[bool] = []
+        self._views: list[list[list[torch.Tensor]]] | None = None
         self.epochs: list[int] = []
         self._orders: dict[int, list[torch.Tensor]] = {}
         self._generators: dict[int, torch.Generator] = {}
-        self._hyper: dict[str, torch.Tensor] = {}
         randomness = _randomness(random)
         self._forward_shared = vmap(self._forward, in_dims=(0, None), randomness=randomness)
         self._forward_own = vmap(self._forward, in_dims=(0, 0), randomness=randomness)
@@ -139,8 +140,9 @@ class Population:
         self.moments = [_cat(self.moments[i] if self.moments else {}, zeros) for i in range(count)]
         self.members.append(member)
         self.epochs.append(0)
-        self.steps = torch.cat([self.steps, torch.zeros(1, dtype=torch.float64)])
-        self._refresh_hyper()
+        self._counts = torch.cat([self._counts, torch.zeros(1, device=self._device)])
+        self._first_steps.append(True)
+        self._views = None
 
     def remove(self, indices: Sequence[int]) -> None:
         """Drop the members at `indices` (finished, pruned or diverged); the rest keep their state."""
@@ -151,8 +153,9 @@ class Population:
         self.moments = [{n: t.index_select(0, index) for n, t in moment.items()} for moment in self.moments]
         self.members = [self.members[i] for i in keep]
         self.epochs = [self.epochs[i] for i in keep]
-        self.steps = self.steps[torch.tensor(keep, dtype=torch.long)]
-        self._refresh_hyper()
+        self._counts = self._counts.index_select(0, index)
+        self._first_steps = [self._first_steps[i] for i in keep]
+        self._views = None
 
     def start(self) -> None:
         """Seed the global generator as fit does before its first step (the dropout stream)."""
@@ -168,7 +171,6 @@ class Population:
         shared = all(order is orders[0] for order in orders)
         losses = torch.zeros(steps, len(self), device=self._device)
         self.params = {name: p.detach().requires_grad_() for name, p in self.params.items()}
-        leaves = [self.params[name] for name in self.names]
         for s in range(steps):
             rows = slice(s * batch, (s + 1) * batch)
             if shared:
@@ -178,6 +180,7 @@ class Population:
                 index = torch.stack([order[rows] for order in orders])
                 out = self._forward_own(self.params, self.train.x[index])
             loss = member_losses(out, self.train.y[index], self.recipe.task, shared)
+            leaves = [self.params[name] for name in self.names]
             grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
             with torch.no_grad():
                 self._update(dict(zip(self.names, grads, strict=True)))
@@ -220,57 +223,94 @@ class Population:
             orders.append(torch.randperm(len(self.train), generator=generator).to(self._device))
         return orders[epoch]
 
-    def _refresh_hyper(self) -> None:
-        """Per-member settings as device tensors, shaped to broadcast over a stacked parameter."""
+    def _aligned(self, grads: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """The gradients in their parameters' memory layout, which the fused kernels need (they walk
+        memory in order). vmap's gradients come transposed; the first time, the parameter and its
+        moments adopt that layout (one copy), so that later steps need none."""
+        aligned = {}
+        for name, g in grads.items():
+            p = self.params[name]
+            if g.stride() != p.stride() and _dense(g):
+                self.params[name] = _laid_out_like(g, p).requires_grad_()
+                for moment in self.moments:
+                    moment[name] = _laid_out_like(g, moment[name])
+                self._views = None
+            aligned[name] = g if g.stride() == self.params[name].stride() else _laid_out_like(p, g)
+        return aligned
 
-        def column(values: list[float]) -> torch.Tensor:
-            return torch.tensor(values, dtype=torch.float32, device=self._device)
-
-        self._hyper = {
-            "lr": column([m.lr for m in self.members]),
-            "beta": column([m.beta for m in self.members]),
-            "wd": column([m.weight_decay for m in self.members]),
-        }
-        self._decay = any(m.weight_decay for m in self.members)
-        self._one_minus_beta = 1 - self._hyper["beta"]
+    def _state_views(self) -> list[list[list[torch.Tensor]]]:
+        """Per member: its slice of every parameter, then of every moment, then its step count
+        (once per parameter, as the kernels take it); kept until the tensors are replaced."""
+        if self._views is None:
+            kinds = [self.params, *self.moments]
+            per_kind = [[t.detach().unbind(0) for t in kind.values()] for kind in kinds]
+            counts = self._counts.unbind(0)
+            self._views = [
+                [[views[i] for views in kind] for kind in per_kind] + [[counts[i]] * len(self.names)]
+                for i in range(len(self))
+            ]
+        return self._views
 
     def _update(self, grads: dict[str, torch.Tensor]) -> None:
-        """One optimiser step for every member, the formulas of torch.optim's SGD / Adam / AdamW."""
-        self.steps += 1
-        if self.recipe.optimizer == "sgd":
-            self._sgd(grads)
-        else:
-            self._adam(grads, decoupled=self.recipe.optimizer == "adamw")
+        """One optimiser step for every member through torch's own fused kernels (the ones a lone
+        run's fused optimiser calls), one call per member since each has its own lr, β and decay."""
+        grads = self._aligned(grads)
+        self._counts += 1
+        member_grads = [g.unbind(0) for g in grads.values()]
+        for i, (member, state) in enumerate(zip(self.members, self._state_views(), strict=True)):
+            params, *moments, counts = state
+            gradient = [g[i] for g in member_grads]
+            if self.recipe.optimizer == "sgd":
+                self._sgd_step(member, params, gradient, moments[0], first=self._first_steps[i])
+            else:
+                self._adam_step(member, params, gradient, moments, counts)
+        self._first_steps = [False] * len(self)
 
-    def _sgd(self, grads: dict[str, torch.Tensor]) -> None:
-        lr, beta, wd = self._hyper["lr"], self._hyper["beta"], self._hyper["wd"]
-        (momentum,) = self.moments
-        for name in self.names:
-            p, g = self.params[name], grads[name]
-            shape = (-1,) + (1,) * (p.dim() - 1)
-            if self._decay:
-                g = g.addcmul_(wd.view(shape), p)
-            buf = momentum[name].mul_(beta.view(shape)).add_(g)  # the first step: 0·β + g = g, as torch
-            p.addcmul_(lr.view(shape), buf, value=-1)
+    @staticmethod
+    def _sgd_step(
+        member: Member,
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        momentum: list[torch.Tensor],
+        first: bool,
+    ) -> None:
+        torch._fused_sgd_(
+            params,
+            grads,
+            momentum if member.beta else [],
+            weight_decay=member.weight_decay,
+            momentum=member.beta,
+            lr=member.lr,
+            dampening=0.0,
+            nesterov=False,
+            maximize=False,
+            is_first_step=first,  # the buffer starts as the gradient, as torch's SGD
+        )
 
-    def _adam(self, grads: dict[str, torch.Tensor], decoupled: bool) -> None:
-        lr, beta, wd = self._hyper["lr"], self._hyper["beta"], self._hyper["wd"]
-        beta64 = beta.to(self.steps.device, torch.float64)
-        correction1 = (1 - beta64**self.steps).to(self._device)
-        correction2_sqrt = ((1 - ADAM_BETA2**self.steps) ** 0.5).to(self._device).float()
-        step_size = (lr.double() / correction1).float()
-        first, second = self.moments
-        for name in self.names:
-            p, g = self.params[name], grads[name]
-            shape = (-1,) + (1,) * (p.dim() - 1)
-            if self._decay and decoupled:
-                p.mul_(1 - lr.view(shape) * wd.view(shape))
-            elif self._decay:
-                g = g.addcmul_(wd.view(shape), p)
-            m = first[name].lerp_(g, self._one_minus_beta.view(shape).expand_as(g))
-            v = second[name].mul_(ADAM_BETA2).addcmul_(g, g, value=1 - ADAM_BETA2)
-            denom = v.sqrt().div_(correction2_sqrt.view(shape)).add_(ADAM_EPS)
-            p.addcdiv_(m * step_size.view(shape), denom, value=-1)
+    def _adam_step(
+        self,
+        member: Member,
+        params: list[torch.Tensor],
+        grads: list[torch.Tensor],
+        moments: list[list[torch.Tensor]],
+        counts: list[torch.Tensor],
+    ) -> None:
+        fused = torch._fused_adamw_ if self.recipe.optimizer == "adamw" else torch._fused_adam_
+        fused(
+            params,
+            grads,
+            moments[0],
+            moments[1],
+            [],
+            counts,
+            lr=member.lr,
+            beta1=member.beta,
+            beta2=ADAM_BETA2,
+            weight_decay=member.weight_decay,
+            eps=ADAM_EPS,
+            amsgrad=False,
+            maximize=False,
+        )
 
 
 def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -> torch.Tensor:
@@ -284,6 +324,16 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -
         flat = F.cross_entropy(out.reshape(members * batch, -1), y.reshape(-1), reduction="none")
         return flat.view(members, batch).mean(dim=1)
     return (out.reshape(y.shape) - y).square().reshape(members, -1).mean(dim=1)
+
+
+def _dense(t: torch.Tensor) -> bool:
+    """Whether `t`'s elements fill its memory exactly (a permutation of a contiguous layout)."""
+    return t.is_contiguous() or torch.empty_like(t).stride() == t.stride()
+
+
+def _laid_out_like(layout: torch.Tensor, values: torch.Tensor) -> torch.Tensor:
+    """`values` copied into a tensor with `layout`'s strides."""
+    return torch.empty_like(layout).copy_(values)
 
 
 def _cat(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
@@ -309,19 +359,23 @@ def uses_randomness(template: nn.Module, x: torch.Tensor) -> bool:
 
 def probe_obstacle(template: nn.Module, recipe: Recipe, train: TensorSplit, seed: int) -> str | None:
     """Why packing would not reproduce this model's own training, found by trying it: one step of a
-    two-member population must give the loss and gradients of the model run by itself."""
+    two-member population, computed as `Population.train_epoch` computes it, must give the loss and
+    gradients of the model run by itself. (Not through torch.func.grad: that imports torch._dynamo,
+    tens of seconds per worker process on a busy machine.)"""
     x, y = train.sample(8, seed)
     try:
         random = uses_randomness(template, x)
-        probe = vmap(
-            grad_and_value(_probe_loss), in_dims=(0, None, None, None, None), randomness=_randomness(random)
+        forward = vmap(
+            lambda p, x: functional_call(template, p, (x,)), in_dims=(0, None), randomness=_randomness(random)
         )
         params = {
-            n: p.detach().unsqueeze(0).repeat(2, *[1] * p.dim()) for n, p in template.named_parameters()
+            n: p.detach().unsqueeze(0).repeat(2, *[1] * p.dim()).requires_grad_()
+            for n, p in template.named_parameters()
         }
         template.train()
         torch.manual_seed(seed)
-        grads, loss = probe(params, template, x, y, recipe.task)
+        loss = member_losses(forward(params, x), y, recipe.task, shared=True)
+        grads = dict(zip(params, torch.autograd.grad(loss.sum(), list(params.values())), strict=True))
     except Exception as exc:  # vmap's refusals are RuntimeErrors, a user's model may raise anything
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         return f"vmap cannot run the model ({first[:120]})"
@@ -340,12 +394,6 @@ def probe_obstacle(template: nn.Module, recipe: Recipe, train: TensorSplit, seed
         if close
         else "the model run through vmap differs from the model run alone (state outside its parameters?)"
     )
-
-
-def _probe_loss(
-    params: dict[str, torch.Tensor], template: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str
-) -> torch.Tensor:
-    return batch_loss(functional_call(template, params, (x,)), y, task)
 
 
 def _randomness(random: bool) -> str:

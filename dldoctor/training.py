@@ -311,9 +311,11 @@ def fit(
     epochs: int | None = None,
     on_epoch: EpochCallback | None = None,
     monitor: StepMonitor | None = None,
+    train_dev: bool = True,
 ) -> History:
     """Train `model` in place as the recipe says; stop after an epoch with a non-finite loss, or when
-    early stopping runs out of patience (the best epoch's weights are then restored).
+    early stopping runs out of patience (the best epoch's weights are then restored). `train_dev`
+    False skips that split's evaluation (its error is then NaN): a tuning trial only reads dev.
 
     A monitor's steps are optimiser steps: with `accumulate` > 1 it sees the last micro-batch of each.
     """
@@ -338,13 +340,15 @@ def fit(
         )
         with user_code("training the model"):
             step_losses, train_error = epoch_run.run(generator, history)
-        train_dev = evaluate(model, data.train_dev, recipe.task, loss=recipe.loss)
+        train_dev_error = (
+            evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).error if train_dev else math.nan
+        )
         dev = evaluate(model, data.dev, recipe.task, loss=recipe.loss)
         record = EpochRecord(
             epoch=epoch,
             train_loss=float(step_losses.mean()),
             train_error=train_error,
-            train_dev_error=train_dev.error,
+            train_dev_error=train_dev_error,
             dev_error=dev.error,
             dev_loss=dev.loss,
             seconds=time.perf_counter() - started,

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
 import torch
+from conftest import REPO
 from torch import nn
 
 import dldoctor as dd
@@ -195,14 +198,28 @@ def _fixed_batch(space: SearchSpace) -> SearchSpace:
     return SearchSpace(tuple(d for d in space.dimensions if d.name != "log2_batch_size"))
 
 
-def test_auto_does_not_pack_when_the_batch_size_is_searched(data):
-    """Trials pack by batch size: a searched one leaves populations of one or two, measured slower
-    than one at a time (benchmarks/tune_overhead.py), so auto keeps them sequential."""
+def test_auto_packs_when_the_batch_size_is_searched_grouping_trials_by_it(data):
     base = recipe()
     space = build_space(None, base.model, len(data.train))
-    off = choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU)
-    assert off.size == 1 and "batch size" in off.reason
-    assert choose_packing(4, base, build_model(base, 0, CPU), data, space, CPU).size == 4
+    assert space.get("log2_batch_size").low < space.get("log2_batch_size").high
+    packing = choose_packing("auto", base, build_model(base, 0, CPU), data, space, CPU)
+    assert packing.size > 1 and "grouped by batch size" in packing.reason
+
+
+def test_deciding_to_pack_leaves_torch_dynamo_unimported():
+    """Its import took minutes per worker process on a busy 2-core machine: packed --workers studies
+    looked stalled. The probe must try the model without torch.func.grad, which imports it."""
+    code = (
+        "import sys, torch\n"
+        "sys.path.insert(0, 'tests')\n"
+        "from test_packed import CPU, build_model, build_space, choose_packing, prepare_run, recipe\n"
+        "data = prepare_run(recipe(), 0, CPU)[0]\n"
+        "space = build_space(None, recipe().model, len(data.train))\n"
+        "assert choose_packing('auto', recipe(), build_model(recipe(), 0, CPU), data, space, CPU).size > 1\n"
+        "assert 'torch._dynamo' not in sys.modules\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
 
 
 def test_tune_prints_the_packing_before_the_first_trial_and_refuses_a_bad_pack(make_recipe, tmp_path, cli):

@@ -48,18 +48,18 @@ def test_rerun_resumes_and_finished_trials_count_toward_the_budget(make_recipe, 
 def test_a_packed_study_trains_what_a_sequential_study_trains_and_resumes_alike(make_recipe, tmp_path):
     path = make_recipe('recipe = dd.Recipe(name="packed", model=make_model, data=make_data, **OPTIONS)')
     values = {}
-    for pack in (1, 4):
+    for pack in (1, "auto"):  # the default space searches the batch size: auto packs by it
         url = f"sqlite:///{tmp_path / f'pack{pack}.db'}"
         options = TuneOptions(trials=3, storage=url, sampler="random", pruner="none", pack=pack)
         assert tune(path, options).counts.finished == 3
         resumed = tune(path, TuneOptions(**{**options.__dict__, "trials": 6}))
         assert resumed.setup.finished == 3 and resumed.counts.finished == 6
-        assert ("up to 4 trials" in resumed.setup.packing) == (pack == 4)
+        assert ("packing: up to" in resumed.setup.packing) == (pack == "auto"), resumed.setup.packing
         study = optuna.load_study(study_name="packed", storage=url)
         assert [t.number for t in study.trials] == list(range(6)) and len(finished(study)) == 6
         values[pack] = [(t.params, t.value) for t in study.trials]
-    assert [p for p, _ in values[4]] == [p for p, _ in values[1]]
-    assert [v for _, v in values[4]] == pytest.approx([v for _, v in values[1]], abs=1e-9)
+    assert [p for p, _ in values["auto"]] == [p for p, _ in values[1]]
+    assert [v for _, v in values["auto"]] == pytest.approx([v for _, v in values[1]], abs=1e-9)
 
 
 def test_resuming_with_another_metric_is_refused(make_recipe, tmp_path, cli):

@@ -106,9 +106,7 @@ class PackedWork:
         return None
 
     def _monitor(self, number: int, epoch: int, value: float) -> bool:
-        trial = self.held.trials[number]
-        trial.report(value, epoch)
-        return trial.should_prune()
+        return loop.report(self.study, self.held.trials[number], value, epoch)
 
     def _finish(self, plan: TrialPlan, outcome: TrialOutcome) -> None:
         self.finished(loop._tell(self.study, self.held.pop(plan.number), outcome))

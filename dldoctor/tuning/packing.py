@@ -61,21 +61,18 @@ def choose_packing(
         return Packing(
             1, f"the space searches the architecture ({', '.join(shaped)}); use --pack K to pack anyway"
         )
-    batch = space.get("log2_batch_size")
-    if batch is not None and batch.low < batch.high:  # populations group by batch size: measured slower
-        return Packing(
-            1,
-            "the space searches the batch size, which splits trials into populations too small to"
-            " pay (measured slower than one at a time); use --pack K to pack anyway",
-        )
     if device.type == "cpu" and parameters > CPU_AUTO_PARAMETERS:
         return Packing(1, f"{parameters:,} parameters keep the CPU busy one trial at a time; use --pack K")
-    size = min(
-        AUTO_MAX, int(MEMORY_SHARE * free_memory(device) // member_bytes(model, data, recipe.batch_size))
-    )
+    batch = space.get("log2_batch_size")
+    searched = batch is not None and batch.low < batch.high
+    largest = 2 ** int(batch.high) if batch is not None else recipe.batch_size
+    size = min(AUTO_MAX, int(MEMORY_SHARE * free_memory(device) // member_bytes(model, data, largest)))
     if size < 2:
         return Packing(1, "too little free memory for two trials at once")
-    return Packing(size, f"auto: {parameters:,} parameters, {free_memory(device) / 2**30:.1f} GiB free")
+    grouped = ", trials grouped by batch size" if searched else ""
+    return Packing(
+        size, f"auto: {parameters:,} parameters, {free_memory(device) / 2**30:.1f} GiB free{grouped}"
+    )
 
 
 def member_bytes(model: nn.Module, data: Data, batch_size: int) -> int:

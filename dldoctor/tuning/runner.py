@@ -78,7 +78,7 @@ class SequentialRunner:
         try:
             model = build_model(plan.recipe, plan.seed, self.device, **plan.model_params)
             watcher.start_loss = initial_loss(model, self.data, plan.recipe.task, plan.seed, INITIAL_SAMPLE)
-            fit(model, self.data, plan.recipe, seed=plan.seed, on_epoch=watcher)
+            fit(model, self.data, plan.recipe, seed=plan.seed, on_epoch=watcher, train_dev=False)
         except _Stop as stop:
             return TrialOutcome(stop.status, None, watcher.epochs, stop.message)
         except Exception as exc:
@@ -131,10 +131,10 @@ class PackedRunner:
                 population.remove(ended)
                 watchers = [w for i, w in enumerate(watchers) if i not in ended]
                 while refill and population.accepts_newcomers and len(population) < self.capacity:
-                    extra = refill(key)
-                    if extra is None:
+                    newcomer = refill(key)
+                    if newcomer is None:
                         break
-                    watchers.append(self._admit(population, extra, monitor))
+                    watchers.append(self._admit(population, newcomer, monitor))
         except Exception as exc:
             if not out_of_memory(exc):
                 raise
