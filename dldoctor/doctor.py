@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from dldoctor import bayes, folds, lrfind
+from dldoctor import task as tasks
 from dldoctor._version import __version__
 from dldoctor.data import Data, batch_size_warning, target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
@@ -21,7 +22,7 @@ from dldoctor.probes import PROBES, ProbeRun, RunContext, run_probes
 from dldoctor.probes.bayes_error import unavailable
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
-from dldoctor.stats import Estimate, error_estimate
+from dldoctor.stats import Estimate
 from dldoctor.training import (
     EpochCallback,
     History,
@@ -215,7 +216,10 @@ def _measured(ctx: RunContext) -> Evidence:
     return Evidence(
         task=task,
         scale=target_scale(ctx.data, task, ctx.seed),
-        errors={n: error_estimate(r.errors, task, ctx.options.confidence) for n, r in ctx.results.items()},
+        errors={
+            n: tasks.get(task).error_estimate(r.errors, ctx.options.confidence)
+            for n, r in ctx.results.items()
+        },
         bayes=None,
         training=signals(ctx.history, ctx.results["train"], training_steps(n_train, ctx.recipe.batch_size)),
         setup=_setup(ctx.recipe, n_train),
@@ -267,8 +271,8 @@ def estimate_bayes(
     cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate
     if train:
         fit(model, data, recipe, seed=seed)
-        cap = error_estimate(
-            evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).errors, recipe.task, confidence
+        cap = tasks.get(recipe.task).error_estimate(
+            evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).errors, confidence
         )
     found = bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None

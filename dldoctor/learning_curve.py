@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from dldoctor import task as tasks
 from dldoctor.data import Data
 from dldoctor.diagnosis.evidence import LearningCurve
 from dldoctor.recipe import Recipe
@@ -108,7 +109,7 @@ def plot(curve: LearningCurve, path: Path, task: str) -> None:
     ax.axvline(curve.sizes[-1], color="grey", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("training examples")
-    ax.set_ylabel("error rate" if task == "classification" else "MSE")
+    ax.set_ylabel("error rate" if tasks.get(task).rate else "MSE")
     ax.set_title("Learning curve")
     ax.legend(fontsize=8)
     fig.tight_layout()

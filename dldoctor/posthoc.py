@@ -16,6 +16,7 @@ import numpy as np
 import torch
 
 from dldoctor import bayes, mismatch
+from dldoctor import task as tasks
 from dldoctor.bayes import representations
 from dldoctor.data import Data, TensorSplit, choose_rows, target_scale
 from dldoctor.diagnosis import Evidence, GradientHealth, MismatchTest, Policy, Setup, TrainingSignals
@@ -25,7 +26,6 @@ from dldoctor.predictions import Column, Predictions, SplitColumns
 from dldoctor.probes import PROBES, ProbeRun
 from dldoctor.probes.runner import describe
 from dldoctor.report import Report
-from dldoctor.stats import error_estimate
 from dldoctor.training import History, SplitResult, per_example
 
 NEEDS_MODEL = "needs the model: not available from saved predictions"
@@ -68,7 +68,7 @@ def diagnose_predictions(
     evidence = Evidence(
         task=task,
         scale=target_scale(data, task, seed),
-        errors={n: error_estimate(r.errors, task, options.confidence) for n, r in results.items()},
+        errors={n: tasks.get(task).error_estimate(r.errors, options.confidence) for n, r in results.items()},
         bayes=None,
         training=_epochs(signals(history, results["train"], predictions.steps_per_epoch or 1), predictions),
         setup=Setup("unknown", math.nan, math.nan, 1, max(1, len(history.epochs)), math.nan, n_train),

@@ -14,7 +14,7 @@ from typing import Any
 
 from dldoctor.errors import RecipeError, user_code
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "multilabel")  # see dldoctor.task
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 # A split is a pair (X, y) of numpy arrays or torch tensors, or a torch Dataset yielding (x, y).
@@ -99,7 +99,9 @@ class Recipe:
         _check_count(self.name, "batch_size", self.batch_size)
         _check_count(self.name, "epochs", self.epochs)
         self._validate_training()
-        high = 1.0 if self.task == "classification" else math.inf
+        from dldoctor.task import get
+
+        high = 1.0 if get(self.task).rate else math.inf
         for field in ("bayes_error", "target_error"):
             if getattr(self, field) is not None:
                 _check_number(self.name, field, getattr(self, field), low=0.0, high=high)

@@ -13,10 +13,11 @@ from typing import Any
 
 from torch import nn
 
+from dldoctor import task as tasks
 from dldoctor.bayes import classification, regression, representations
 from dldoctor.bayes.candidates import Candidate, reliable_dimension
 from dldoctor.data import Data
-from dldoctor.stats import Estimate, error_estimate
+from dldoctor.stats import Estimate
 from dldoctor.training import finite_weights
 
 RULE = (
@@ -221,9 +222,9 @@ def candidates_on(
     for view in views:
         if view.held_out_errors is not None:
             errors = view.held_out_errors.double().cpu().numpy()
-            held_out[f"the cross-fitted {LINEAR_NAME[task]}'s held-out error"] = error_estimate(
-                errors, task, confidence
-            )
+            held_out[f"the cross-fitted {LINEAR_NAME[task]}'s held-out error"] = tasks.get(
+                task
+            ).error_estimate(errors, confidence)
         if len(view.y) < 3:
             skipped[view.name] = f"only {len(view.y)} examples"
         elif task == "classification":
