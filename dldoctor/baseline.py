@@ -22,6 +22,8 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
+from dldoctor import inputs
+from dldoctor import task as tasks
 from dldoctor.data import Data, TensorSplit, flat_features, standardise
 from dldoctor.diagnosis.evidence import EasierModelResult
 from dldoctor.model_checks import Inspection
@@ -78,7 +80,7 @@ class TrainingSample:
 
     def features(self) -> torch.Tensor | Skipped:
         """Flattened, standardised inputs for the models we build ourselves."""
-        if not self.x.is_floating_point():
+        if not inputs.floating(self.x):
             return Skipped("inputs are integers (token ids); a model on their raw values means nothing")
         flat = flat_features(self.x)
         if flat.shape[1] > MAX_FEATURES:
@@ -118,7 +120,7 @@ def convex(
     """
     if isinstance(probe, Skipped):
         return probe
-    name = "logistic regression" if sample.task == "classification" else "linear least squares"
+    name = tasks.get(sample.task).linear_name
     result = sample.compare(name, "convex", _score(probe.model(probe.features).detach(), sample))
     why = _contains_linear(inspection, weight_decay, probe.model.out_features)
     return replace(result, decisive=why is None, qualifies=why or "your network is linear and contains it")
@@ -153,7 +155,7 @@ def shallower(
         return Skipped("the network has no hidden block whose removal keeps the shapes; none can be dropped")
     kept = [m for i, b in enumerate(blocks) if i not in droppable for m in b.modules]
     torch.manual_seed(seed)
-    net = nn.Sequential(*(copy.deepcopy(m) for m in kept)).to(sample.x.device)
+    net = nn.Sequential(*(copy.deepcopy(m) for m in kept)).to(sample.y.device)
     for module in net.modules():
         if module is not net and hasattr(module, "reset_parameters"):
             module.reset_parameters()

@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from dldoctor.diagnosis.evidence import GradientHealth, LayerHealth
+from dldoctor.inputs import forward
 
 SAMPLES = 48  # training steps the monitor looks at
 ACTIVATION_EXAMPLES = 1024  # training examples in the end-of-training activation pass
@@ -148,7 +149,7 @@ def activation_health(model: nn.Module, x: torch.Tensor) -> tuple[float | None, 
     was_training = model.training
     model.eval()
     try:
-        model(x)
+        forward(model, x)
     finally:
         for hook in hooks:
             hook.remove()

@@ -76,6 +76,8 @@ def error_analysis(
         return analysis
     chosen = torch.tensor([s.index for s in noise.suspects[:GRID]])
     x, _ = data.dev.take(chosen, "dev").sample(GRID, seed)
+    if not isinstance(x, torch.Tensor):  # several inputs per example: no one picture of each
+        return analysis
     return replace(analysis, suspect_inputs=x.float().cpu().numpy())
 
 

@@ -30,6 +30,12 @@ def leaves(x: Inputs) -> list[torch.Tensor]:
     return [leaf for part in parts for leaf in leaves(part)]
 
 
+def floating(x: Inputs) -> bool:
+    """Whether every tensor of `x` holds real numbers (no token ids): only then are inputs points
+    with distances, and a model on their raw values means something."""
+    return all(t.is_floating_point() for t in leaves(x))
+
+
 def apply(x: Inputs, fn: Callable[[torch.Tensor], torch.Tensor]) -> Inputs:
     """`x` with `fn` applied to every tensor, its structure kept."""
     if isinstance(x, torch.Tensor):

@@ -14,7 +14,8 @@ import math
 import torch
 from torch import nn
 
-from dldoctor import baseline
+from dldoctor import baseline, inputs
+from dldoctor import task as tasks
 from dldoctor.data import Data, flat_features, standardise
 from dldoctor.diagnosis.evidence import SanityChecks
 from dldoctor.errors import user_code
@@ -37,14 +38,14 @@ def sanity_checks(
 ) -> SanityChecks:
     """Run the one-batch checks on fresh models built from the recipe's factory."""
     x, y = data.train.sample(BATCH, seed + 1)
-    expected = math.log(num_classes) if num_classes else float(y.float().var(dim=0, unbiased=False).mean())
+    expected = tasks.get(recipe.task).uninformed_loss(y, num_classes)
     plain = recipe.replace(weight_decay=0.0)
     with user_code("the one-batch check"):
         start, final, steps = _memorise(build_model(plain, seed, device), plain, x, y, STEPS, stop=True)
         zeroed = _memorise(
             build_model(plain, seed, device),
             plain,
-            torch.zeros_like(x),
+            inputs.apply(x, torch.zeros_like),
             y,
             max(steps, MIN_ZEROED_STEPS),
             stop=False,
@@ -94,12 +95,12 @@ def _linear_batch_loss(
 ) -> float | None:
     """A linear model fitted to the batch (by the task's own loss), scored by the recipe's loss."""
     task = recipe.task
-    if not x.is_floating_point():
+    if not inputs.floating(x):
         return None
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:
         return None
-    outputs = num_classes if task == "classification" else y.reshape(len(y), -1).shape[1]
+    outputs = num_classes or y.reshape(len(y), -1).shape[1]
     linear = baseline.fit_linear(features, y, task, outputs)
     with torch.no_grad():
         return float(batch_loss(linear(features), y, task, recipe.loss))

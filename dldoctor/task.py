@@ -13,6 +13,7 @@ as wrong when any of its labels is) is reported beside it (see `Task.also`).
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, ClassVar
@@ -39,8 +40,12 @@ class Task(ABC):
     target_dtype: ClassVar[str]  # the torch dtype targets are stored in
     loss_name: ClassVar[str]  # the default loss, as the report names it
     error_name: ClassVar[str]  # the error metric, as the report names it
+    linear_name: ClassVar[str]  # the convex model fitted by the task's own loss
+    targets_word: ClassVar[str]  # what the user calls y
+    uninformed_name: ClassVar[str]  # the loss of an uninformed start, as the report writes it
     # Probes that cannot read this task, and why (they are reported as skipped with the reason).
     skips: ClassVar[Mapping[str, str]] = {}
+    no_bayes: ClassVar[str | None] = None  # why the Bayes-error estimators do not apply, if they do not
 
     @abstractmethod
     def targets(self, y: torch.Tensor, split: str) -> torch.Tensor:
@@ -87,6 +92,10 @@ class Task(ABC):
         """The error with its interval: bootstrap over examples (Wilson where errors are 0/1)."""
         return mean_interval(errors, confidence)
 
+    def uninformed_loss(self, y: torch.Tensor, num_classes: int | None) -> float:
+        """The default loss of a model that knows nothing yet (what a fresh model should start near)."""
+        return float(y.float().var(dim=0, unbiased=False).mean())
+
     def skip_reason(self, probe: str) -> str | None:
         """Why `probe` does not apply to this task, or None when it does."""
         return self.skips.get(probe)
@@ -98,6 +107,9 @@ class Classification(Task):
     target_dtype = "long"
     loss_name = "cross-entropy"
     error_name = "misclassification rate"
+    linear_name = "logistic regression"
+    targets_word = "labels"
+    uninformed_name = "ln K"
 
     def targets(self, y: torch.Tensor, split: str) -> torch.Tensor:
         if y.dim() == 2 and y.shape[1] == 1:
@@ -143,6 +155,10 @@ class Classification(Task):
     def probabilities(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return out.softmax(dim=1)
 
+    def uninformed_loss(self, y: torch.Tensor, num_classes: int | None) -> float:
+        """ln K: uniform class probabilities."""
+        return math.log(num_classes) if num_classes else math.nan
+
     def error_estimate(self, errors: np.ndarray, confidence: float = 0.95) -> Estimate:
         """Wilson: the misclassification count is binomial."""
         errors = np.asarray(errors)
@@ -155,6 +171,9 @@ class Regression(Task):
     target_dtype = "float32"
     loss_name = "mean squared error"
     error_name = "MSE"
+    linear_name = "linear least squares"
+    targets_word = "targets"
+    uninformed_name = "var(y)"
 
     def targets(self, y: torch.Tensor, split: str) -> torch.Tensor:
         y = y.float()
@@ -193,9 +212,16 @@ class Multilabel(Task):
     target_dtype = "float32"
     loss_name = "binary cross-entropy"
     error_name = "per-label error"
+    linear_name = "per-label logistic regression"
+    targets_word = "labels"
+    uninformed_name = "ln 2"
     skips: ClassVar[Mapping[str, str]] = {
-        "error_analysis": "not written for multilabel yet (per-class tables read one label per example)",
+        "error_analysis": "not written for multilabel yet (its tables read one label per example)",
     }
+    no_bayes = (
+        "the estimators read one label or target per example; for multilabel give bayes_error in the"
+        " recipe (the mean of the labels' own Bayes errors)"
+    )
 
     def targets(self, y: torch.Tensor, split: str) -> torch.Tensor:
         if y.dim() == 1:
@@ -236,6 +262,10 @@ class Multilabel(Task):
 
     def probabilities(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return out.sigmoid()
+
+    def uninformed_loss(self, y: torch.Tensor, num_classes: int | None) -> float:
+        """ln 2: every logit at zero, each label's probability ½."""
+        return math.log(2)
 
     def also(self, out: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Exact-match error: wrong when any label is."""

@@ -32,7 +32,6 @@ RULE = (
     " the Bayes error; the bound, not the point, for the same reason)"
 )
 MAIN_FAMILY = {"classification": "knn", "regression": "gamma"}
-LINEAR_NAME = {"classification": "logistic regression", "regression": "linear least squares"}
 
 
 @dataclass(frozen=True)
@@ -222,7 +221,7 @@ def candidates_on(
     for view in views:
         if view.held_out_errors is not None:
             errors = view.held_out_errors.double().cpu().numpy()
-            held_out[f"the cross-fitted {LINEAR_NAME[task]}'s held-out error"] = tasks.get(
+            held_out[f"the cross-fitted {tasks.get(task).linear_name}'s held-out error"] = tasks.get(
                 task
             ).error_estimate(errors, confidence)
         if len(view.y) < 3:

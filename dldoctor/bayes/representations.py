@@ -20,6 +20,7 @@ from torch import nn
 from dldoctor.baseline import MAX_FEATURES, fit_linear
 from dldoctor.data import Data, flat_features, standardise
 from dldoctor.errors import user_code
+from dldoctor.inputs import Inputs, cat, floating, forward, index, rows
 from dldoctor.training import per_example
 
 MAX_POINTS = 10_000
@@ -38,17 +39,17 @@ class Representation:
     held_out_errors: torch.Tensor | None = None
 
 
-def training_points(data: Data, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+def training_points(data: Data, seed: int) -> tuple[Inputs, torch.Tensor]:
     """Up to MAX_POINTS of the training distribution: train first, train-dev filling what is left."""
     x_train, y_train = data.train.sample(MAX_POINTS, seed)
-    x_held, y_held = data.train_dev.sample(max(0, MAX_POINTS - len(x_train)), seed)
-    return torch.cat([x_train, x_held]), torch.cat([y_train, y_held])
+    x_held, y_held = data.train_dev.sample(max(0, MAX_POINTS - len(y_train)), seed)
+    return cat([x_train, x_held]), torch.cat([y_train, y_held])
 
 
 def inputs(data: Data, seed: int) -> Representation | str:
     """Standardised flattened inputs of train and train-dev together, or why there are none."""
     x, y = training_points(data, seed)
-    if not x.is_floating_point():
+    if not floating(x):
         return "inputs are integers (token ids), not points with distances"
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:
@@ -62,11 +63,11 @@ def linear(data: Data, task: str, outputs: int, seed: int) -> Representation | s
     The convex easier model's fit cannot be reused: it saw every training label.
     """
     x, y = training_points(data, seed)
-    if not x.is_floating_point():
+    if not floating(x):
         return "inputs are integers (token ids)"
     if len(y) < 4:
         return f"only {len(y)} examples: too few to cross-fit"
-    if flat_features(x[:1]).shape[1] > MAX_FEATURES:
+    if flat_features(index(x, slice(0, 1))).shape[1] > MAX_FEATURES:
         return f"more than {MAX_FEATURES} input features: too costly to fit, and the model's views cover them"
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:
@@ -108,7 +109,7 @@ def output_views(
     return views
 
 
-def forward_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+def forward_features(model: nn.Module, x: Inputs) -> tuple[torch.Tensor | None, torch.Tensor]:
     """(input of the model's last Linear layer, or None without one; outputs), flattened, in eval mode.
 
     The embedding comes from a forward pre-hook, so any architecture whose head is a Linear works.
@@ -120,12 +121,14 @@ def forward_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor | 
     model.eval()
     try:
         with torch.no_grad(), user_code("the model's forward pass (reading its embedding)"):
-            out = torch.cat([model(x[i : i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)])
+            out = torch.cat(
+                [forward(model, index(x, slice(i, i + EVAL_BATCH))) for i in range(0, rows(x), EVAL_BATCH)]
+            )
     finally:
         model.train(was_training)
         if hook is not None:
             hook.remove()
-    one_per_example = seen and sum(t.shape[0] for t in seen) == len(x)  # not a per-timestep head
+    one_per_example = seen and sum(t.shape[0] for t in seen) == rows(x)  # not a per-timestep head
     embedding = flat_features(torch.cat(seen)) if one_per_example else None
     return embedding, flat_features(out)
 
