@@ -266,9 +266,6 @@ def estimate_bayes(
     if not isinstance(recipe, Recipe):
         recipe = load_recipe(recipe)
     recipe = recipe.replace(epochs=options.epochs)
-    refusal = tasks.get(recipe.task).no_bayes
-    if refusal is not None:
-        raise UsageError(f"recipe '{recipe.name}' is {recipe.task}: {refusal}")
     torch_device = resolve_device(device)
     data, model, num_classes = prepare_run(recipe, seed, torch_device)
     cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate

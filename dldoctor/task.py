@@ -45,7 +45,6 @@ class Task(ABC):
     uninformed_name: ClassVar[str]  # the loss of an uninformed start, as the report writes it
     # Probes that cannot read this task, and why (they are reported as skipped with the reason).
     skips: ClassVar[Mapping[str, str]] = {}
-    no_bayes: ClassVar[str | None] = None  # why the Bayes-error estimators do not apply, if they do not
 
     @abstractmethod
     def targets(self, y: torch.Tensor, split: str) -> torch.Tensor:
@@ -218,10 +217,6 @@ class Multilabel(Task):
     skips: ClassVar[Mapping[str, str]] = {
         "error_analysis": "not written for multilabel yet (its tables read one label per example)",
     }
-    no_bayes = (
-        "the estimators read one label or target per example; for multilabel give bayes_error in the"
-        " recipe (the mean of the labels' own Bayes errors)"
-    )
 
     def targets(self, y: torch.Tensor, split: str) -> torch.Tensor:
         if y.dim() == 1:

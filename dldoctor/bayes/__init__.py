@@ -14,7 +14,7 @@ from typing import Any
 from torch import nn
 
 from dldoctor import task as tasks
-from dldoctor.bayes import classification, regression, representations
+from dldoctor.bayes import classification, multilabel, regression, representations
 from dldoctor.bayes.candidates import Candidate, reliable_dimension
 from dldoctor.data import Data
 from dldoctor.stats import Estimate
@@ -31,7 +31,7 @@ RULE = (
     " capped at the lowest upper bound of a held-out error of a model the run trained (no model beats"
     " the Bayes error; the bound, not the point, for the same reason)"
 )
-MAIN_FAMILY = {"classification": "knn", "regression": "gamma"}
+MAIN_FAMILY = {"classification": "knn", "regression": "gamma", "multilabel": "knn"}
 
 
 @dataclass(frozen=True)
@@ -231,6 +231,8 @@ def candidates_on(
             found.extend(classification.knn(view.features, view.y, classes, view.name, confidence))
             if view.name == "outputs":
                 found.append(classification.plug_in(view.features, view.y, confidence))
+        elif task == "multilabel":
+            found.extend(multilabel.knn(view.features, view.y, view.name, confidence))
         else:
             found.extend(regression.noise_variance(view.features, view.y, view.name, confidence, seed))
     return [_clipped(c, task) for c in found], held_out
@@ -349,7 +351,7 @@ def _bracket(
 
 def clip(est: Estimate, task: str) -> Estimate:
     """An error rate lies in [0, 1], a mean squared error in [0, ∞): intervals say so."""
-    top = 1.0 if task == "classification" else math.inf
+    top = 1.0 if tasks.get(task).rate else math.inf
     value, low, high = (min(top, max(0.0, v)) for v in (est.value, est.low, est.high))
     return replace(est, value=value, low=low, high=high)
 

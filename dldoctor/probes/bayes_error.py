@@ -5,16 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dldoctor import bayes
-from dldoctor import task as tasks
 from dldoctor.diagnosis import Evidence
 from dldoctor.probes._base import Probe, RunContext
 
 
 class BayesError(Probe):
     name = "bayes"
-
-    def wanted(self, ctx: RunContext, evidence: Evidence) -> str | None:
-        return None if ctx.recipe.bayes_error is not None else tasks.get(ctx.recipe.task).no_bayes
 
     def run(self, ctx: RunContext, evidence: Evidence) -> bayes.BayesEstimate:
         if ctx.recipe.bayes_error is not None:
