@@ -26,11 +26,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from dldoctor import inputs
 from dldoctor.data import TensorSplit, check_labels, prepare
 from dldoctor.diagnosis import Policy
 from dldoctor.doctor import DiagnoseOptions, TrainedRun, examine
 from dldoctor.errors import UsageError
 from dldoctor.gradients import SAMPLES, GradientMonitor
+from dldoctor.inputs import Inputs
 from dldoctor.optim import optimizer_classes
 from dldoctor.posthoc import diagnose_predictions
 from dldoctor.predictions import MemoryColumn, Predictions, SplitColumns
@@ -38,7 +40,7 @@ from dldoctor.recipe import TASKS, Recipe, Splits
 from dldoctor.report import Report
 from dldoctor.training import EpochRecord, History, SplitResult, check_output, evaluate, per_example
 
-Pair = tuple[torch.Tensor, torch.Tensor]
+Pair = tuple[Inputs, torch.Tensor]  # (inputs or outputs, targets)
 
 
 def monitor(
@@ -194,7 +196,7 @@ class Monitor:
             with torch.no_grad():
                 loss, error = per_example(first.to(device), y.to(device), self.task)
             return SplitResult(loss.double().cpu().numpy(), error.double().cpu().numpy())
-        return evaluate(self.model, TensorSplit("split", first.to(device), y.to(device)), self.task)
+        return evaluate(self.model, TensorSplit("split", inputs.to(first, device), y.to(device)), self.task)
 
     def _record(self, results: dict[str, SplitResult]) -> EpochRecord:
         losses = torch.stack(self._losses).double().cpu().numpy() if self._losses else np.zeros(0)

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, grad_and_value, vmap
 
+from dldoctor import task as tasks
 from dldoctor.data import Data, Split, TensorSplit, training_steps
 from dldoctor.recipe import Recipe
 from dldoctor.training import EVAL_BATCH, batch_loss, per_example
@@ -91,6 +91,8 @@ def model_obstacle(model: nn.Module) -> str | None:
 def data_obstacle(data: Data) -> str | None:
     if not isinstance(data.train, TensorSplit):
         return "the training data is a torch Dataset; packing needs in-memory arrays"
+    if not isinstance(data.train.x, torch.Tensor):
+        return "the inputs are a tuple or dict of tensors; packing needs one input tensor"
     return None
 
 
@@ -280,10 +282,10 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -
     members, batch = out.shape[:2]
     if shared:
         y = y.expand(members, *y.shape)
-    if task == "classification":
-        flat = F.cross_entropy(out.reshape(members * batch, -1), y.reshape(-1), reduction="none")
-        return flat.view(members, batch).mean(dim=1)
-    return (out.reshape(y.shape) - y).square().reshape(members, -1).mean(dim=1)
+    flat = tasks.get(task).own_loss(
+        out.reshape(members * batch, *out.shape[2:]), y.reshape(members * batch, *y.shape[2:])
+    )
+    return flat.view(members, batch).mean(dim=1)
 
 
 def _cat(old: dict[str, torch.Tensor], new: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:

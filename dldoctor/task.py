@@ -281,6 +281,8 @@ def get(name: str) -> Task:
 def user_loss(loss: LossFn, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     """The recipe's loss, checked to give one value per example (a shape check only: no host
     synchronisation)."""
+    import torch
+
     with user_code("the recipe's loss"):
         values = loss(out, y)
     if not isinstance(values, torch.Tensor) or tuple(values.shape) != (out.shape[0],):
