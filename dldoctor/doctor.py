@@ -22,7 +22,7 @@ from dldoctor.probes import PROBES, ProbeRun, RunContext, run_probes
 from dldoctor.probes.bayes_error import unavailable
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
-from dldoctor.stats import Estimate
+from dldoctor.stats import Estimate, mean_interval
 from dldoctor.training import (
     EpochCallback,
     History,
@@ -139,7 +139,14 @@ def examine(run: TrainedRun, started: float, source: str = "recipe") -> Report:
             for w in (batch_size_warning(len(run.data.train), recipe.batch_size, run.data.train_dev_carved),)
             if w
         ],
+        other_errors(results, options.confidence),
     )
+
+
+def other_errors(results: dict[str, SplitResult], confidence: float) -> dict[str, dict[str, Estimate]]:
+    """The task's other errors per split, reported beside its own (multilabel: exact match)."""
+    metrics = next(iter(results.values())).also if results else {}
+    return {m: {n: mean_interval(r.also[m], confidence) for n, r in results.items()} for m in metrics}
 
 
 @dataclass(frozen=True)
@@ -161,6 +168,7 @@ def assemble(
     history: History,
     train_dev_carved: bool,
     warnings: list[str] | None = None,
+    other_errors: dict[str, dict[str, Estimate]] | None = None,
 ) -> Report:
     """The evidence the probes completed → the verdict and the Report; shared by every entry point."""
     evidence = found.evidence
@@ -207,6 +215,7 @@ def assemble(
         description=origin.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
         source=origin.source,
+        other_errors=other_errors or {},
     )
 
 

@@ -71,7 +71,7 @@ class Comparison:
 def compare(current: dict[str, Any], baseline: dict[str, Any], tolerance: float = 0.0) -> Comparison:
     """Every error of `current` against `baseline` (both in the JSON report form)."""
     confidence = float(current["settings"]["confidence"])
-    classification = current["task"] == "classification"
+    classification = current["task"] == "classification"  # Wilson there; bootstrap for the others
     method = "Newcombe (Wilson) interval" if classification else "MOVER on bootstrap intervals"
     deltas = tuple(
         _delta(split, current, baseline, confidence, tolerance, classification) for split in SPLITS

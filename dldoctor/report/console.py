@@ -192,6 +192,7 @@ def _errors_table(r: Report) -> Table:
         ("n", "right"),
         ("error", "right"),
         (f"{level} interval", "left"),
+        *((metric.replace("_", " "), "right") for metric in r.other_errors),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     b = r.bayes
@@ -202,7 +203,10 @@ def _errors_table(r: Report) -> Table:
         _bayes_interval(b, r.task),
     )
     for name, est in r.errors.items():
-        table.add_row(fmt.split(name), f"{est.n:,}", fmt.error(est.value, r.task), fmt.interval(est, r.task))
+        others = (fmt.error(e.value, r.task) if (e := by.get(name)) else "" for by in r.other_errors.values())
+        table.add_row(
+            fmt.split(name), f"{est.n:,}", fmt.error(est.value, r.task), fmt.interval(est, r.task), *others
+        )
     return table
 
 
