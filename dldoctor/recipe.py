@@ -84,6 +84,10 @@ class Recipe:
         """Raise RecipeError naming the first unusable field; return self when all are usable."""
         if not isinstance(self.name, str) or not self.name.strip():
             raise RecipeError("recipe name must be a non-empty string")
+        if not isinstance(self.description, str):
+            raise RecipeError(
+                f"recipe '{self.name}': description must be a string, got {type(self.description).__name__}"
+            )
         for field in ("model", "data", "baseline"):
             if field == "baseline" and self.baseline is None:
                 continue
