@@ -26,6 +26,7 @@ from dldoctor import inputs
 from dldoctor import task as tasks
 from dldoctor.data import Data, TensorSplit, flat_features, standardise
 from dldoctor.diagnosis.evidence import EasierModelResult
+from dldoctor.inputs import Inputs
 from dldoctor.model_checks import Inspection
 from dldoctor.recipe import Recipe
 from dldoctor.stats import paired_difference
@@ -49,7 +50,7 @@ class Skipped:
 class TrainingSample:
     """The training examples every easier model is compared on, with the user's model's scores."""
 
-    x: torch.Tensor
+    x: Inputs
     y: torch.Tensor
     mine: SplitResult
     task: str
@@ -272,7 +273,7 @@ def _score(out: torch.Tensor, sample: TrainingSample) -> SplitResult:
     return SplitResult(losses.double().cpu().numpy(), errors.double().cpu().numpy())
 
 
-def _split(x: torch.Tensor, sample: TrainingSample) -> TensorSplit:
+def _split(x: Inputs, sample: TrainingSample) -> TensorSplit:
     return TensorSplit("train", x, sample.y)
 
 

@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from dldoctor.diagnosis.evidence import CriticalPoint
-from dldoctor.inputs import forward
+from dldoctor.inputs import Inputs, forward
 from dldoctor.training import LossFn, batch_loss
 
 EXAMPLES = 512
@@ -33,7 +33,7 @@ MatVec = Callable[[torch.Tensor], torch.Tensor]
 
 
 def hessian_vector_product(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, loss_fn: LossFn | None = None
+    model: nn.Module, x: Inputs, y: torch.Tensor, task: str, loss_fn: LossFn | None = None
 ) -> tuple[MatVec, torch.Tensor, float]:
     """(v ↦ Hv, gradient, loss) of the mean loss (the recipe's, else the task's) on (x, y) w.r.t. the
     trainable parameters, in fp32 whatever the training precision: curvature needs the precision."""
@@ -126,7 +126,7 @@ def spectrum(
 
 def critical_point(
     model: nn.Module,
-    x: torch.Tensor,
+    x: Inputs,
     y: torch.Tensor,
     task: str,
     *,

@@ -8,7 +8,7 @@ unpacked — a tuple as positional arguments, a dict as keyword arguments — so
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Union
+from typing import Any, Union, cast
 
 import torch
 
@@ -28,6 +28,14 @@ def leaves(x: Inputs) -> list[torch.Tensor]:
         return [x]
     parts = x.values() if isinstance(x, dict) else x
     return [leaf for part in parts for leaf in leaves(part)]
+
+
+def single(x: Inputs) -> torch.Tensor:
+    """`x` as the one tensor it must be where a single input is assumed (packed training checks
+    first, in `population.data_obstacle`)."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError("expected one input tensor, got a tuple or dict of them")
+    return x
 
 
 def floating(x: Inputs) -> bool:
@@ -63,10 +71,12 @@ def cat(parts: Sequence[Inputs]) -> Inputs:
     """Batches of the same structure joined along the examples."""
     first = parts[0]
     if isinstance(first, torch.Tensor):
-        return torch.cat(list(parts))  # type: ignore[arg-type]
+        return torch.cat(list(cast(Sequence[torch.Tensor], parts)))
     if isinstance(first, dict):
-        return {k: cat([p[k] for p in parts]) for k in first}  # type: ignore[index]
-    return tuple(cat([p[i] for p in parts]) for i in range(len(first)))  # type: ignore[index]
+        dicts = cast(Sequence[dict[str, Inputs]], parts)
+        return {k: cat([p[k] for p in dicts]) for k in first}
+    tuples = cast(Sequence[tuple[Inputs, ...]], parts)
+    return tuple(cat([p[i] for p in tuples]) for i in range(len(first)))
 
 
 def forward(model: Callable[..., Any], x: Inputs) -> Any:

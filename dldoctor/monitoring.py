@@ -32,7 +32,7 @@ from dldoctor.diagnosis import Policy
 from dldoctor.doctor import DiagnoseOptions, TrainedRun, examine
 from dldoctor.errors import UsageError
 from dldoctor.gradients import SAMPLES, GradientMonitor
-from dldoctor.inputs import Inputs
+from dldoctor.inputs import Inputs, single
 from dldoctor.optim import optimizer_classes
 from dldoctor.posthoc import diagnose_predictions
 from dldoctor.predictions import MemoryColumn, Predictions, SplitColumns
@@ -194,7 +194,7 @@ class Monitor:
         device = _device(self.model)
         if self._outputs:
             with torch.no_grad():
-                loss, error = per_example(first.to(device), y.to(device), self.task)
+                loss, error = per_example(single(first).to(device), y.to(device), self.task)
             return SplitResult(loss.double().cpu().numpy(), error.double().cpu().numpy())
         return evaluate(self.model, TensorSplit("split", inputs.to(first, device), y.to(device)), self.task)
 
@@ -254,7 +254,9 @@ class Monitor:
 
     def _predictions(self) -> Predictions:
         splits = {
-            name: SplitColumns(y.cpu().numpy(), MemoryColumn(f"{name}_outputs", out.detach().cpu().numpy()))
+            name: SplitColumns(
+                y.cpu().numpy(), MemoryColumn(f"{name}_outputs", single(out).detach().cpu().numpy())
+            )
             for name, (out, y) in self._splits.items()
         }
         return Predictions(self.name, self.task, splits, steps_per_epoch=self._steps_per_epoch)

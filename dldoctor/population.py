@@ -25,6 +25,7 @@ from torch.func import functional_call, grad_and_value, vmap
 
 from dldoctor import task as tasks
 from dldoctor.data import Data, Split, TensorSplit, training_steps
+from dldoctor.inputs import single
 from dldoctor.recipe import Recipe
 from dldoctor.training import EVAL_BATCH, batch_loss, per_example
 
@@ -107,6 +108,7 @@ class Population:
         self.template = template
         self.recipe = recipe
         self.train = train
+        self.x = single(train.x)
         self.random = random
         self.names = [name for name, _ in template.named_parameters()]
         self.params: dict[str, torch.Tensor] = {}
@@ -175,10 +177,10 @@ class Population:
             rows = slice(s * batch, (s + 1) * batch)
             if shared:
                 index = orders[0][rows]
-                out = self._forward_shared(self.params, self.train.x[index])
+                out = self._forward_shared(self.params, self.x[index])
             else:
                 index = torch.stack([order[rows] for order in orders])
-                out = self._forward_own(self.params, self.train.x[index])
+                out = self._forward_own(self.params, self.x[index])
             loss = member_losses(out, self.train.y[index], self.recipe.task, shared)
             grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
             with torch.no_grad():
@@ -193,7 +195,7 @@ class Population:
         self.template.eval()
         losses, errors = [], []
         for x, y in split.batches(EVAL_BATCH):
-            out = self._outputs(self.params, x)
+            out = self._outputs(self.params, single(x))
             loss, error = vmap(per_example, in_dims=(0, None, None))(out, y, self.recipe.task)
             losses.append(loss)
             errors.append(error)
@@ -208,7 +210,7 @@ class Population:
 
     @property
     def _device(self) -> torch.device:
-        return self.train.x.device
+        return self.x.device
 
     def _forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         return functional_call(self.template, params, (x,))
@@ -312,7 +314,8 @@ def uses_randomness(template: nn.Module, x: torch.Tensor) -> bool:
 def probe_obstacle(template: nn.Module, recipe: Recipe, train: TensorSplit, seed: int) -> str | None:
     """Why packing would not reproduce this model's own training, found by trying it: one step of a
     two-member population must give the loss and gradients of the model run by itself."""
-    x, y = train.sample(8, seed)
+    inputs, y = train.sample(8, seed)
+    x = single(inputs)
     try:
         random = uses_randomness(template, x)
         probe = vmap(

@@ -19,6 +19,7 @@ from dldoctor import task as tasks
 from dldoctor.data import Data, flat_features, standardise
 from dldoctor.diagnosis.evidence import SanityChecks
 from dldoctor.errors import user_code
+from dldoctor.inputs import Inputs
 from dldoctor.recipe import Recipe
 from dldoctor.training import Stepper, batch_loss, build_model, make_optimizer
 
@@ -63,7 +64,7 @@ def sanity_checks(
 
 
 def _memorise(
-    model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, steps: int, stop: bool
+    model: nn.Module, recipe: Recipe, x: Inputs, y: torch.Tensor, steps: int, stop: bool
 ) -> tuple[float, float, int]:
     """(loss before, loss after, steps taken) training on one batch in eval mode, with the recipe's
     optimiser, loss, precision and clipping (no schedule: a constant rate).
@@ -91,7 +92,7 @@ def _memorise(
 
 
 def _linear_batch_loss(
-    x: torch.Tensor, y: torch.Tensor, recipe: Recipe, num_classes: int | None
+    x: Inputs, y: torch.Tensor, recipe: Recipe, num_classes: int | None
 ) -> float | None:
     """A linear model fitted to the batch (by the task's own loss), scored by the recipe's loss."""
     task = recipe.task

@@ -28,12 +28,8 @@ def knn(
     n, dimension = features.shape
     k = min(n - 1, max(1, int(math.sqrt(n)) | 1))
     near, _ = neighbours(features, k)
-    counts = F.one_hot(y[near], num_classes).sum(dim=1).float()
-    votes = counts + 0.5 * F.one_hot(y[near[:, 0]], num_classes)  # ties go to the nearest neighbour
-    knn_wrong = (votes.argmax(dim=1) != y).double()
-    noise = vote_noise(counts / k, k)
     one_wrong = (y[near[:, 0]] != y).double().cpu().numpy()
-    point = mean_interval((knn_wrong - noise).cpu().numpy(), confidence)
+    point = mean_interval(knn_excess(y, near, num_classes).cpu().numpy(), confidence)
     one = mean_interval(one_wrong, confidence)
     seconds = time.perf_counter() - started
     common = {"representation": representation, "dimension": dimension, "n": n, "seconds": seconds}
@@ -50,6 +46,15 @@ def knn(
             note=f"1-NN error {one.value:.4f}",
         ),
     )
+
+
+def knn_excess(y: torch.Tensor, near: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Per example: whether the vote of its neighbours `near` misses its label (ties go to the
+    nearest), less the expected vote noise — the k-NN error's per-example share of the estimate."""
+    k = near.shape[1]
+    counts = F.one_hot(y[near], num_classes).sum(dim=1).float()
+    votes = counts + 0.5 * F.one_hot(y[near[:, 0]], num_classes)
+    return (votes.argmax(dim=1) != y).double() - vote_noise(counts / k, k)
 
 
 def vote_noise(posterior: torch.Tensor, k: int, draws: int = 32, seed: int = 0) -> torch.Tensor:

@@ -11,10 +11,9 @@ import math
 import time
 
 import torch
-import torch.nn.functional as F
 
 from dldoctor.bayes.candidates import Candidate
-from dldoctor.bayes.classification import cover_hart, vote_noise
+from dldoctor.bayes.classification import cover_hart, knn_excess
 from dldoctor.neighbours import neighbours
 from dldoctor.stats import mean_interval
 
@@ -29,21 +28,12 @@ def knn(
     k = min(n - 1, max(1, int(math.sqrt(n)) | 1))
     near, _ = neighbours(features, k)
     labels = y.long()
-    wrong = torch.zeros(n, dtype=torch.float64, device=y.device)
-    for column in labels.T:
-        counts = F.one_hot(column[near], 2).sum(dim=1).float()
-        votes = counts + 0.5 * F.one_hot(column[near[:, 0]], 2)
-        wrong += (votes.argmax(dim=1) != column).double() - vote_noise(counts / k, k).double()
-    point = mean_interval((wrong / labels.shape[1]).cpu().numpy(), confidence)
+    wrong = torch.stack([knn_excess(column, near, 2) for column in labels.T]).mean(dim=0)
+    point = mean_interval(wrong.cpu().numpy(), confidence)
     one_wrong = (labels[near[:, 0]] != labels).double().cpu().numpy()
     one = [mean_interval(column, confidence) for column in one_wrong.T]
     bound = [sum(cover_hart(getattr(e, end), 2) for e in one) / len(one) for end in ("value", "low", "high")]
-    common = {
-        "representation": representation,
-        "dimension": dimension,
-        "n": n,
-        "seconds": time.perf_counter() - started,
-    }
+    seconds = time.perf_counter() - started
     return (
         Candidate(
             f"knn.{representation}",
@@ -51,14 +41,22 @@ def knn(
             point.low,
             point.high,
             "point",
-            **common,
+            representation,
+            dimension,
+            n,
+            seconds,
             note=f"k={k}, per label",
         ),
         Candidate(
             f"cover_hart.{representation}",
-            *bound,
+            bound[0],
+            bound[1],
+            bound[2],
             "lower_bound",
-            **common,
+            representation,
+            dimension,
+            n,
+            seconds,
             note=f"mean 1-NN error per label {float(one_wrong.mean()):.4f}",
         ),
     )
