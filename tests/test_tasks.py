@@ -157,3 +157,28 @@ def test_per_label_knn_finds_the_flip_rate(flip):
     )
     assert point.low - 0.03 <= flip <= point.high + 0.03
     assert bound.value <= point.value + 0.01
+
+
+def test_the_monitor_takes_dict_inputs_and_multilabel_targets():
+    data = two_input_splits(0)
+    pairs = {
+        name: ({k: torch.as_tensor(v) for k, v in x.items()}, torch.as_tensor(y))
+        for name, (x, y) in (("train", data.train), ("dev", data.dev))
+    }
+    pairs["train_dev"] = pairs["dev"]
+    torch.manual_seed(0)
+    model = TwoInputs()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
+    x, y = pairs["train"]
+    with dd.monitor(model, optimizer, task="multilabel", epochs=5, bayes_error=0.0) as doc:
+        for _ in range(5):
+            for rows in torch.arange(300).split(50):
+                loss = tasks.get("multilabel").batch_loss(model(**inputs.index(x, rows)), y[rows])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                doc.step(loss)
+            doc.epoch(**pairs)
+    report = doc.diagnose()
+    assert report.task == "multilabel" and report.errors["dev"].value < 0.1
+    assert report.other_errors["exact_match"]["dev"].value >= report.errors["dev"].value
