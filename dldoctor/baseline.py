@@ -277,7 +277,7 @@ def _split(x: Inputs, sample: TrainingSample) -> TensorSplit:
     return TensorSplit("train", x, sample.y)
 
 
-def _in_memory(features: torch.Tensor, y: torch.Tensor) -> Data:
+def _in_memory(features: Inputs, y: torch.Tensor) -> Data:
     """Training data for a baseline; train-dev and dev are token 64-example splits fit() reports on."""
-    head = TensorSplit("train", features[:64], y[:64])
+    head = TensorSplit("train", inputs.index(features, slice(0, 64)), y[:64])
     return Data(TensorSplit("train", features, y), head, head, None, train_dev_carved=False)
