@@ -26,7 +26,7 @@ def run_probes(probes: Sequence[Probe], ctx: RunContext, evidence: Evidence) -> 
     results: dict[str, object] = {}
     skipped: dict[str, str] = {}
     failures: dict[str, str] = {}
-    task = tasks.get(ctx.recipe.task)
+    task = tasks.get(evidence.task)
     for probe in probes:
         reason = task.skip_reason(probe.name) or probe.wanted(ctx, evidence)
         if reason is None:
