@@ -28,9 +28,10 @@ from torch import nn
 
 import dldoctor as dd
 from dldoctor import bayes
+from dldoctor import task as tasks
 from dldoctor.data import prepare
 from dldoctor.recipe import Recipe
-from dldoctor.stats import Estimate, error_estimate
+from dldoctor.stats import Estimate
 from dldoctor.training import evaluate, fit
 
 NO_CAP = Estimate(math.inf, math.inf, math.inf)
@@ -103,7 +104,7 @@ def run_case(
     if with_model:
         outputs = int(train[1].max()) + 1 if task == "classification" else 1
         model = trained_model(data, task, train[0].shape[1], outputs, seed)
-        cap = error_estimate(evaluate(model, data.train_dev, task).errors, task)
+        cap = tasks.get(task).error_estimate(evaluate(model, data.train_dev, task).errors)
     started = time.perf_counter()
     est = bayes.estimate(
         data,

@@ -22,9 +22,12 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
+from dldoctor import inputs
+from dldoctor import task as tasks
 from dldoctor.data import Data, TensorSplit, flat_features, standardise
 from dldoctor.diagnosis.evidence import EasierModelResult
 from dldoctor.diagnosis.probes import CONVEX_L2 as L2
+from dldoctor.inputs import Inputs
 from dldoctor.model_checks import Inspection
 from dldoctor.recipe import Recipe
 from dldoctor.stats import paired_difference
@@ -47,7 +50,7 @@ class Skipped:
 class TrainingSample:
     """The training examples every easier model is compared on, with the user's model's scores."""
 
-    x: torch.Tensor
+    x: Inputs
     y: torch.Tensor
     mine: SplitResult
     task: str
@@ -78,7 +81,7 @@ class TrainingSample:
 
     def features(self) -> torch.Tensor | Skipped:
         """Flattened, standardised inputs for the models we build ourselves."""
-        if not self.x.is_floating_point():
+        if not inputs.floating(self.x):
             return Skipped("inputs are integers (token ids); a model on their raw values means nothing")
         flat = flat_features(self.x)
         if flat.shape[1] > MAX_FEATURES:
@@ -118,7 +121,7 @@ def convex(
     """
     if isinstance(probe, Skipped):
         return probe
-    name = "logistic regression" if sample.task == "classification" else "linear least squares"
+    name = tasks.get(sample.task).linear_name
     result = sample.compare(name, "convex", _score(probe.model(probe.features).detach(), sample))
     why = _contains_linear(inspection, weight_decay, probe.model.out_features)
     return replace(result, decisive=why is None, qualifies=why or "your network is linear and contains it")
@@ -153,7 +156,7 @@ def shallower(
         return Skipped("the network has no hidden block whose removal keeps the shapes; none can be dropped")
     kept = [m for i, b in enumerate(blocks) if i not in droppable for m in b.modules]
     torch.manual_seed(seed)
-    net = nn.Sequential(*(copy.deepcopy(m) for m in kept)).to(sample.x.device)
+    net = nn.Sequential(*(copy.deepcopy(m) for m in kept)).to(sample.y.device)
     for module in net.modules():
         reset = getattr(module, "reset_parameters", None)
         if module is not net and callable(reset):
@@ -275,11 +278,11 @@ def _score(out: torch.Tensor, sample: TrainingSample) -> SplitResult:
     return SplitResult(losses.double().cpu().numpy(), errors.double().cpu().numpy())
 
 
-def _split(x: torch.Tensor, sample: TrainingSample) -> TensorSplit:
+def _split(x: Inputs, sample: TrainingSample) -> TensorSplit:
     return TensorSplit("train", x, sample.y)
 
 
-def _in_memory(features: torch.Tensor, y: torch.Tensor) -> Data:
+def _in_memory(features: Inputs, y: torch.Tensor) -> Data:
     """Training data for a baseline; train-dev and dev are token 64-example splits fit() reports on."""
-    head = TensorSplit("train", features[:64], y[:64])
+    head = TensorSplit("train", inputs.index(features, slice(0, 64)), y[:64])
     return Data(TensorSplit("train", features, y), head, head, None, train_dev_carved=False)

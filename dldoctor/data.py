@@ -14,11 +14,14 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
+from dldoctor import inputs
+from dldoctor import task as tasks
 from dldoctor.errors import DataError, user_code
+from dldoctor.inputs import Inputs
 from dldoctor.recipe import Splits
 
 SPLIT_NAMES = ("train", "train_dev", "dev", "test")
-Batch = tuple[torch.Tensor, torch.Tensor]
+Batch = tuple[Inputs, torch.Tensor]
 
 
 class Split(Protocol):
@@ -44,14 +47,14 @@ class Split(Protocol):
 
 @dataclass
 class TensorSplit:
-    """A split held in memory as tensors on the training device."""
+    """A split held in memory as tensors on the training device (`x` may be a tuple or dict of them)."""
 
     name: str
-    x: torch.Tensor
+    x: Inputs
     y: torch.Tensor
 
     def __len__(self) -> int:
-        return self.x.shape[0]
+        return self.y.shape[0]
 
     def batches(
         self, batch_size: int, generator: torch.Generator | None = None, shuffle: bool = True
@@ -61,22 +64,24 @@ class TensorSplit:
             end = n if generator is None else min(n, training_steps(n, batch_size) * batch_size)
             for start in range(0, end, batch_size):
                 stop = min(start + batch_size, end)
-                yield self.x[start:stop], self.y[start:stop]
+                yield self._rows(slice(start, stop))
             return
-        order = torch.randperm(n, generator=generator).to(self.x.device, non_blocking=True)
+        order = torch.randperm(n, generator=generator).to(self.y.device, non_blocking=True)
         for start in range(0, training_steps(n, batch_size) * batch_size, batch_size):
-            index = order[start : start + batch_size]
-            yield self.x[index], self.y[index]
+            yield self._rows(order[start : start + batch_size])
 
     def take(self, indices: torch.Tensor, name: str) -> TensorSplit:
-        index = indices.to(self.x.device)
-        return TensorSplit(name, self.x[index], self.y[index])
+        return TensorSplit(name, *self._rows(indices.to(self.y.device)))
 
     def sample(self, n: int, seed: int) -> Batch:
         if n >= len(self):
             return self.x, self.y
-        index = choose_rows(len(self), n, seed).to(self.x.device)
-        return self.x[index], self.y[index]
+        return self._rows(choose_rows(len(self), n, seed).to(self.y.device))
+
+    def _rows(self, where: torch.Tensor | slice) -> Batch:
+        if isinstance(self.x, torch.Tensor):  # the common case, without the structure walk
+            return self.x[where], self.y[where]
+        return inputs.index(self.x, where), self.y[where]
 
 
 @dataclass
@@ -106,7 +111,7 @@ class DatasetSplit:
         with user_code(f"reading the '{self.name}' Dataset"):
             for x, y in loader:
                 yield (
-                    x.to(self.device, non_blocking=True),
+                    inputs.to(x, self.device),
                     y.to(self.device, dtype=self.target_dtype, non_blocking=True),
                 )
 
@@ -116,7 +121,7 @@ class DatasetSplit:
     def sample(self, n: int, seed: int) -> Batch:
         chosen = self if n >= len(self) else self.take(choose_rows(len(self), n, seed), self.name)
         xs, ys = zip(*chosen.batches(512), strict=True)
-        return torch.cat(xs), torch.cat(ys)
+        return inputs.cat(xs), torch.cat(ys)
 
 
 @dataclass
@@ -145,9 +150,9 @@ def prepare(splits: Any, task: str, device: torch.device, seed: int) -> Data:
             f"the data factory returned a {type(splits).__name__}, not dldoctor.Splits:"
             " return dldoctor.Splits(train=(X, y), dev=(X, y))"
         )
-    target_dtype = torch.long if task == "classification" else torch.float32
+    kind = tasks.get(task)
     named = {
-        name: _to_split(name, source, task, device, target_dtype)
+        name: _to_split(name, source, kind, device)
         for name in SPLIT_NAMES
         if (source := getattr(splits, name)) is not None or name in ("train", "dev")
     }
@@ -290,8 +295,10 @@ def carve_indices(n: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return order[size:].sort().values, order[:size].sort().values
 
 
-def check_labels(data: Data, num_classes: int) -> None:
-    """Every in-memory label must index one of the model's `num_classes` outputs."""
+def check_labels(data: Data, num_classes: int | None) -> None:
+    """Every in-memory label must index one of the model's `num_classes` outputs (when it has classes)."""
+    if num_classes is None:
+        return
     for name, split in data.named().items():
         if isinstance(split, TensorSplit) and len(split) and int(split.y.max()) >= num_classes:
             raise DataError(
@@ -303,7 +310,7 @@ def check_labels(data: Data, num_classes: int) -> None:
 
 def target_scale(data: Data, task: str, seed: int) -> float:
     """The unit gaps are measured in: 1 for error rates, var(y_train) for MSE."""
-    if task == "classification":
+    if tasks.get(task).rate:
         return 1.0
     _, y = data.train.sample(50_000, seed)
     variance = float(y.float().var(dim=0, unbiased=True).mean()) if len(y) > 1 else 0.0
@@ -315,28 +322,28 @@ def choose_rows(n: int, k: int, seed: int) -> torch.Tensor:
     return torch.randperm(n, generator=torch.Generator().manual_seed(seed))[:k].sort().values
 
 
-def _to_split(name: str, source: Any, task: str, device: torch.device, target_dtype: torch.dtype) -> Split:
+def _to_split(name: str, source: Any, task: tasks.Task, device: torch.device) -> Split:
     if source is None:
         raise DataError(f"split '{name}' is missing: Splits needs at least train and dev")
     if isinstance(source, Dataset):
-        return _dataset_split(name, source, device, target_dtype)
+        return _dataset_split(name, source, device, getattr(torch, task.target_dtype))
     if not (isinstance(source, (tuple, list)) and len(source) == 2):
         raise DataError(
-            f"split '{name}' must be a pair (X, y) of numpy arrays or torch tensors, or a torch"
-            f" Dataset yielding (x, y); got {type(source).__name__}"
+            f"split '{name}' must be a pair (X, y) of numpy arrays or torch tensors (X may be a tuple"
+            f" or dict of them), or a torch Dataset yielding (x, y); got {type(source).__name__}"
         )
-    x = _as_tensor(source[0], name, "X")
+    x = inputs.validate(source[0], name, _as_tensor)
     y = _as_tensor(source[1], name, "y")
-    if x.shape[0] != y.shape[0]:
+    if inputs.rows(x) != y.shape[0]:
         raise DataError(
-            f"split '{name}': X has {x.shape[0]} rows but y has {y.shape[0]};"
+            f"split '{name}': X has {inputs.rows(x)} rows but y has {y.shape[0]};"
             " give exactly one target per input"
         )
-    if x.shape[0] == 0:
+    if y.shape[0] == 0:
         raise DataError(f"split '{name}' is empty: every split needs at least one example")
-    _check_finite(x, name, "X")
-    y = _classification_labels(y, name) if task == "classification" else _regression_targets(y, name)
-    return TensorSplit(name, x.to(device), y.to(device))
+    for leaf in inputs.leaves(x):
+        tasks.check_finite(leaf, name, "X")
+    return TensorSplit(name, inputs.to(x, device), task.targets(y, name).to(device))
 
 
 def _dataset_split(
@@ -371,50 +378,16 @@ def _as_tensor(value: Any, split: str, role: str) -> torch.Tensor:
     return value.detach()
 
 
-def _check_finite(t: torch.Tensor, split: str, role: str) -> None:
-    if t.is_floating_point() and not bool(torch.isfinite(t).all()):
-        bad = int((~torch.isfinite(t)).reshape(t.shape[0], -1).any(dim=1).sum())
-        raise DataError(
-            f"split '{split}': {role} contains NaN or infinite values in {bad} of {t.shape[0]}"
-            " examples; clean or impute them before training"
-        )
-
-
-def _classification_labels(y: torch.Tensor, split: str) -> torch.Tensor:
-    if y.dim() == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.dim() != 1:
-        raise DataError(
-            f"split '{split}': classification labels must be one integer per example,"
-            f" got shape {tuple(y.shape)}; pass class indices, not one-hot rows"
-        )
-    _check_finite(y, split, "y")
-    if y.is_floating_point() and not bool((y == y.round()).all()):
-        raise DataError(
-            f"split '{split}': classification labels must be integers (class indices),"
-            " found fractional values; for real-valued targets use task='regression'"
-        )
-    if int(y.min()) < 0:
-        raise DataError(f"split '{split}': label {int(y.min())} is negative; labels must lie in [0, K)")
-    return y.long()
-
-
-def _regression_targets(y: torch.Tensor, split: str) -> torch.Tensor:
-    y = y.float()
-    _check_finite(y, split, "y")
-    return y
-
-
 def _check_same_input_shape(named: dict[str, Split]) -> None:
-    shapes = {n: tuple(s.x.shape[1:]) for n, s in named.items() if isinstance(s, TensorSplit)}
+    shapes = {n: inputs.shapes(s.x) for n, s in named.items() if isinstance(s, TensorSplit)}
     if len(set(shapes.values())) > 1:
         listed = ", ".join(f"{n} {s}" for n, s in shapes.items())
         raise DataError(f"splits disagree on the shape of one input ({listed}); make them match")
 
 
-def flat_features(x: torch.Tensor) -> torch.Tensor:
+def flat_features(x: Inputs) -> torch.Tensor:
     """One row per example, float32, for models and estimators that need vectors."""
-    return x.reshape(x.shape[0], -1).float()
+    return inputs.flat(x)
 
 
 def standardise(reference: torch.Tensor, *others: torch.Tensor) -> list[torch.Tensor]:

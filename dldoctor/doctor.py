@@ -10,6 +10,7 @@ from pathlib import Path
 import torch
 
 from dldoctor import bayes, folds, lrfind
+from dldoctor import task as tasks
 from dldoctor._version import __version__
 from dldoctor.data import Data, batch_size_warning, target_scale, training_steps
 from dldoctor.diagnosis import Evidence, Policy, RangeTest, Setup, TrainingSignals, conclude
@@ -21,7 +22,7 @@ from dldoctor.probes import PROBES, ProbeRun, RunContext, run_probes
 from dldoctor.probes.bayes_error import unavailable
 from dldoctor.recipe import Recipe, load_recipe
 from dldoctor.report import Report
-from dldoctor.stats import Estimate, error_estimate
+from dldoctor.stats import Estimate, mean_interval
 from dldoctor.training import (
     EpochCallback,
     History,
@@ -138,7 +139,14 @@ def examine(run: TrainedRun, started: float, source: str = "recipe") -> Report:
             for w in (batch_size_warning(len(run.data.train), recipe.batch_size, run.data.train_dev_carved),)
             if w
         ],
+        other_errors(results, options.confidence),
     )
+
+
+def other_errors(results: dict[str, SplitResult], confidence: float) -> dict[str, dict[str, Estimate]]:
+    """The task's other errors per split, reported beside its own (multilabel: exact match)."""
+    metrics = next(iter(results.values())).also if results else {}
+    return {m: {n: mean_interval(r.also[m], confidence) for n, r in results.items()} for m in metrics}
 
 
 @dataclass(frozen=True)
@@ -160,6 +168,7 @@ def assemble(
     history: History,
     train_dev_carved: bool,
     warnings: list[str] | None = None,
+    other_errors: dict[str, dict[str, Estimate]] | None = None,
 ) -> Report:
     """The evidence the probes completed → the verdict and the Report; shared by every entry point."""
     evidence = found.evidence
@@ -206,6 +215,7 @@ def assemble(
         description=origin.description,
         versions={"dldoctor": __version__, "torch": torch.__version__},
         source=origin.source,
+        other_errors=other_errors or {},
     )
 
 
@@ -215,7 +225,10 @@ def _measured(ctx: RunContext) -> Evidence:
     return Evidence(
         task=task,
         scale=target_scale(ctx.data, task, ctx.seed),
-        errors={n: error_estimate(r.errors, task, ctx.options.confidence) for n, r in ctx.results.items()},
+        errors={
+            n: tasks.get(task).error_estimate(r.errors, ctx.options.confidence)
+            for n, r in ctx.results.items()
+        },
         bayes=None,
         training=signals(ctx.history, ctx.results["train"], training_steps(n_train, ctx.recipe.batch_size)),
         setup=_setup(ctx.recipe, n_train),
@@ -267,8 +280,8 @@ def estimate_bayes(
     cap = Estimate(math.inf, math.inf, math.inf)  # untrained: no held-out error bounds the estimate
     if train:
         fit(model, data, recipe, seed=seed)
-        cap = error_estimate(
-            evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).errors, recipe.task, confidence
+        cap = tasks.get(recipe.task).error_estimate(
+            evaluate(model, data.train_dev, recipe.task, loss=recipe.loss).errors, confidence
         )
     found = bayes.estimate(
         data, recipe.task, num_classes, cap, confidence, seed, model=model if train else None

@@ -24,6 +24,7 @@ import torch
 
 from dldoctor.data import flat_features
 from dldoctor.diagnosis.evidence import Duplicates
+from dldoctor.inputs import Inputs
 from dldoctor.neighbours import DISTANCE_BUDGET, nearest
 
 NEAR = 0.1  # share of the typical nearest-neighbour distance below which two rows are one item
@@ -39,8 +40,8 @@ __all__ = ["Duplicates", "find_duplicates"]
 
 
 def find_duplicates(
-    query: torch.Tensor,
-    reference: torch.Tensor,
+    query: Inputs,
+    reference: Inputs,
     query_name: str = "query",
     reference_name: str = "reference",
     near: float = NEAR,

@@ -5,26 +5,27 @@ from __future__ import annotations
 import math
 
 from dldoctor.stats import Estimate
+from dldoctor.task import get
 
 
 def error(value: float | None, task: str) -> str:
     if value is None or not math.isfinite(value):
         return "n/a"
-    return f"{100 * value:.1f}%" if task == "classification" else f"{value:.4g}"
+    return f"{100 * value:.1f}%" if get(task).rate else f"{value:.4g}"
 
 
 def gap(value: float | None, task: str) -> str:
     """A difference of errors: percentage points for rates, a signed number for MSE."""
     if value is None or not math.isfinite(value):
         return "n/a"
-    return f"{100 * value:+.1f} pts" if task == "classification" else f"{value:+.4g}"
+    return f"{100 * value:+.1f} pts" if get(task).rate else f"{value:+.4g}"
 
 
 def interval(est: Estimate | None, task: str, signed: bool = False) -> str:
     """'1.6 to 5.2%', '-0.2 to +4.0 pts', or '0.12 to 0.15' for MSE."""
     if est is None:
         return "n/a"
-    if task != "classification":
+    if not get(task).rate:
         spec = "+.4g" if signed else ".4g"
         return f"{est.low:{spec}} to {est.high:{spec}}"
     spec, unit = ("+.1f", " pts") if signed else (".1f", "%")

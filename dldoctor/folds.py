@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from dldoctor import inputs
 from dldoctor.data import Data, TensorSplit
 from dldoctor.errors import UsageError
 from dldoctor.held_out import predict
@@ -82,5 +83,5 @@ def _pool(data: Data) -> TensorSplit:
     if not (isinstance(data.train, TensorSplit) and isinstance(data.train_dev, TensorSplit)):
         raise UsageError("--folds needs in-memory (X, y) splits for train and train-dev, not a Dataset")
     return TensorSplit(
-        "train", torch.cat([data.train.x, data.train_dev.x]), torch.cat([data.train.y, data.train_dev.y])
+        "train", inputs.cat([data.train.x, data.train_dev.x]), torch.cat([data.train.y, data.train_dev.y])
     )

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from dldoctor.diagnosis.evidence import GradientHealth, LayerHealth
+from dldoctor.inputs import Inputs, forward
 
 SAMPLES = 48  # training steps the monitor looks at
 ACTIVATION_EXAMPLES = 1024  # training examples in the end-of-training activation pass
@@ -131,7 +132,7 @@ class GradientMonitor:
 
 
 @torch.no_grad()
-def activation_health(model: nn.Module, x: torch.Tensor) -> tuple[float | None, float | None]:
+def activation_health(model: nn.Module, x: Inputs) -> tuple[float | None, float | None]:
     """(share of dead ReLU units, share of saturated sigmoid/tanh inputs) on one batch, eval mode."""
     dead: list[tuple[int, int]] = []  # (silent units, units) per ReLU module
     tails: list[tuple[int, int]] = []  # (inputs in the tails, inputs) per sigmoid/tanh module
@@ -154,7 +155,7 @@ def activation_health(model: nn.Module, x: torch.Tensor) -> tuple[float | None, 
     was_training = model.training
     model.eval()
     try:
-        model(x)
+        forward(model, x)
     finally:
         for hook in hooks:
             hook.remove()

@@ -13,9 +13,11 @@ import numpy as np
 import torch
 from torch import nn
 
+from dldoctor import task as tasks
 from dldoctor.data import Data, Split
 from dldoctor.error_analysis import ErrorAnalysis, SplitPredictions, analyse
 from dldoctor.errors import user_code
+from dldoctor.inputs import forward
 from dldoctor.training import EVAL_BATCH
 
 if TYPE_CHECKING:
@@ -26,14 +28,14 @@ GRID = 16  # suspicious examples kept for the picture grid
 
 @torch.no_grad()
 def predict(model: nn.Module, split: Split, task: str) -> tuple[np.ndarray, np.ndarray]:
-    """(labels, outputs) of a split in eval mode: class probabilities, or the regression outputs."""
+    """(labels, outputs) of a split in eval mode: class or label probabilities, or the regression outputs."""
+    kind = tasks.get(task)
     was_training = model.training
     model.eval()
     labels, outputs = [], []
     with user_code(f"evaluating the model on '{split.name}'"):
         for x, y in split.batches(EVAL_BATCH):
-            out = model(x).float()
-            outputs.append(out.softmax(dim=1) if task == "classification" else out.reshape(y.shape))
+            outputs.append(kind.probabilities(forward(model, x).float(), y))
             labels.append(y)
     model.train(was_training)
     return torch.cat(labels).cpu().numpy(), torch.cat(outputs).double().cpu().numpy()
@@ -75,6 +77,8 @@ def error_analysis(
         return analysis
     chosen = torch.tensor([s.index for s in noise.suspects[:GRID]])
     x, _ = data.dev.take(chosen, "dev").sample(GRID, seed)
+    if not isinstance(x, torch.Tensor):  # several inputs per example: no one picture of each
+        return analysis
     return replace(analysis, suspect_inputs=x.float().cpu().numpy())
 
 

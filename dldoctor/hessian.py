@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from dldoctor.diagnosis.evidence import CriticalPoint
+from dldoctor.inputs import Inputs, forward
 from dldoctor.training import LossFn, batch_loss
 
 EXAMPLES = 512
@@ -32,12 +33,12 @@ MatVec = Callable[[torch.Tensor], torch.Tensor]
 
 
 def hessian_vector_product(
-    model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, loss_fn: LossFn | None = None
+    model: nn.Module, x: Inputs, y: torch.Tensor, task: str, loss_fn: LossFn | None = None
 ) -> tuple[MatVec, torch.Tensor, float]:
     """(v ↦ Hv, gradient, loss) of the mean loss (the recipe's, else the task's) on (x, y) w.r.t. the
     trainable parameters, in fp32 whatever the training precision: curvature needs the precision."""
     params = [p for p in model.parameters() if p.requires_grad]
-    loss = batch_loss(model(x), y, task, loss_fn)
+    loss = batch_loss(forward(model, x), y, task, loss_fn)
     grads = torch.autograd.grad(loss, params, create_graph=True)
     flat = torch.cat([g.reshape(-1) for g in grads])
 
@@ -125,7 +126,7 @@ def spectrum(
 
 def critical_point(
     model: nn.Module,
-    x: torch.Tensor,
+    x: Inputs,
     y: torch.Tensor,
     task: str,
     *,
@@ -149,7 +150,7 @@ def critical_point(
         lambda_max=top,
         lambda_min=bottom,
         negative_share=negative,
-        examples=len(x),
+        examples=len(y),
         iterations=iterations,
         seconds=time.perf_counter() - started,
     )

@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
+from dldoctor import inputs
 from dldoctor.diagnosis.evidence import ModelCheck
+from dldoctor.inputs import Inputs, forward
 
 EXAMPLES = 64
 LINEAR = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Conv3d)
@@ -58,24 +60,28 @@ class Inspection:
     calls: list[Call] = field(default_factory=list, repr=False)
 
 
-def inspect(model: nn.Module, x: torch.Tensor, y: torch.Tensor, task: str, outputs: int) -> Inspection:
-    """Run the checks on one forward pass of `x` (a few training examples, targets `y`)."""
-    calls, out = _trace(model, x[:EXAMPLES])
-    chain = _chain(calls, x[:EXAMPLES], out)
-    linear = _linear_path(calls, x[:EXAMPLES], out)
+def inspect(model: nn.Module, x: Inputs, y: torch.Tensor, task: str, outputs: int) -> Inspection:
+    """Run the checks on one forward pass of `x` (a few training examples, targets `y`); a model with
+    several inputs is never a plain chain from its input."""
+    head = inputs.index(x, slice(0, EXAMPLES))
+    calls, out = _trace(model, head)
+    plain = head if isinstance(head, torch.Tensor) else None
+    chain = _chain(calls, plain, out)
+    linear = _linear_path(calls, plain, out)
     layers = [c.module for c in calls if isinstance(c.module, nn.Linear)]
     narrowest = min((m.out_features for m in layers[:-1]), default=None)
     found = [
         *_linear_stacks(calls, linear),
         *_bottleneck(narrowest, task, outputs),
         *_squashed(out, task),
+        *_sigmoid_twice(out, task),
         *_out_of_reach(calls, out, y[:EXAMPLES], task),
     ]
     dropout = any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
     return Inspection(tuple(found), chain, linear, narrowest, dropout, calls)
 
 
-def _trace(model: nn.Module, x: torch.Tensor) -> tuple[list[Call], torch.Tensor]:
+def _trace(model: nn.Module, x: Inputs) -> tuple[list[Call], torch.Tensor]:
     calls: list[Call] = []
 
     def hook(module: nn.Module, args: tuple, output: object) -> None:
@@ -89,7 +95,7 @@ def _trace(model: nn.Module, x: torch.Tensor) -> tuple[list[Call], torch.Tensor]
     model.eval()
     try:
         with torch.no_grad():
-            out = model(x)
+            out = forward(model, x)
     finally:
         model.train(was_training)
         for h in handles:
@@ -108,7 +114,7 @@ def _same(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
     )
 
 
-def _chain(calls: list[Call], x: torch.Tensor, out: torch.Tensor) -> tuple[nn.Module, ...] | None:
+def _chain(calls: list[Call], x: torch.Tensor | None, out: torch.Tensor) -> tuple[nn.Module, ...] | None:
     """The leaf modules in order when each feeds the next directly (a Sequential-like network)."""
     if not calls or not _same(calls[0].input, x) or not _same(calls[-1].output, out):
         return None
@@ -134,7 +140,7 @@ def _linear_source(calls: list[Call], i: int) -> int | None:
     return j if j is not None and isinstance(calls[j].module, LINEAR) else None
 
 
-def _linear_path(calls: list[Call], x: torch.Tensor, out: torch.Tensor) -> bool:
+def _linear_path(calls: list[Call], x: torch.Tensor | None, out: torch.Tensor) -> bool:
     """Walking back from the output meets only linear and pass-through layers until the input."""
     i = _producer(calls, len(calls), out)
     seen = 0
@@ -222,6 +228,26 @@ def _squashed(out: torch.Tensor, task: str) -> list[ModelCheck]:
             capacity=False,
             numbers={"activation": kind, "max_probability": best, "min_loss": -math.log(best)},
             setup=True,
+        )
+    ]
+
+
+def _sigmoid_twice(out: torch.Tensor, task: str) -> list[ModelCheck]:
+    """Multilabel probabilities fed to binary cross-entropy with logits, which applies its own sigmoid:
+    logits in [0, 1] keep every label's probability in [0.5, 0.73], so none is ever predicted absent."""
+    if task != "multilabel" or not torch.isfinite(out).all():
+        return []
+    if not bool(((out >= -TOLERANCE) & (out <= 1 + TOLERANCE)).all()):
+        return []
+    top = 1 / (1 + math.exp(-1))
+    return [
+        ModelCheck(
+            "output_squashed",
+            "the model ends in a sigmoid, and the loss (binary cross-entropy with logits) applies its own:"
+            f" outputs stuck in [0, 1] keep every label's probability in [0.50, {top:.2f}], so no label is"
+            f" ever predicted absent and an absent label costs at least {math.log(2):.2f}",
+            "Remove the final sigmoid: return raw logits and let the loss apply it.",
+            numbers={"activation": "sigmoid", "max_probability": top, "min_loss": math.log(2)},
         )
     ]
 

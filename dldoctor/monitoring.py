@@ -26,11 +26,13 @@ import numpy as np
 import torch
 from torch import nn
 
+from dldoctor import inputs
 from dldoctor.data import TensorSplit, check_labels, prepare
 from dldoctor.diagnosis import Policy
 from dldoctor.doctor import DiagnoseOptions, TrainedRun, examine
 from dldoctor.errors import UsageError
 from dldoctor.gradients import SAMPLES, GradientMonitor
+from dldoctor.inputs import Inputs, single
 from dldoctor.optim import optimizer_classes
 from dldoctor.posthoc import diagnose_predictions
 from dldoctor.predictions import MemoryColumn, Predictions, SplitColumns
@@ -38,7 +40,7 @@ from dldoctor.recipe import TASKS, Recipe, Splits
 from dldoctor.report import Report
 from dldoctor.training import EpochRecord, History, SplitResult, check_output, evaluate, per_example
 
-Pair = tuple[torch.Tensor, torch.Tensor]
+Pair = tuple[Inputs, torch.Tensor]  # (inputs or outputs, targets)
 
 
 def monitor(
@@ -192,9 +194,9 @@ class Monitor:
         device = _device(self.model)
         if self._outputs:
             with torch.no_grad():
-                loss, error = per_example(first.to(device), y.to(device), self.task)
+                loss, error = per_example(single(first).to(device), y.to(device), self.task)
             return SplitResult(loss.double().cpu().numpy(), error.double().cpu().numpy())
-        return evaluate(self.model, TensorSplit("split", first.to(device), y.to(device)), self.task)
+        return evaluate(self.model, TensorSplit("split", inputs.to(first, device), y.to(device)), self.task)
 
     def _record(self, results: dict[str, SplitResult]) -> EpochRecord:
         losses = torch.stack(self._losses).double().cpu().numpy() if self._losses else np.zeros(0)
@@ -252,7 +254,9 @@ class Monitor:
 
     def _predictions(self) -> Predictions:
         splits = {
-            name: SplitColumns(y.cpu().numpy(), MemoryColumn(f"{name}_outputs", out.detach().cpu().numpy()))
+            name: SplitColumns(
+                y.cpu().numpy(), MemoryColumn(f"{name}_outputs", single(out).detach().cpu().numpy())
+            )
             for name, (out, y) in self._splits.items()
         }
         return Predictions(self.name, self.task, splits, steps_per_epoch=self._steps_per_epoch)

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call, vmap
 
+from dldoctor import task as tasks
 from dldoctor.data import Data, Split, TensorSplit, training_steps
+from dldoctor.inputs import single
 from dldoctor.recipe import Recipe
 from dldoctor.training import EVAL_BATCH, batch_loss, per_example
 
@@ -91,6 +92,8 @@ def model_obstacle(model: nn.Module) -> str | None:
 def data_obstacle(data: Data) -> str | None:
     if not isinstance(data.train, TensorSplit):
         return "the training data is a torch Dataset; packing needs in-memory arrays"
+    if not isinstance(data.train.x, torch.Tensor):
+        return "the inputs are a tuple or dict of tensors; packing needs one input tensor"
     return None
 
 
@@ -105,6 +108,7 @@ class Population:
         self.template = template
         self.recipe = recipe
         self.train = train
+        self.x = single(train.x)
         self.random = random
         self.names = [name for name, _ in template.named_parameters()]
         self.params: dict[str, torch.Tensor] = {}
@@ -175,10 +179,10 @@ class Population:
             rows = slice(s * batch, (s + 1) * batch)
             if shared:
                 index = orders[0][rows]
-                out = self._forward_shared(self.params, self.train.x[index])
+                out = self._forward_shared(self.params, self.x[index])
             else:
                 index = torch.stack([order[rows] for order in orders])
-                out = self._forward_own(self.params, self.train.x[index])
+                out = self._forward_own(self.params, self.x[index])
             loss = member_losses(out, self.train.y[index], self.recipe.task, shared)
             leaves = [self.params[name] for name in self.names]
             grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
@@ -194,7 +198,7 @@ class Population:
         self.template.eval()
         losses, errors = [], []
         for x, y in split.batches(EVAL_BATCH):
-            out = self._outputs(self.params, x)
+            out = self._outputs(self.params, single(x))
             loss, error = vmap(per_example, in_dims=(0, None, None))(out, y, self.recipe.task)
             losses.append(loss)
             errors.append(error)
@@ -209,7 +213,7 @@ class Population:
 
     @property
     def _device(self) -> torch.device:
-        return self.train.x.device
+        return self.x.device
 
     def _forward(self, params: dict[str, torch.Tensor], x: torch.Tensor) -> torch.Tensor:
         return functional_call(self.template, params, (x,))
@@ -320,10 +324,10 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -
     members, batch = out.shape[:2]
     if shared:
         y = y.expand(members, *y.shape)
-    if task == "classification":
-        flat = F.cross_entropy(out.reshape(members * batch, -1), y.reshape(-1), reduction="none")
-        return flat.view(members, batch).mean(dim=1)
-    return (out.reshape(y.shape) - y).square().reshape(members, -1).mean(dim=1)
+    flat = tasks.get(task).own_loss(
+        out.reshape(members * batch, *out.shape[2:]), y.reshape(members * batch, *y.shape[2:])
+    )
+    return flat.view(members, batch).mean(dim=1)
 
 
 def _dense(t: torch.Tensor) -> bool:
@@ -362,7 +366,8 @@ def probe_obstacle(template: nn.Module, recipe: Recipe, train: TensorSplit, seed
     two-member population, computed as `Population.train_epoch` computes it, must give the loss and
     gradients of the model run by itself. (Not through torch.func.grad: that imports torch._dynamo,
     tens of seconds per worker process on a busy machine.)"""
-    x, y = train.sample(8, seed)
+    inputs, y = train.sample(8, seed)
+    x = single(inputs)
     try:
         random = uses_randomness(template, x)
         forward = vmap(

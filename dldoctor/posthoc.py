@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from dldoctor import bayes, mismatch
+from dldoctor import task as tasks
 from dldoctor.bayes import representations
 from dldoctor.data import Data, TensorSplit, choose_rows, target_scale
 from dldoctor.diagnosis import Evidence, GradientHealth, MismatchTest, Policy, Setup, TrainingSignals
@@ -29,7 +30,6 @@ from dldoctor.predictions import Column, Predictions, SplitColumns
 from dldoctor.probes import PROBES, ProbeRun
 from dldoctor.probes.runner import describe
 from dldoctor.report import Report
-from dldoctor.stats import error_estimate
 from dldoctor.training import History, SplitResult, per_example
 
 NEEDS_MODEL = "needs the model: not available from saved predictions"
@@ -74,7 +74,7 @@ def diagnose_predictions(
     evidence = Evidence(
         task=task,
         scale=target_scale(data, task, seed),
-        errors={n: error_estimate(r.errors, task, options.confidence) for n, r in results.items()},
+        errors={n: tasks.get(task).error_estimate(r.errors, options.confidence) for n, r in results.items()},
         bayes=None,
         training=_epochs(signals(history, results["train"], predictions.steps_per_epoch or 1), predictions),
         setup=Setup("unknown", math.nan, math.nan, 1, max(1, len(history.epochs)), math.nan, n_train),
@@ -102,7 +102,8 @@ def score(columns: SplitColumns, split: str, task: str, keep: np.ndarray, nonfin
         start += len(chunk)
     embeddings = _gather(columns.embeddings, keep)
     if task != "classification":
-        result = SplitResult(*(np.concatenate(part) for part in zip(*measured, strict=True)))
+        losses, errors = (np.concatenate(part) for part in zip(*measured, strict=True))
+        result = SplitResult(losses, errors)
         return Scored(result, keep, torch.cat(kept), embeddings)
     summary = joined(summaries)
     return Scored(SplitResult(summary.loss, summary.errors), keep, torch.cat(kept), embeddings, summary)

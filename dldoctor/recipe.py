@@ -15,7 +15,7 @@ from typing import Any
 from dldoctor.errors import RecipeError, user_code
 from dldoctor.search_space import validate_declared
 
-TASKS = ("classification", "regression")
+TASKS = ("classification", "regression", "multilabel")  # see dldoctor.task
 PRECISIONS = ("fp32", "bf16", "fp16")
 
 # A split is a pair (X, y) of numpy arrays or torch tensors, or a torch Dataset yielding (x, y).
@@ -85,6 +85,10 @@ class Recipe:
         """Raise RecipeError naming the first unusable field; return self when all are usable."""
         if not isinstance(self.name, str) or not self.name.strip():
             raise RecipeError("recipe name must be a non-empty string")
+        if not isinstance(self.description, str):
+            raise RecipeError(
+                f"recipe '{self.name}': description must be a string, got {type(self.description).__name__}"
+            )
         for field in ("model", "data", "baseline"):
             if field == "baseline" and self.baseline is None:
                 continue
@@ -100,7 +104,9 @@ class Recipe:
         _check_count(self.name, "batch_size", self.batch_size)
         _check_count(self.name, "epochs", self.epochs)
         self._validate_training()
-        high = 1.0 if self.task == "classification" else math.inf
+        from dldoctor.task import get
+
+        high = 1.0 if get(self.task).rate else math.inf
         for field in ("bayes_error", "target_error"):
             if getattr(self, field) is not None:
                 _check_number(self.name, field, getattr(self, field), low=0.0, high=high)

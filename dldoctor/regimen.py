@@ -13,6 +13,7 @@ from torch import nn
 from dldoctor.data import Data, TensorSplit
 from dldoctor.diagnosis.evidence import Regimen
 from dldoctor.errors import user_code
+from dldoctor.inputs import forward
 from dldoctor.optim import scale_free
 from dldoctor.recipe import Recipe
 from dldoctor.training import History, per_example
@@ -107,7 +108,7 @@ def _loss_scaling(recipe: Recipe, data: Data, model: nn.Module) -> float | None:
     model.eval()
     try:
         with user_code("the model's forward pass"):
-            out = model(x)
+            out = forward(model, x)
         alone = per_example(out[:half], y[:half], recipe.task, recipe.loss)[0].double().mean()
         inside = per_example(out, y, recipe.task, recipe.loss)[0][:half].double().mean()
     finally:

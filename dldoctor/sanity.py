@@ -14,10 +14,12 @@ import math
 import torch
 from torch import nn
 
-from dldoctor import baseline
+from dldoctor import baseline, inputs
+from dldoctor import task as tasks
 from dldoctor.data import Data, flat_features, standardise
 from dldoctor.diagnosis.evidence import SanityChecks
 from dldoctor.errors import user_code
+from dldoctor.inputs import Inputs
 from dldoctor.recipe import Recipe
 from dldoctor.training import Stepper, batch_loss, build_model, make_optimizer
 
@@ -37,14 +39,14 @@ def sanity_checks(
 ) -> SanityChecks:
     """Run the one-batch checks on fresh models built from the recipe's factory."""
     x, y = data.train.sample(BATCH, seed + 1)
-    expected = math.log(num_classes) if num_classes else float(y.float().var(dim=0, unbiased=False).mean())
+    expected = tasks.get(recipe.task).uninformed_loss(y, num_classes)
     plain = recipe.replace(weight_decay=0.0)
     with user_code("the one-batch check"):
         start, final, steps = _memorise(build_model(plain, seed, device), plain, x, y, STEPS, stop=True)
         zeroed = _memorise(
             build_model(plain, seed, device),
             plain,
-            torch.zeros_like(x),
+            inputs.apply(x, torch.zeros_like),
             y,
             max(steps, MIN_ZEROED_STEPS),
             stop=False,
@@ -62,7 +64,7 @@ def sanity_checks(
 
 
 def _memorise(
-    model: nn.Module, recipe: Recipe, x: torch.Tensor, y: torch.Tensor, steps: int, stop: bool
+    model: nn.Module, recipe: Recipe, x: Inputs, y: torch.Tensor, steps: int, stop: bool
 ) -> tuple[float, float, int]:
     """(loss before, loss after, steps taken) training on one batch in eval mode, with the recipe's
     optimiser, loss, precision and clipping (no schedule: a constant rate).
@@ -89,12 +91,10 @@ def _memorise(
     return start, final, taken
 
 
-def _linear_batch_loss(
-    x: torch.Tensor, y: torch.Tensor, recipe: Recipe, num_classes: int | None
-) -> float | None:
+def _linear_batch_loss(x: Inputs, y: torch.Tensor, recipe: Recipe, num_classes: int | None) -> float | None:
     """A linear model fitted to the batch (by the task's own loss), scored by the recipe's loss."""
     task = recipe.task
-    if not x.is_floating_point():
+    if not inputs.floating(x):
         return None
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:

@@ -81,13 +81,6 @@ def _resampled_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray
     )
 
 
-def error_estimate(errors: np.ndarray, task: str, confidence: float = 0.95) -> Estimate:
-    """Wilson for 0/1 misclassification, bootstrap for squared error."""
-    if task == "classification":
-        return wilson(int(np.asarray(errors).sum()), int(np.asarray(errors).size), confidence)
-    return mean_interval(errors, confidence)
-
-
 def difference(a: Estimate, b: Estimate, widen: float = 1.0) -> Estimate:
     """Interval for a − b from the two intervals (MOVER; Newcombe's method with Wilson intervals).
 

@@ -14,14 +14,16 @@ from typing import Any, Protocol
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from dldoctor import optim, threads
+from dldoctor import task as tasks
 from dldoctor.data import Data, Split, TensorSplit, check_labels, prepare, training_steps
 from dldoctor.diagnosis.evidence import EpochRecord
-from dldoctor.errors import ModelError, RecipeError, UsageError, defined_at, user_code
+from dldoctor.errors import ModelError, UsageError, user_code
+from dldoctor.inputs import Inputs, forward
 from dldoctor.recipe import Recipe
+from dldoctor.task import LossFn
 
 EVAL_BATCH = 1024
 
@@ -45,10 +47,12 @@ class History:
 
 @dataclass(frozen=True)
 class SplitResult:
-    """Per-example loss and error (0/1 misclassification, or squared error) on one split."""
+    """Per-example loss and error (the task's: see dldoctor.task) on one split; `also` holds the
+    task's other per-example errors (multilabel: exact match)."""
 
     losses: np.ndarray
     errors: np.ndarray
+    also: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def loss(self) -> float:
@@ -77,43 +81,17 @@ def resolve_device(name: str | None) -> torch.device:
     return device
 
 
-LossFn = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
-
-
 def per_example(
     out: torch.Tensor, y: torch.Tensor, task: str, loss: LossFn | None = None
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """(loss, error) per example: the recipe's loss (by default cross-entropy, or squared error) and
-    the task's error (misclassification, or squared error) — a custom loss never changes the metric."""
-    if task == "classification":
-        error = (out.argmax(dim=1) != y).float()
-        return (F.cross_entropy(out, y, reduction="none") if loss is None else user_loss(loss, out, y)), error
-    squared = (out.reshape(y.shape) - y).square()
-    squared = squared.reshape(squared.shape[0], -1).mean(dim=1)
-    return (squared if loss is None else user_loss(loss, out, y)), squared
+    """(loss, error) per example: the recipe's loss (else the task's) and the task's error — a
+    custom loss never changes the metric."""
+    return tasks.get(task).per_example(out, y, loss)
 
 
 def batch_loss(out: torch.Tensor, y: torch.Tensor, task: str, loss: LossFn | None = None) -> torch.Tensor:
     """The mean training loss of a batch, through torch's fused reductions for the task's own loss."""
-    if loss is not None:
-        return user_loss(loss, out, y).mean()
-    if task == "classification":
-        return F.cross_entropy(out, y)
-    return F.mse_loss(out.reshape(y.shape), y)
-
-
-def user_loss(loss: LossFn, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """The recipe's loss, checked to give one finite-typed value per example (a shape check only:
-    no host synchronisation)."""
-    with user_code("the recipe's loss"):
-        values = loss(out, y)
-    if not isinstance(values, torch.Tensor) or tuple(values.shape) != (out.shape[0],):
-        shape = tuple(values.shape) if isinstance(values, torch.Tensor) else type(values).__name__
-        raise RecipeError(
-            f"the recipe's loss{defined_at(loss)} returned {shape} for a batch of {out.shape[0]}:"
-            " return one loss per example (reduction='none'); dldoctor takes the mean"
-        )
-    return values.float()
+    return tasks.get(task).batch_loss(out, y, loss)
 
 
 def build_model(recipe: Recipe, seed: int, device: torch.device, **params: object) -> nn.Module:
@@ -131,37 +109,23 @@ def check_output(model: nn.Module, data: Data, task: str) -> int | None:
     x, y = data.train.sample(2, 0)
     model.eval()
     with torch.no_grad(), user_code("the model's forward pass"):
-        out = model(x)
+        out = forward(model, x)
     model.train()
     if not isinstance(out, torch.Tensor):
         raise ModelError(f"the model returned a {type(out).__name__}; it must return a tensor")
-    shape = tuple(out.shape)
-    if task == "classification":
-        if out.dim() != 2 or shape[0] != len(x) or shape[1] < 2:
-            raise ModelError(
-                f"for classification the model must output (batch, classes) logits with at least"
-                f" 2 classes; for a batch of {len(x)} it returned shape {shape}"
-            )
-        return shape[1]
-    if out.numel() != y.numel() or shape[0] != len(x):
-        raise ModelError(
-            f"for regression the model's output must match the targets: for targets of shape"
-            f" {tuple(y.shape)} it returned shape {shape}"
-        )
-    return None
+    return tasks.get(task).check_output(out, y)
 
 
 def prepare_run(recipe: Recipe, seed: int, device: torch.device) -> tuple[Data, nn.Module, int | None]:
     """The recipe's data on the device and a freshly built model, checked against each other;
-    returns the class count the model's output implies (None for regression)."""
+    returns the class count the model's output implies (None for regression and multilabel)."""
     with user_code("the recipe's data factory"):
         splits = recipe.data(seed)
     data = prepare(splits, recipe.task, device, seed)
     model = build_model(recipe, seed, device)
     threads.fit(model)
     num_classes = check_output(model, data, recipe.task)
-    if num_classes is not None:
-        check_labels(data, num_classes)
+    check_labels(data, num_classes)
     return data, model, num_classes
 
 
@@ -206,7 +170,7 @@ class Stepper:
     """
 
     def __init__(self, recipe: Recipe, model: nn.Module, optimizer: torch.optim.Optimizer) -> None:
-        self.optimizer, self.task, self.loss_fn = optimizer, recipe.task, recipe.loss
+        self.optimizer, self.task, self.loss_fn = optimizer, tasks.get(recipe.task), recipe.loss
         self.clip = recipe.grad_clip
         self.params = [p for group in optimizer.param_groups for p in group["params"]]
         device = self.params[0].device
@@ -215,14 +179,14 @@ class Stepper:
         self.scaler = torch.amp.GradScaler(device.type) if recipe.precision == "fp16" else None
         self.measures_norm = self.clip is not None or self.scaler is not None
 
-    def loss(self, model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def loss(self, model: nn.Module, x: Inputs, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """(outputs, mean loss) of one batch, under the recipe's precision."""
         if self.dtype is None:
-            out = model(x)
-            return out, batch_loss(out, y, self.task, self.loss_fn)
+            out = forward(model, x)
+            return out, self.task.batch_loss(out, y, self.loss_fn)
         with torch.autocast(self.device_type, dtype=self.dtype):
-            out = model(x)
-            return out, batch_loss(out.float(), y, self.task, self.loss_fn)
+            out = forward(model, x)
+            return out, self.task.batch_loss(out.float(), y, self.loss_fn)
 
     def zero_grad(self) -> None:
         for p in self.params:  # what zero_grad(set_to_none=True) does, minus its profiler hooks
@@ -264,15 +228,24 @@ def evaluate(
 ) -> SplitResult:
     """Per-example loss (the recipe's `loss`, else the task's) and error of the model in eval mode, fp32."""
     was_training = model.training
+    kind = tasks.get(task)
     model.eval()
-    losses, errors = [], []
+    losses, errors, also = [], [], []
     with user_code(f"evaluating the model on '{split.name}'"):
         for x, y in split.batches(batch_size):
-            value, error = per_example(model(x), y, task, loss)
+            out = forward(model, x)
+            value, error = kind.per_example(out, y, loss)
             losses.append(value)
             errors.append(error)
+            also.append(kind.also(out, y))
     model.train(was_training)
-    return SplitResult(torch.cat(losses).double().cpu().numpy(), torch.cat(errors).double().cpu().numpy())
+    return SplitResult(
+        _numpy(losses), _numpy(errors), {k: _numpy([a[k] for a in also]) for k in (also[0] if also else {})}
+    )
+
+
+def _numpy(parts: list[torch.Tensor]) -> np.ndarray:
+    return torch.cat(parts).double().cpu().numpy()
 
 
 def initial_loss(
@@ -406,13 +379,13 @@ class _Epoch:
     monitor: StepMonitor | None
 
     def run(self, generator: torch.Generator, history: History) -> tuple[np.ndarray, float]:
-        model, monitor, task, stepper = self.model, self.monitor, self.recipe.task, self.stepper
+        model, monitor, task, stepper = self.model, self.monitor, tasks.get(self.recipe.task), self.stepper
         group = self.recipe.accumulate
         model.train()
         device = stepper.params[0].device
         losses = torch.zeros(self.steps, device=device)
         norms = torch.zeros(-(-self.steps // group), device=device) if stepper.measures_norm else None
-        wrong = torch.zeros((), device=device, dtype=torch.long)
+        wrong = torch.zeros((), device=device)
         batches = self.train.batches(self.recipe.batch_size, generator, shuffle=self.recipe.shuffle)
         taken = updates = 0
         for taken, (x, y) in enumerate(batches, start=1):
@@ -427,8 +400,7 @@ class _Epoch:
                 stepper.zero_grad()
             stepper.backward(loss, min(group, self.steps - (taken - 1) // group * group))
             losses[taken - 1] = loss.detach()
-            if task == "classification":
-                wrong += (out.detach().argmax(dim=1) != y).sum()
+            wrong += task.error(out.detach().float(), y).sum()
             if not last:
                 continue
             stepper.unscale()
@@ -449,5 +421,5 @@ class _Epoch:
             history.grad_norms.extend(norms[:updates].cpu().double().tolist())
         step_losses = losses[:taken].cpu().numpy().astype(np.float64)
         seen = min(taken * self.recipe.batch_size, len(self.train))
-        error = int(wrong) / seen if task == "classification" else float(step_losses.mean())
+        error = float(wrong) / seen
         return step_losses, error

@@ -53,12 +53,20 @@ def test_replace_ignores_none_and_validates():
         ({"weight_decay": -0.1}, "weight_decay"),
         ({"bayes_error": 1.5}, "bayes_error"),
         ({"epochs": True}, "epochs must be a positive integer"),
+        ({"task": "ranking"}, "unknown task 'ranking'; use one of classification, regression, multilabel"),
+        ({"task": "multilabel", "target_error": 2.0}, "target_error must be a number in"),
+        ({"lr": 0}, "lr must be a number in"),
+        ({"beta": 1.0}, "beta must be a number in"),
+        ({"batch_size": 0}, "batch_size must be a positive integer"),
+        ({"baseline": "mlp"}, "`baseline` must be a function"),
+        ({"description": 3}, "description must be a string"),
     ],
 )
 def test_validate_names_the_bad_field(changes, message):
     base = {"name": "t", "model": lambda: None, "data": lambda seed: None}
-    with pytest.raises(RecipeError, match=message):
+    with pytest.raises(RecipeError, match=message) as caught:
         dd.Recipe(**{**base, **changes}).validate()
+    assert "\n" not in str(caught.value)
 
 
 def test_regression_bayes_error_may_exceed_one():

@@ -9,9 +9,9 @@ import torch
 
 import dldoctor as dd
 from dldoctor import bayes
+from dldoctor import task as tasks
 from dldoctor.data import prepare
 from dldoctor.diagnosis import Evidence, Policy, Setup, TrainingSignals, conclude
-from dldoctor.stats import error_estimate
 
 SEEDS = 100
 ALPHA = 0.05
@@ -31,7 +31,9 @@ def _verdict(seed: int) -> str:
     errors = {}
     for name, split in data.named().items():
         x, y = split.sample(10_000, 0)
-        errors[name] = error_estimate(((x[:, 0] > 0).long() != y).double().numpy(), "classification")
+        errors[name] = tasks.get("classification").error_estimate(
+            ((x[:, 0] > 0).long() != y).double().numpy()
+        )
     estimate = bayes.estimate(data, "classification", 2, errors["train_dev"], seed=seed)
     evidence = Evidence(
         task="classification",

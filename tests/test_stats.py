@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from dldoctor import task as tasks
 from dldoctor.stats import (
     Estimate,
     bonferroni_widening,
     difference,
-    error_estimate,
     extra_examples_needed,
     mean_interval,
     wilson,
@@ -55,8 +55,9 @@ def test_large_samples_use_the_normal_interval():
 
 
 def test_error_estimate_picks_wilson_for_rates_and_bootstrap_for_mse():
-    assert error_estimate(np.array([0, 1, 0, 0.0]), "classification").method == "wilson"
-    assert error_estimate(np.array([0.1, 2.0, 0.3, 0.5]), "regression").method == "bootstrap"
+    assert tasks.get("classification").error_estimate(np.array([0, 1, 0, 0.0])).method == "wilson"
+    assert tasks.get("regression").error_estimate(np.array([0.1, 2.0, 0.3, 0.5])).method == "bootstrap"
+    assert tasks.get("multilabel").error_estimate(np.array([0.25, 0.0, 0.5, 0.0])).method == "bootstrap"
 
 
 def test_bonferroni_widening():

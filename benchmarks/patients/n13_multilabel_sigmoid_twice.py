@@ -15,7 +15,6 @@ WHY = (
     "the output cannot reach its targets (a static capacity fault, high bias) and training cannot fix it "
     "(optimisation): both readings name the cause"
 )
-NEEDS = "issue 13: task='multilabel'"
 
 
 def sample(n, rng):

@@ -13,11 +13,12 @@ from typing import Any
 
 from torch import nn
 
-from dldoctor.bayes import choice, classification, regression, representations
+from dldoctor import task as tasks
+from dldoctor.bayes import choice, classification, multilabel, regression, representations
 from dldoctor.bayes.candidates import Candidate, reliable_dimension
 from dldoctor.data import Data
 from dldoctor.diagnosis.evidence import Bracket
-from dldoctor.stats import Estimate, error_estimate
+from dldoctor.stats import Estimate
 from dldoctor.training import finite_weights
 
 RULE = (
@@ -35,7 +36,7 @@ RULE = (
     " held-out error of a model the run trained or fitted (no model beats the Bayes error; the bound,"
     " not the point, for the same reason)"
 )
-MAIN_FAMILY = {"classification": "knn", "regression": "gamma"}
+MAIN_FAMILY = {"classification": "knn", "regression": "gamma", "multilabel": "knn"}
 FITTED_NAME = {
     ("linear", "classification"): "logistic regression",
     ("linear", "regression"): "linear least squares",
@@ -210,8 +211,9 @@ def candidates_on(
     for view in views:
         if view.held_out_errors is not None:
             errors = view.held_out_errors.double().cpu().numpy()
-            held_out[f"the cross-fitted {FITTED_NAME[view.name, task]}'s held-out error"] = error_estimate(
-                errors, task, confidence
+            name = FITTED_NAME.get((view.name, task), tasks.get(task).linear_name)
+            held_out[f"the cross-fitted {name}'s held-out error"] = tasks.get(task).error_estimate(
+                errors, confidence
             )
         if len(view.y) < 3:
             skipped[view.name] = f"only {len(view.y)} examples"
@@ -230,6 +232,8 @@ def _on_view(
         found.extend(classification.knn(view.features, view.y, classes, view.name, confidence))
         if view.name == "outputs":
             found.append(classification.plug_in(view.features, view.y, confidence))
+    elif task == "multilabel":
+        found.extend(multilabel.knn(view.features, view.y, view.name, confidence))
     else:
         found.extend(regression.noise_variance(view.features, view.y, view.name, confidence, seed))
     return [replace(c, ids=view.ids) if c.readings is not None else c for c in found]
@@ -359,7 +363,7 @@ def _bracket(
 
 def clip(est: Estimate, task: str) -> Estimate:
     """An error rate lies in [0, 1], a mean squared error in [0, ∞): intervals say so."""
-    top = 1.0 if task == "classification" else math.inf
+    top = 1.0 if tasks.get(task).rate else math.inf
     value, low, high = (min(top, max(0.0, v)) for v in (est.value, est.low, est.high))
     return replace(est, value=value, low=low, high=high)
 

@@ -31,13 +31,8 @@ def knn(
     n, dimension = features.shape
     k = min(n - 1, max(1, int(math.sqrt(n)) | 1))
     near, _ = neighbours(features, k)
-    voters = y[near]  # (n, k): the neighbours' labels, nearest first
-    votes = torch.zeros(n, num_classes).scatter_add_(1, voters.cpu(), torch.ones(voters.shape))
-    votes[torch.arange(n), voters[:, 0].cpu()] += 0.5  # ties go to the nearest neighbour
-    knn_wrong = (votes.argmax(dim=1) != y.cpu()).double()
-    noise = vote_noise(voters.cpu())
     one_wrong = (y[near[:, 0]] != y).double().cpu().numpy()
-    readings = (knn_wrong - noise).cpu().numpy()
+    readings = knn_excess(y, near, num_classes).cpu().numpy()
     point = mean_interval(readings, confidence)
     one = mean_interval(one_wrong, confidence)
     seconds = time.perf_counter() - started
@@ -69,6 +64,16 @@ def knn(
             note=f"1-NN error {one.value:.4f}",
         ),
     )
+
+
+def knn_excess(y: torch.Tensor, near: torch.Tensor, num_classes: int) -> torch.Tensor:
+    """Per example: whether the vote of its neighbours `near` misses its label (ties go to the
+    nearest), less the expected vote noise — the k-NN error's per-example share of the estimate."""
+    n = len(y)
+    voters = y[near].cpu()  # (n, k): the neighbours' labels, nearest first
+    votes = torch.zeros(n, num_classes).scatter_add_(1, voters, torch.ones(voters.shape))
+    votes[torch.arange(n), voters[:, 0]] += 0.5  # ties go to the nearest neighbour
+    return (votes.argmax(dim=1) != y.cpu()).double() - vote_noise(voters)
 
 
 def vote_noise(voters: torch.Tensor, draws: int = 32, seed: int = 0) -> torch.Tensor:

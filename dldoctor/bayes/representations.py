@@ -25,6 +25,7 @@ from dldoctor.baseline import MAX_FEATURES, fit_linear
 from dldoctor.bayes import kernel
 from dldoctor.data import Data, Split, choose_rows, flat_features, standardise
 from dldoctor.errors import user_code
+from dldoctor.inputs import Inputs, cat, floating, forward, index, rows
 from dldoctor.training import per_example
 
 MAX_POINTS = 10_000
@@ -58,25 +59,25 @@ def sampled_rows(split: Split, n: int, seed: int) -> np.ndarray:
     return np.arange(len(split)) if n >= len(split) else choose_rows(len(split), n, seed).numpy()
 
 
-def training_points(data: Data, seed: int) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
+def training_points(data: Data, seed: int) -> tuple[Inputs, torch.Tensor, np.ndarray]:
     """Up to MAX_POINTS of the training distribution: train first, train-dev filling what is left;
     with their example ids."""
     x_train, y_train = data.train.sample(MAX_POINTS, seed)
-    rest = max(0, MAX_POINTS - len(x_train))
+    rest = max(0, MAX_POINTS - len(y_train))
     x_held, y_held = data.train_dev.sample(rest, seed)
     ids = np.concatenate(
         [
             example_ids("train", sampled_rows(data.train, MAX_POINTS, seed)),
-            example_ids("train_dev", sampled_rows(data.train_dev, rest, seed)[: len(x_held)]),
+            example_ids("train_dev", sampled_rows(data.train_dev, rest, seed)[: len(y_held)]),
         ]
     )
-    return torch.cat([x_train, x_held]), torch.cat([y_train, y_held]), ids
+    return cat([x_train, x_held]), torch.cat([y_train, y_held]), ids
 
 
 def inputs(data: Data, seed: int) -> Representation | str:
     """Standardised flattened inputs of train and train-dev together, or why there are none."""
     x, y, ids = training_points(data, seed)
-    if not x.is_floating_point():
+    if not floating(x):
         return "inputs are integers (token ids), not points with distances"
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:
@@ -115,12 +116,12 @@ def _fitted(
     return Representation(name, _centred(out, task), y, per_example(out, y, task)[1], ids)
 
 
-def _unfit_reason(x: torch.Tensor, n: int) -> str | None:
-    if not x.is_floating_point():
+def _unfit_reason(x: Inputs, n: int) -> str | None:
+    if not floating(x):
         return "inputs are integers (token ids)"
     if n < 4:
         return f"only {n} examples: too few to cross-fit"
-    if flat_features(x[:1]).shape[1] > MAX_FEATURES:
+    if flat_features(index(x, slice(0, 1))).shape[1] > MAX_FEATURES:
         return f"more than {MAX_FEATURES} input features: too costly to fit, and the model's views cover them"
     return None
 
@@ -174,7 +175,7 @@ def output_views(
     return views
 
 
-def forward_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor | None, torch.Tensor]:
+def forward_features(model: nn.Module, x: Inputs) -> tuple[torch.Tensor | None, torch.Tensor]:
     """(input of the model's last Linear layer, or None without one; outputs), flattened, in eval mode.
 
     The embedding comes from a forward pre-hook, so any architecture whose head is a Linear works.
@@ -186,12 +187,14 @@ def forward_features(model: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor | 
     model.eval()
     try:
         with torch.no_grad(), user_code("the model's forward pass (reading its embedding)"):
-            out = torch.cat([model(x[i : i + EVAL_BATCH]) for i in range(0, len(x), EVAL_BATCH)])
+            out = torch.cat(
+                [forward(model, index(x, slice(i, i + EVAL_BATCH))) for i in range(0, rows(x), EVAL_BATCH)]
+            )
     finally:
         model.train(was_training)
         if hook is not None:
             hook.remove()
-    one_per_example = seen and sum(t.shape[0] for t in seen) == len(x)  # not a per-timestep head
+    one_per_example = seen and sum(t.shape[0] for t in seen) == rows(x)  # not a per-timestep head
     embedding = flat_features(torch.cat(seen)) if one_per_example else None
     return embedding, flat_features(out)
 

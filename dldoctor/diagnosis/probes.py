@@ -11,6 +11,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+from dldoctor import task as tasks
 from dldoctor.diagnosis.evidence import CriticalPoint, Evidence, GradientHealth, SanityChecks
 
 VANISHING = 1e-3  # first-layer / last-layer gradient norm below this: gradients vanish on the way down
@@ -91,8 +92,9 @@ def _initial_loss(s: SanityChecks, task: str) -> ProbeOutcome | None:
     if not (math.isfinite(s.initial_loss) and s.expected_initial_loss > 0):
         return None
     ratio = s.initial_loss / s.expected_initial_loss
-    limit = INIT_FACTOR if task == "classification" else 10.0
-    what = "ln K" if task == "classification" else "var(y)"
+    kind = tasks.get(task)
+    limit = INIT_FACTOR if kind.rate else 10.0
+    what = kind.uninformed_name
     numbers = {"initial_loss": s.initial_loss, "expected": s.expected_initial_loss, "ratio": ratio}
     if ratio <= limit:
         return ProbeOutcome(
@@ -103,7 +105,7 @@ def _initial_loss(s: SanityChecks, task: str) -> ProbeOutcome | None:
         )
     remedy = (
         "Initialise the output layer smaller (or at zero) so the model starts uncommitted."
-        if task == "classification"
+        if kind.rate
         else "Standardise the targets, or set the output bias to their mean."
     )
     return ProbeOutcome(

@@ -6,6 +6,7 @@ Thresholds are stated where they are defined, with the reason.
 
 from __future__ import annotations
 
+from dldoctor import task as tasks
 from dldoctor.diagnosis.evidence import Evidence, Regimen
 from dldoctor.diagnosis.probes import ProbeOutcome
 
@@ -135,7 +136,7 @@ def _accumulation(r: Regimen) -> ProbeOutcome | None:
 def _order(r: Regimen, task: str) -> ProbeOutcome | None:
     if r.shuffle or r.label_order is None or r.label_order < SORTED:
         return None
-    what = "labels" if task == "classification" else "targets"
+    what = tasks.get(task).targets_word
     return _warn(
         "setup.order",
         f"shuffle is off and the training {what} are stored in order (order {r.label_order:.2f}, 0 random,"
@@ -163,7 +164,7 @@ def _loss_start(r: Regimen, task: str) -> ProbeOutcome | None:
     ratio = r.initial_loss / r.initial_task_loss
     if ratio <= INCONSISTENT:
         return None
-    own = "cross-entropy" if task == "classification" else "mean squared error"
+    own = tasks.get(task).loss_name
     return _warn(
         "setup.loss",
         f"the recipe's loss starts at {r.initial_loss:.3g}, {ratio:.1f}× the task's own {own}"

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dldoctor.stats import Estimate, bonferroni_widening, difference, error_estimate
+from dldoctor import task as tasks
+from dldoctor.stats import Estimate, bonferroni_widening, difference
 
 CATEGORICAL_MAX = 20  # a numeric column with more distinct values is cut into quartiles
 QUANTILES = 4
@@ -61,8 +62,8 @@ def slices(
     found = []
     for column, value, mask in groups:
         inside, rest = (
-            error_estimate(errors[mask], task, confidence),
-            error_estimate(errors[~mask], task, confidence),
+            tasks.get(task).error_estimate(errors[mask], confidence),
+            tasks.get(task).error_estimate(errors[~mask], confidence),
         )
         gap = difference(inside, rest, widen)
         found.append(Slice(column, value, int(mask.sum()), inside, rest, gap, gap.low > 0))

@@ -17,6 +17,7 @@ from typing import Any
 
 from dldoctor.diagnosis.evidence import KINDS
 from dldoctor.errors import PolicyError
+from dldoctor.task import get
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -85,12 +86,12 @@ class CheckPolicy:
 
     def for_task(self, task: str) -> CheckPolicy:
         """Reject thresholds no error of this task can reach: an error rate lies in [0, 1]."""
-        if task == "classification":
+        if get(task).rate:
             for name in (*MAXIMA, "baseline_tolerance"):
                 value = getattr(self, name)
                 if value is not None and value > 1:
                     raise PolicyError(
-                        f"{self._where(name)}: {value:g} is impossible for a classification error rate,"
+                        f"{self._where(name)}: {value:g} is impossible for a {task} error rate,"
                         f" which lies between 0 and 1 (write 0.05 for 5 %)"
                     )
         return self

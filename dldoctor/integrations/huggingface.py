@@ -24,6 +24,7 @@ try:
 except ImportError as exc:  # the extra is not installed: say how to get it
     raise ImportError('DoctorCallback needs transformers: pip install "dldoctor[huggingface]"') from exc
 
+from dldoctor import inputs
 from dldoctor.integrations._watch import WatchedCallback
 from dldoctor.monitoring import Pair
 from dldoctor.training import EVAL_BATCH
@@ -84,20 +85,12 @@ class DoctorCallback(WatchedCallback, TrainerCallback):
         try:
             device = next(model.parameters()).device
             logits = [
-                _logits(
-                    model(**_rows(x, i, device))
-                    if isinstance(x, Mapping)
-                    else model(x[i : i + EVAL_BATCH].to(device))
-                )
+                _logits(inputs.forward(model, inputs.to(inputs.index(x, slice(i, i + EVAL_BATCH)), device)))
                 for i in range(0, len(y), EVAL_BATCH)
             ]
         finally:
             model.train(was_training)
         return torch.cat(logits).cpu(), y
-
-
-def _rows(x: Mapping[str, torch.Tensor], start: int, device: torch.device) -> dict[str, torch.Tensor]:
-    return {k: v[start : start + EVAL_BATCH].to(device) for k, v in x.items()}
 
 
 def _logits(output: Any) -> torch.Tensor:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from dldoctor import task as tasks
 from dldoctor.baseline import Skipped
 from dldoctor.diagnosis import Evidence
 from dldoctor.probes._base import Probe, RunContext
@@ -25,8 +26,9 @@ def run_probes(probes: Sequence[Probe], ctx: RunContext, evidence: Evidence) -> 
     results: dict[str, object] = {}
     skipped: dict[str, str] = {}
     failures: dict[str, str] = {}
+    task = tasks.get(evidence.task)
     for probe in probes:
-        reason = probe.wanted(ctx, evidence)
+        reason = task.skip_reason(probe.name) or probe.wanted(ctx, evidence)
         if reason is None:
             try:
                 result = probe.run(ctx, evidence)

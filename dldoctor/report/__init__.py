@@ -80,6 +80,8 @@ class Report:
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
     source: str = "recipe"  # the entry point: "recipe" (diagnose), "monitor" or "predictions"
+    # The task's other errors, reported beside its own (multilabel: exact match): metric -> split -> error.
+    other_errors: dict[str, dict[str, Estimate]] = field(default_factory=dict)
 
     @property
     def verdict(self) -> str:
@@ -152,6 +154,10 @@ class Report:
             versions=self.versions,
             description=self.description,
             bayes_size=None if self.bayes.estimate is None else self.bayes.estimate.n,
+            other_errors={
+                metric: {k: _value(e) for k, e in by_split.items()}
+                for metric, by_split in self.other_errors.items()
+            },
         )
 
     def to_json(self) -> str:

@@ -199,6 +199,7 @@ def _errors_table(r: ReportData) -> Table:
         ("n", "right"),
         ("error", "right"),
         (f"{level} interval", "left"),
+        *((metric.replace("_", " "), "right") for metric in r.other_errors),
     ):
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     table.add_row(
@@ -209,9 +210,13 @@ def _errors_table(r: ReportData) -> Table:
     )
     for name, n in r.sizes.items():
         if n is not None:
-            value = r.errors.get(name)
+            others = (fmt.error(by.get(name), r.task) if name in by else "" for by in r.other_errors.values())
             table.add_row(
-                fmt.split(name), f"{n:,}", fmt.error(value, r.task), fmt.interval(r.error(name), r.task)
+                fmt.split(name),
+                f"{n:,}",
+                fmt.error(r.errors.get(name), r.task),
+                fmt.interval(r.error(name), r.task),
+                *others,
             )
     return table
 

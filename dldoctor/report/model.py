@@ -161,6 +161,7 @@ class ReportData:
     versions: dict[str, str] = field(default_factory=dict)
     description: str = ""
     bayes_size: int | None = None  # examples the Bayes estimate was computed on
+    other_errors: dict[str, dict[str, float | None]] = field(default_factory=dict)  # metric -> split -> error
     check: dict[str, Any] | None = None  # `check` only: GateReport.to_dict()
 
     def to_dict(self) -> dict[str, Any]:

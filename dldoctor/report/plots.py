@@ -14,6 +14,7 @@ from pathlib import Path
 from dldoctor import fmt
 from dldoctor.diagnosis import LearningCurve, RangeTest
 from dldoctor.report.model import ERROR_NAMES, STEPS, EpochRecord, ReportData, best_dev_epoch
+from dldoctor.task import get
 
 SPLIT_COLOURS = {"train": "#1f77b4", "train_dev": "#ff7f0e", "dev": "#2ca02c", "test": "#9467bd"}
 BAYES_COLOUR = "#7f7f7f"
@@ -153,7 +154,7 @@ def _error_panel(ax, r: ReportData, epochs: list[int]) -> None:
     target = r.policy.target_error
     if target is not None:
         ax.axhline(target, color="black", linestyle="-.", linewidth=1, label="target")
-    if task == "classification":
+    if get(task).rate:
         ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
         ax.set_ylabel("error rate")
     else:
@@ -176,7 +177,7 @@ def _errors(r: ReportData):
     gap_ax.set_xticks(range(len(gaps)), [g.replace("_", " ") for g in gaps])
     gap_ax.axhline(0, color="black", linewidth=0.8)
     gap_ax.set_title("Gaps (red: problem, orange: could be noise)", fontsize=10)
-    if task == "classification":
+    if get(task).rate:
         error_ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
         gap_ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:+.0f} pts")
     for ax in (error_ax, gap_ax):

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from dldoctor.data import Data
+from dldoctor.inputs import forward
 from dldoctor.population import data_obstacle, model_obstacle, probe_obstacle, recipe_obstacle
 from dldoctor.recipe import Recipe
 from dldoctor.search_space import SearchSpace
@@ -88,7 +89,7 @@ def member_bytes(model: nn.Module, data: Data, batch_size: int) -> int:
     x, _ = data.train.sample(2, 0)
     try:
         with torch.no_grad():
-            model(x)
+            forward(model, x)
     finally:
         for hook in hooks:
             hook.remove()

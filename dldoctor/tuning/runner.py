@@ -17,6 +17,7 @@ import torch
 from dldoctor.data import Data, TensorSplit
 from dldoctor.divergence import diverged
 from dldoctor.errors import user_code
+from dldoctor.inputs import single
 from dldoctor.population import Population, member_of, uses_randomness
 from dldoctor.recipe import Recipe
 from dldoctor.training import EpochRecord, build_model, fit, initial_loss
@@ -119,7 +120,7 @@ class PackedRunner:
         key = shape_key(plans[0])
         template = build_model(plans[0].recipe, plans[0].seed, self.device, **plans[0].model_params)
         with user_code("the model's forward pass"):
-            random = uses_randomness(template, self.train_split.x[:2])
+            random = uses_randomness(template, single(self.train_split.x)[:2])
         population = Population(template, plans[0].recipe, self.train_split, random)
         watchers: list[tuple[TrialPlan, _Watcher]] = []
         for plan in plans:
