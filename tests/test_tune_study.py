@@ -202,8 +202,13 @@ def test_ctrl_c_stops_cleanly_keeps_finished_trials_and_a_rerun_resumes(make_rec
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     command = [sys.executable, "-m", "dldoctor", "tune", str(path), "--storage", url, "--pruner", "none"]
     command += ["--pack", pack]
-    process = subprocess.Popen(
-        [*command, "--trials", "100"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    process = subprocess.Popen(  # SIGINT as a terminal delivers it, even where pytest inherited it ignored
+        [*command, "--trials", "100"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and _complete(url) < 1:
