@@ -80,11 +80,15 @@ class PackedWork:
         return group, state
 
     def _claim(self) -> tuple[TrialPlan | None, str]:
-        trial = loop._claim(self.study, self.worker.options)
+        with loop._interrupt_deferred() as interrupted:  # a Ctrl-C before the trial is held would orphan it
+            trial = loop._claim(self.study, self.worker.options)
+            if not isinstance(trial, str):
+                self.held.add(trial)
+        if interrupted():
+            raise KeyboardInterrupt  # run() fails every held trial, this one included
         if isinstance(trial, str):
             self.full = trial in ("done", "full")
             return None, trial
-        self.held.add(trial)
         try:
             trial.set_user_attr("worker", self.worker.name)
             return loop._plan(trial, self.worker), "got"
@@ -109,4 +113,7 @@ class PackedWork:
         return loop.report(self.study, self.held.trials[number], value, epoch)
 
     def _finish(self, plan: TrialPlan, outcome: TrialOutcome) -> None:
-        self.finished(loop._tell(self.study, self.held.pop(plan.number), outcome))
+        """Tell, then let go: a trial leaves `held` only once told, so an interrupt mid-tell fails it."""
+        told = loop._tell(self.study, self.held.trials[plan.number], outcome)
+        self.held.pop(plan.number)
+        self.finished(told)
