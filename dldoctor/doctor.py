@@ -210,6 +210,7 @@ def assemble(
         error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,
+        sections=found.sections,
         warnings=warnings or [],
         regimen=evidence.regimen,
         description=origin.description,
