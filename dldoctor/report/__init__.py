@@ -25,17 +25,8 @@ from dldoctor.diagnosis import (
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.outputs import check_file, write_text
-from dldoctor.report.model import (
-    CARVED,
-    ERROR_NAMES,
-    SCHEMA,
-    Flags,
-    FoldErrors,
-    Interval,
-    ReportData,
-    Settings,
-)
-from dldoctor.stats import Estimate
+from dldoctor.report.model import CARVED, ERROR_NAMES, SCHEMA, Flags, FoldErrors, ReportData, Settings
+from dldoctor.stats import Estimate, Interval
 
 if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
     from dldoctor.bayes import BayesEstimate
@@ -139,7 +130,7 @@ class Report:
             leakage=self.leakage,
             total_excess=_gap_value(gaps, "total_excess"),
             recoverable_variance=_gap_value(gaps, "recoverable_variance"),
-            error_analysis=None if self.error_analysis is None else self.error_analysis.to_dict(),
+            error_analysis=None if self.error_analysis is None else self.error_analysis.reported(),
             regimen=self.regimen,
             best_epoch=self.history.best_epoch,
             skipped=self.skipped,
