@@ -25,7 +25,16 @@ from dldoctor.diagnosis import (
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.outputs import check_file, write_text
-from dldoctor.report.model import CARVED, ERROR_NAMES, SCHEMA, Flags, FoldErrors, ReportData, Settings
+from dldoctor.report.model import (
+    CARVED,
+    ERROR_NAMES,
+    SCHEMA,
+    Flags,
+    FoldErrors,
+    ProbeSection,
+    ReportData,
+    Settings,
+)
 from dldoctor.stats import Estimate, Interval
 
 if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
@@ -67,6 +76,7 @@ class Report:
     regimen: Regimen | None = None  # how the recipe trained: schedule, clipping, fp16, order, loss
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
+    sections: dict[str, ProbeSection] = field(default_factory=dict)  # probe -> its own section
     warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -135,6 +145,7 @@ class Report:
             best_epoch=self.history.best_epoch,
             skipped=self.skipped,
             probe_failures=self.probe_failures,
+            sections=self.sections,
             warnings=tuple(self.warnings),
             history=tuple(self.history.epochs),
             initial_loss=self.history.initial_loss,
