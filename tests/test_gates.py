@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 
 from dldoctor.diagnosis import Setup
+from dldoctor.error_analysis import ErrorAnalysis
+from dldoctor.error_analysis.calibration import Calibration
+from dldoctor.error_analysis.label_noise import LabelNoise
 from dldoctor.errors import PolicyError
 from dldoctor.gates import CheckPolicy, Rule, Status, evaluate, load_policy
 from dldoctor.gates import compare as compare_models
 from dldoctor.gates.results import GateReport, RuleResult
 from dldoctor.report.model import ReportData
-from dldoctor.stats import difference, wilson
+from dldoctor.stats import Estimate, difference, wilson
 
 
 def settings(confidence: float = 0.95, scale: float = 1.0) -> dict:
@@ -294,18 +297,15 @@ def test_junit_has_one_case_per_rule_and_a_warning_fails_only_under_strict(tmp_p
 
 
 def with_analysis(report: dict, noise: tuple[float, float, float], ece: tuple[float, float, float]) -> dict:
-    """The report with an error analysis holding dev label noise and ECE as (value, low, high)."""
-
-    def estimate(v: tuple[float, float, float]) -> dict:
-        return {"value": v[0], "low": v[1], "high": v[2]}
-
-    analysis = {
-        "label_noise": {"dev": {"rate": estimate(noise)}},
-        "calibration": {"ece": estimate(ece)},
-        "slices": None,
-        "skipped": {"slices": "no metadata for dev"},
-    }
-    return {**report, "error_analysis": analysis}
+    """The report with an error analysis holding dev label noise and ECE as (value, low, high), in
+    its JSON form."""
+    analysis = ErrorAnalysis(
+        "dev",
+        calibration=Calibration(Estimate(*ece), Estimate(0.0, 0.0, 0.0), "calibrated", ()),
+        label_noise={"dev": LabelNoise(100, Estimate(*noise), (), 0.1, 0.1, (), 0)},
+        skipped={"slices": "no metadata for dev"},
+    )
+    return {**report, "error_analysis": ReportData(error_analysis=analysis).to_dict()["error_analysis"]}
 
 
 def test_label_noise_and_ece_maxima_judge_the_estimate_and_its_interval():
