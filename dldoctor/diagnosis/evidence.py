@@ -52,7 +52,7 @@ class ModelCheck:
     argmax is unchanged, the gradient is not): with high training error it names an optimisation failure.
     """
 
-    check: str  # "linear_network", "linear_stack", "bottleneck", "output_squashed", "output_range"
+    check: str  # e.g. "linear_stack", "bottleneck", "output_squashed", "output_range", "position_blind"
     summary: str
     remedy: str
     capacity: bool = True
