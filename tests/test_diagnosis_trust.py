@@ -5,9 +5,18 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from dldoctor.diagnosis import Duplicates, Evidence, MismatchTest, ModelCheck, Policy, conclude
+from test_diagnosis import CALM, SETUP, rate
+
+from dldoctor.diagnosis import (
+    Duplicates,
+    Evidence,
+    MismatchTest,
+    ModelCheck,
+    Policy,
+    TrainingSignals,
+    conclude,
+)
 from dldoctor.stats import Estimate
-from tests.test_diagnosis import CALM, SETUP, TrainingSignals, rate
 
 
 def observed(
