@@ -100,6 +100,10 @@ class Task(ABC):
         """The default loss of a model that knows nothing yet (what a fresh model should start near)."""
         return float(y.float().var(dim=0, unbiased=False).mean())
 
+    def chance_error(self, num_classes: int | None, variance: float) -> float | None:
+        """The error of a blind guess: the mean for regression (its squared error is var(y))."""
+        return variance
+
     def skip_reason(self, probe: str) -> str | None:
         """Why `probe` does not apply to this task, or None when it does."""
         return self.skips.get(probe)
@@ -162,6 +166,10 @@ class Classification(Task):
     def uninformed_loss(self, y: torch.Tensor, num_classes: int | None) -> float:
         """ln K: uniform class probabilities."""
         return math.log(num_classes) if num_classes else math.nan
+
+    def chance_error(self, num_classes: int | None, variance: float) -> float | None:
+        """1 − 1/K: a class guessed uniformly at random, whatever the class shares."""
+        return 1 - 1 / num_classes if num_classes else None
 
     def error_estimate(self, errors: np.ndarray, confidence: float = 0.95) -> Estimate:
         """Wilson: the misclassification count is binomial."""
@@ -271,6 +279,10 @@ class Multilabel(Task):
     def uninformed_loss(self, y: torch.Tensor, num_classes: int | None) -> float:
         """ln 2: every logit at zero, each label's probability ½."""
         return math.log(2)
+
+    def chance_error(self, num_classes: int | None, variance: float) -> float | None:
+        """½: each label guessed by a coin."""
+        return 0.5
 
     def also(self, out: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Exact-match error: wrong when any label is."""
