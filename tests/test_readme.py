@@ -24,7 +24,7 @@ def section_blocks(title: str) -> list[tuple[str, str]]:
 
 
 def run(command: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}  # tiny models: see conftest
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
 
 
