@@ -85,6 +85,35 @@ def test_a_member_ends_with_the_weights_and_dev_error_of_the_trial_trained_alone
         assert train_losses[i] == pytest.approx(last.train_loss, rel=1e-5)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_on_a_gpu_the_replayed_step_trains_as_the_eager_step_and_as_the_trial_alone(optimizer):
+    """Four epochs of ten steps: two eager steps per batch shape, then replays of the captured graph
+    (the last, shorter batch of each epoch has its own)."""
+    cuda = torch.device("cuda")
+    base = recipe(optimizer=optimizer, epochs=4)
+    gpu_data = prepare_run(base, 0, cuda)[0]
+
+    def trained(graphs: bool) -> tuple[list[dict[str, torch.Tensor]], np.ndarray]:
+        population = Population(build_model(base, 0, cuda), base, gpu_data.train, False, graphs=graphs)
+        for plan in plans(base):
+            member = Member(plan.recipe.lr, plan.recipe.beta, 0.0, 0)
+            population.add(build_model(plan.recipe, 0, cuda), member)
+        population.start()
+        for _ in range(base.epochs):
+            population.train_epoch()
+        return [population.weights(i) for i in range(len(SETTINGS))], population.evaluate(gpu_data.dev)[0]
+
+    (replayed, replayed_errors), (eager, eager_errors) = trained(True), trained(False)
+    for plan, graph_weights, eager_weights in zip(plans(base), replayed, eager, strict=True):
+        alone = build_model(plan.recipe, 0, cuda)
+        fit(alone, gpu_data, plan.recipe, seed=0)
+        for name, p in alone.named_parameters():
+            assert torch.allclose(graph_weights[name], eager_weights[name], atol=1e-6), name
+            assert torch.allclose(graph_weights[name], p.detach(), atol=1e-4, rtol=1e-4), name
+    assert replayed_errors == pytest.approx(eager_errors, abs=1e-9)
+
+
 def test_the_packed_runner_reports_what_the_sequential_runner_reports(data):
     trials = plans(recipe(optimizer="adam"))
     seen: dict[str, list] = {"sequential": [], "packed": []}
