@@ -1,8 +1,10 @@
-"""Finite-sample uncertainty: intervals for errors and for differences of errors (numpy only)."""
+"""Finite-sample uncertainty: intervals for errors and for differences of errors (numpy; the few-runs
+intervals import scipy's t and chi-square quantiles when called)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -10,6 +12,7 @@ import numpy as np
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_MAX_N = 20_000  # above this the normal approximation is as good and far cheaper
+Interval = list[float | None]  # [low, high] as a report stores it; an end is None where it was not finite
 
 
 @dataclass(frozen=True)
@@ -25,6 +28,15 @@ class Estimate:
     @property
     def interval(self) -> tuple[float, float]:
         return (self.low, self.high)
+
+
+def as_estimate(value: float | None, interval: Interval | None) -> Estimate | None:
+    """A value and its stored interval as an Estimate; None when either is missing or not finite."""
+    if value is None or interval is None or None in interval:
+        return None
+    low, high = interval
+    assert low is not None and high is not None
+    return Estimate(value, low, high)
 
 
 def z_score(confidence: float) -> float:
@@ -79,6 +91,34 @@ def _resampled_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray
             for chunk in _chunks(BOOTSTRAP_RESAMPLES, max(1, 4_000_000 // n))
         ]
     )
+
+
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> Estimate:
+    """Interval for the mean of a few independent runs (seeds): Student's t on n − 1 degrees of
+    freedom, where a bootstrap of so few values would be too narrow."""
+    from scipy.stats import t
+
+    x = np.asarray(values, dtype=np.float64)
+    mean = float(x.mean()) if x.size else math.nan
+    if x.size < 2:
+        return Estimate(mean, mean, mean, x.size, "none")
+    half = float(t.ppf(0.5 + confidence / 2, x.size - 1)) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return Estimate(mean, mean - half, mean + half, x.size, "student t")
+
+
+def sd_interval(values: Sequence[float], confidence: float = 0.95) -> Estimate:
+    """Interval for the standard deviation of a few independent runs: chi-square on n − 1 degrees of
+    freedom (exact for normally distributed runs)."""
+    from scipy.stats import chi2
+
+    x = np.asarray(values, dtype=np.float64)
+    sd = float(x.std(ddof=1)) if x.size >= 2 else math.nan
+    if x.size < 2:
+        return Estimate(sd, sd, sd, x.size, "none")
+    df, tail = x.size - 1, (1 - confidence) / 2
+    low = sd * math.sqrt(df / float(chi2.ppf(1 - tail, df)))
+    high = sd * math.sqrt(df / float(chi2.ppf(tail, df)))
+    return Estimate(sd, low, high, x.size, "chi-square")
 
 
 def difference(a: Estimate, b: Estimate, widen: float = 1.0) -> Estimate:

@@ -10,12 +10,15 @@ import numpy as np
 import pytest
 
 from dldoctor.diagnosis import Setup
+from dldoctor.error_analysis import ErrorAnalysis
+from dldoctor.error_analysis.calibration import Calibration
+from dldoctor.error_analysis.label_noise import LabelNoise
 from dldoctor.errors import PolicyError
 from dldoctor.gates import CheckPolicy, Rule, Status, evaluate, load_policy
 from dldoctor.gates import compare as compare_models
 from dldoctor.gates.results import GateReport, RuleResult
 from dldoctor.report.model import ReportData
-from dldoctor.stats import difference, wilson
+from dldoctor.stats import Estimate, difference, wilson
 
 
 def settings(confidence: float = 0.95, scale: float = 1.0) -> dict:
@@ -296,18 +299,15 @@ def test_junit_has_one_case_per_rule_and_a_warning_fails_only_under_strict(tmp_p
 
 
 def with_analysis(report: dict, noise: tuple[float, float, float], ece: tuple[float, float, float]) -> dict:
-    """The report with an error analysis holding dev label noise and ECE as (value, low, high)."""
-
-    def estimate(v: tuple[float, float, float]) -> dict:
-        return {"value": v[0], "low": v[1], "high": v[2]}
-
-    analysis = {
-        "label_noise": {"dev": {"rate": estimate(noise)}},
-        "calibration": {"ece": estimate(ece)},
-        "slices": None,
-        "skipped": {"slices": "no metadata for dev"},
-    }
-    return {**report, "error_analysis": analysis}
+    """The report with an error analysis holding dev label noise and ECE as (value, low, high), in
+    its JSON form."""
+    analysis = ErrorAnalysis(
+        "dev",
+        calibration=Calibration(Estimate(*ece), Estimate(0.0, 0.0, 0.0), "calibrated", ()),
+        label_noise={"dev": LabelNoise(100, Estimate(*noise), (), 0.1, 0.1, (), 0)},
+        skipped={"slices": "no metadata for dev"},
+    )
+    return {**report, "error_analysis": ReportData(error_analysis=analysis).to_dict()["error_analysis"]}
 
 
 def test_label_noise_and_ece_maxima_judge_the_estimate_and_its_interval():
@@ -332,3 +332,23 @@ def test_analysis_maxima_are_policy_keys(tmp_path):
     assert (policy.max_label_noise, policy.max_ece, policy.max_slice_gap) == (0.05, 0.1, 0.02)
     with pytest.raises(PolicyError, match="impossible for a classification error rate"):
         load_policy(None, {"max_ece": 2.0}, tmp_path).for_task("classification")
+
+
+def test_measured_seed_noise_widens_the_baseline_comparison():
+    """+5 pts on 500 dev examples is significant by sampling alone; seeds that spread the dev error
+    by 2 pts (sd) make it no more than two reruns could differ by."""
+    base, worse = classification_report(HEALTHY), classification_report({**HEALTHY, "dev": (50, 500)})
+    assert compare(worse, base).delta("dev").change == "worse"
+    spread = {"spread": {"dev": {"sd": 0.02}, "train": None}}
+    seeded = {**worse, "sections": {"seed_repeat": {"title": "seeds", "lines": [], "values": spread}}}
+    comparison = compare(seeded, base)
+    dev, plain = comparison.delta("dev").difference, compare(worse, base).delta("dev").difference
+    assert comparison.delta("dev").change == "no significant change" and dev.value == plain.value
+    assert dev.low == pytest.approx(
+        dev.value - np.hypot(plain.value - plain.low, 1.96 * np.sqrt(2) * 0.02), abs=1e-4
+    )
+    assert comparison.method.endswith("+ seed noise")
+    assert comparison.delta("train").difference == compare(worse, base).delta("train").difference
+    assert (
+        compare(base, seeded).delta("dev").change == "no significant change"
+    )  # the baseline's spread serves too

@@ -31,11 +31,11 @@ from dldoctor.report.model import (
     SCHEMA,
     Flags,
     FoldErrors,
-    Interval,
+    ProbeSection,
     ReportData,
     Settings,
 )
-from dldoctor.stats import Estimate
+from dldoctor.stats import Estimate, Interval
 
 if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
     from dldoctor.bayes import BayesEstimate
@@ -76,6 +76,7 @@ class Report:
     regimen: Regimen | None = None  # how the recipe trained: schedule, clipping, fp16, order, loss
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
+    sections: dict[str, ProbeSection] = field(default_factory=dict)  # probe -> its own section
     warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -139,11 +140,12 @@ class Report:
             leakage=self.leakage,
             total_excess=_gap_value(gaps, "total_excess"),
             recoverable_variance=_gap_value(gaps, "recoverable_variance"),
-            error_analysis=None if self.error_analysis is None else self.error_analysis.to_dict(),
+            error_analysis=None if self.error_analysis is None else self.error_analysis.reported(),
             regimen=self.regimen,
             best_epoch=self.history.best_epoch,
             skipped=self.skipped,
             probe_failures=self.probe_failures,
+            sections=self.sections,
             warnings=tuple(self.warnings),
             history=tuple(self.history.epochs),
             initial_loss=self.history.initial_loss,
