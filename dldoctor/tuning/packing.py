@@ -32,6 +32,16 @@ class Packing:
     size: int
     reason: str
 
+    def shared(self, trials: int, workers: int) -> Packing:
+        """At most a worker's share of the budget: a worker holds up to `size` trials at once, and
+        one holding them all would leave the other workers idle."""
+        share = -(-trials // workers)
+        if self.size <= share:
+            return self
+        if share < 2:
+            return Packing(1, f"{workers} workers share {trials} trials, one at a time each")
+        return Packing(share, f"{self.reason}; {workers} workers share {trials} trials")
+
     def describe(self) -> str:
         if self.size > 1:
             return f"packing: up to {self.size} trials per population ({self.reason})"
