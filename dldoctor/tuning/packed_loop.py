@@ -4,10 +4,10 @@ A worker holds at most `capacity` trials (training or parked), claimed several a
 read of the study and the sequential loop's budget checks. Each trial asked before the others are
 told is sampled without their results — TPE's ask-ahead — so the cap on what is held is also the cap
 on how far the search runs ahead of its feedback. Held trials are grouped by shape (batch size,
-architecture, optimiser); each group trains as one population, and a slot freed by a finished, pruned
-or diverged member is refilled with a held or newly claimed trial of the same shape. Every trial held
-beats its heartbeat, and an interrupt or error fails them all, so resume, Ctrl-C and a killed worker
-behave as one at a time.
+architecture, optimiser); each group trains as one population (one too small to gain from it, one
+trial at a time), and a slot freed by a finished, pruned or diverged member is refilled with a held
+or newly claimed trial of the same shape. Every trial held beats its heartbeat, and an interrupt or
+error fails them all, so resume, Ctrl-C and a killed worker behave as one at a time.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ import optuna
 
 from dldoctor.tuning import study as loop
 from dldoctor.tuning.heartbeat import Heartbeats
+from dldoctor.tuning.packing import smallest_population
 from dldoctor.tuning.runner import PackedRunner, TrialOutcome, TrialPlan, shape_key
 
 
@@ -37,6 +38,7 @@ class PackedWork:
         self.runner: PackedRunner = worker.runner  # type: ignore[assignment]
         self.finished = finished
         self.note = note
+        self.smallest = smallest_population(self.runner.device)
         self.held = Heartbeats(study)
         self.parked: list[TrialPlan] = []  # held, not training yet
         self.full = False  # no room in the budget at the last claim: no more claims until the next group
@@ -47,7 +49,7 @@ class PackedWork:
             try:
                 while True:
                     group, state = self._group()
-                    if len(group) == 1 and self.full:  # nothing can join it: the lone engine is faster
+                    if 0 < len(group) < self.smallest:  # too few to gain from vmap: the lone engine
                         idle.reset()
                         self.runner.one_by_one(group, self._monitor, self._finish)
                     elif group:

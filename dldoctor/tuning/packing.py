@@ -23,6 +23,9 @@ from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialRunner
 AUTO_MAX = 16  # members: past this a CPU gains nothing more, and a study wants feedback early
 CPU_AUTO_PARAMETERS = 1_000_000  # bigger models keep a CPU busy alone; packing them only adds latency
 MEMORY_SHARE = 0.25  # of the free memory a population may plan to use
+# A CPU population of two trains slower than its two trials one after the other (vmap's fixed cost
+# per step; benchmarks/RESULTS.md, "Packed trials"), of three about as fast: smaller ones run alone.
+CPU_SMALLEST_POPULATION = 3
 
 
 @dataclass(frozen=True)
@@ -117,6 +120,11 @@ def free_memory(device: torch.device) -> int:
     except OSError:
         pass
     return 2**32  # no /proc (macOS, Windows): assume 4 GiB
+
+
+def smallest_population(device: torch.device) -> int:
+    """The fewest trials worth training as a population on `device`; fewer train one at a time."""
+    return CPU_SMALLEST_POPULATION if device.type == "cpu" else 2
 
 
 def make_runner(packing: Packing, data: Data, metric: str, device: torch.device) -> TrialRunner:
