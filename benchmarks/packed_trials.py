@@ -5,9 +5,11 @@ fused optimisers) and `PackedRunner` (one torch.func population). The trials dif
 (log-uniform, seeded) and share the batch size, as a packed study groups them. Runs alternate so
 machine noise hits both alike; the packed side's dev errors are checked against the sequential ones.
 Both wall-clock and CPU (process) time are reported: on a shared machine the CPU time is the steadier
-measure of the work (one thread per side). Last line: `ratio sequential/packed: X` (wall clock).
+measure of the work (one thread per side). On a GPU the mean GPU utilisation during each side's runs is
+sampled every 20 ms (NVML through torch). Last line: `ratio sequential/packed: X` (wall clock).
 
     PYTHONPATH=. python benchmarks/packed_trials.py [--trials 16] [--epochs 20] [--repeats 3] [--threads 1]
+        [--device cuda]
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
+import threading
 import time
 from pathlib import Path
 
@@ -38,17 +41,50 @@ def plans(recipe: dd.Recipe, count: int, batch: int) -> list[TrialPlan]:
     ]
 
 
+class Utilisation:
+    """Samples the GPU's utilisation (% of time a kernel ran, NVML) in a thread while a side runs."""
+
+    def __init__(self, device: torch.device) -> None:
+        self.device = device
+        self.samples: list[float] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.samples.append(float(torch.cuda.utilization(self.device)))
+
+    def __enter__(self) -> Utilisation:
+        if self.device.type == "cuda":
+            self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+
+    def mean(self) -> float | None:
+        return statistics.mean(self.samples) if self.samples else None
+
+
 def timed(
     runner: SequentialRunner | PackedRunner, trials: list[TrialPlan]
-) -> tuple[float, float, list[TrialOutcome]]:
-    """(wall seconds, CPU seconds, outcomes)."""
+) -> tuple[float, float, float | None, list[TrialOutcome]]:
+    """(wall seconds, CPU seconds, mean GPU utilisation % or None, outcomes)."""
     if runner.device.type == "cuda":
         torch.cuda.synchronize()
-    started, cpu = time.perf_counter(), time.process_time()
-    outcomes = runner.run(trials, lambda number, epoch, value: False)
-    if runner.device.type == "cuda":
-        torch.cuda.synchronize()
-    return time.perf_counter() - started, time.process_time() - cpu, outcomes
+    with Utilisation(runner.device) as busy:
+        started, cpu = time.perf_counter(), time.process_time()
+        outcomes = runner.run(trials, lambda number, epoch, value: False)
+        if runner.device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - started
+    return seconds, time.process_time() - cpu, busy.mean(), outcomes
+
+
+def percent(value: float | None) -> str:
+    return "" if value is None else f", GPU busy {value:.0f} %"
 
 
 def main() -> None:
@@ -76,16 +112,16 @@ def main() -> None:
     timed(sequential, trials[:2]), timed(packed, trials[:2])  # warm up both paths
     seq_s, pack_s, seq_cpu, pack_cpu = [], [], [], []
     for repeat in range(args.repeats):
-        seconds, cpu, alone = timed(sequential, trials)
+        seconds, cpu, seq_busy, alone = timed(sequential, trials)
         seq_s.append(seconds)
         seq_cpu.append(cpu)
-        seconds, cpu, together = timed(packed, trials)
+        seconds, cpu, pack_busy, together = timed(packed, trials)
         pack_s.append(seconds)
         pack_cpu.append(cpu)
         gap = max(abs(a.value - b.value) for a, b in zip(alone, together, strict=True))
-        print(f"repeat {repeat + 1}: sequential {seq_s[-1]:.2f} s ({seq_cpu[-1]:.2f} s CPU) · packed"
-              f" {pack_s[-1]:.2f} s ({pack_cpu[-1]:.2f} s CPU) · largest dev-error difference"
-              f" {gap:.4f}")  # fmt: skip
+        print(f"repeat {repeat + 1}: sequential {seq_s[-1]:.2f} s ({seq_cpu[-1]:.2f} s CPU"
+              f"{percent(seq_busy)}) · packed {pack_s[-1]:.2f} s ({pack_cpu[-1]:.2f} s CPU"
+              f"{percent(pack_busy)}) · largest dev-error difference {gap:.4f}")  # fmt: skip
     seq, pack = statistics.median(seq_s), statistics.median(pack_s)
     cpu_ratio = statistics.median(seq_cpu) / statistics.median(pack_cpu)
     print(f"median: sequential {seq:.2f} s · packed {pack:.2f} s · CPU-time ratio {cpu_ratio:.2f}")

@@ -73,6 +73,12 @@ class Measure:
     min_gap: Annotated[
         float, typer.Option(help="Smallest gap that matters: error-rate points, or a share of var(y).")
     ] = Policy.min_gap
+    seed_repeats: Annotated[
+        int,
+        typer.Option(
+            help="Retrain over K more seeds (packed where the model allows): is a difference seed noise?"
+        ),
+    ] = 0
 
     def options(self, run: Run, **probes: Any) -> DiagnoseOptions:
         """DiagnoseOptions of these settings, `run`'s seed and device, and the probe switches given."""

@@ -53,6 +53,7 @@ class DiagnoseOptions:
     learning_curve: bool = False  # retrain on growing subsets: would more data help?
     folds: int | None = None  # also cross-validate: N-fold errors with intervals, for small data
     errors: bool = True  # error analysis: per class, label noise, calibration, slices (one more pass)
+    seed_repeats: int = 0  # retrain over K more seeds: the seed-to-seed spread of train and dev error
 
     def validate(self) -> DiagnoseOptions:
         if not 0.5 <= self.confidence < 1:
@@ -63,6 +64,8 @@ class DiagnoseOptions:
             raise UsageError(f"--epochs must be a positive integer, got {self.epochs}")
         if self.folds is not None and self.folds < 2:
             raise UsageError(f"--folds must be at least 2, got {self.folds}")
+        if self.seed_repeats < 0:
+            raise UsageError(f"--seed-repeats must be 0 (off) or a number of seeds, got {self.seed_repeats}")
         return self
 
 
@@ -210,6 +213,7 @@ def assemble(
         error_analysis=analysis if isinstance(analysis, ErrorAnalysis) else None,
         skipped=found.skipped,
         probe_failures=found.failures,
+        sections=found.sections,
         warnings=warnings or [],
         regimen=evidence.regimen,
         description=origin.description,

@@ -27,6 +27,7 @@ from dldoctor import task as tasks
 from dldoctor.data import Data, Split, TensorSplit, training_steps
 from dldoctor.inputs import single
 from dldoctor.recipe import Recipe
+from dldoctor.step_graphs import StepGraphs
 from dldoctor.training import EVAL_BATCH, batch_loss, per_example
 
 ADAM_BETA2 = 0.999
@@ -101,10 +102,13 @@ class Population:
     """Members of one architecture, stacked along a leading dimension, trained step by step together.
 
     `template` is a freshly built model of the architecture; it lends its structure (and train/eval
-    mode) to functional_call and is never trained itself.
+    mode) to functional_call and is never trained itself. On a GPU the step is replayed as a CUDA
+    graph (`graphs=False`: always eager).
     """
 
-    def __init__(self, template: nn.Module, recipe: Recipe, train: TensorSplit, random: bool) -> None:
+    def __init__(
+        self, template: nn.Module, recipe: Recipe, train: TensorSplit, random: bool, graphs: bool = True
+    ) -> None:
         self.template = template
         self.recipe = recipe
         self.train = train
@@ -124,6 +128,7 @@ class Population:
         self._forward_shared = vmap(self._forward, in_dims=(0, None), randomness=randomness)
         self._forward_own = vmap(self._forward, in_dims=(0, 0), randomness=randomness)
         self._outputs = vmap(self._forward, in_dims=(0, None), randomness="error")
+        self._graphs = StepGraphs(self._step) if graphs and self._device.type == "cuda" else None
 
     def __len__(self) -> int:
         return len(self.members)
@@ -146,11 +151,13 @@ class Population:
         self.epochs.append(0)
         self._counts = torch.cat([self._counts, torch.zeros(1, device=self._device)])
         self._first_steps.append(True)
-        self._views = None
+        self._moved()
 
     def remove(self, indices: Sequence[int]) -> None:
         """Drop the members at `indices` (finished, pruned or diverged); the rest keep their state."""
         gone = set(indices)
+        if not gone:
+            return  # a copy would also undo the parameters' adopted memory layout
         keep = [i for i in range(len(self)) if i not in gone]
         index = torch.tensor(keep, dtype=torch.long, device=self._device)
         self.params = {name: p.index_select(0, index) for name, p in self.params.items()}
@@ -159,7 +166,7 @@ class Population:
         self.epochs = [self.epochs[i] for i in keep]
         self._counts = self._counts.index_select(0, index)
         self._first_steps = [self._first_steps[i] for i in keep]
-        self._views = None
+        self._moved()
 
     def start(self) -> None:
         """Seed the global generator as fit does before its first step (the dropout stream)."""
@@ -175,22 +182,27 @@ class Population:
         shared = all(order is orders[0] for order in orders)
         losses = torch.zeros(steps, len(self), device=self._device)
         self.params = {name: p.detach().requires_grad_() for name, p in self.params.items()}
+        step = self._graphs or self._step
         for s in range(steps):
             rows = slice(s * batch, (s + 1) * batch)
-            if shared:
-                index = orders[0][rows]
-                out = self._forward_shared(self.params, self.x[index])
-            else:
-                index = torch.stack([order[rows] for order in orders])
-                out = self._forward_own(self.params, self.x[index])
-            loss = member_losses(out, self.train.y[index], self.recipe.task, shared)
-            leaves = [self.params[name] for name in self.names]
-            grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
-            with torch.no_grad():
-                self._update(dict(zip(self.names, grads, strict=True)))
-            losses[s] = loss.detach()
+            index = orders[0][rows] if shared else torch.stack([order[rows] for order in orders])
+            losses[s] = step(index)
         self.epochs = [e + 1 for e in self.epochs]
         return losses.double().mean(dim=0).cpu().numpy()
+
+    def _step(self, index: torch.Tensor) -> torch.Tensor:
+        """Forward, backward and update on the rows `index` picks (one row list shared by every
+        member, or one per member); returns each member's loss."""
+        shared = index.dim() == 1
+        forward = self._forward_shared if shared else self._forward_own
+        loss = member_losses(
+            forward(self.params, self.x[index]), self.train.y[index], self.recipe.task, shared
+        )
+        leaves = [self.params[name] for name in self.names]
+        grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
+        with torch.no_grad():
+            self._update(dict(zip(self.names, grads, strict=True)))
+        return loss.detach()
 
     @torch.no_grad()
     def evaluate(self, split: Split) -> tuple[np.ndarray, np.ndarray]:
@@ -211,6 +223,12 @@ class Population:
     def weights(self, index: int) -> dict[str, torch.Tensor]:
         """Member `index`'s parameters, as a state dict of the template."""
         return {name: p[index].detach().clone() for name, p in self.params.items()}
+
+    def _moved(self) -> None:
+        """Parameters or optimiser state now live in new memory: drop what pointed at the old."""
+        self._views = None
+        if self._graphs is not None:
+            self._graphs.reset()
 
     @property
     def _device(self) -> torch.device:
@@ -239,7 +257,7 @@ class Population:
                 self.params[name] = _laid_out_like(g, p).requires_grad_()
                 for moment in self.moments:
                     moment[name] = _laid_out_like(g, moment[name])
-                self._views = None
+                self._moved()
             aligned[name] = g if g.stride() == self.params[name].stride() else _laid_out_like(p, g)
         return aligned
 

@@ -1,8 +1,10 @@
-"""Finite-sample uncertainty: intervals for errors and for differences of errors (numpy only)."""
+"""Finite-sample uncertainty: intervals for errors and for differences of errors (numpy; the few-runs
+intervals import scipy's t and chi-square quantiles when called)."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import NormalDist
 
@@ -79,6 +81,34 @@ def _resampled_means(values: np.ndarray, rng: np.random.Generator) -> np.ndarray
             for chunk in _chunks(BOOTSTRAP_RESAMPLES, max(1, 4_000_000 // n))
         ]
     )
+
+
+def t_interval(values: Sequence[float], confidence: float = 0.95) -> Estimate:
+    """Interval for the mean of a few independent runs (seeds): Student's t on n − 1 degrees of
+    freedom, where a bootstrap of so few values would be too narrow."""
+    from scipy.stats import t
+
+    x = np.asarray(values, dtype=np.float64)
+    mean = float(x.mean()) if x.size else math.nan
+    if x.size < 2:
+        return Estimate(mean, mean, mean, x.size, "none")
+    half = float(t.ppf(0.5 + confidence / 2, x.size - 1)) * float(x.std(ddof=1)) / math.sqrt(x.size)
+    return Estimate(mean, mean - half, mean + half, x.size, "student t")
+
+
+def sd_interval(values: Sequence[float], confidence: float = 0.95) -> Estimate:
+    """Interval for the standard deviation of a few independent runs: chi-square on n − 1 degrees of
+    freedom (exact for normally distributed runs)."""
+    from scipy.stats import chi2
+
+    x = np.asarray(values, dtype=np.float64)
+    sd = float(x.std(ddof=1)) if x.size >= 2 else math.nan
+    if x.size < 2:
+        return Estimate(sd, sd, sd, x.size, "none")
+    df, tail = x.size - 1, (1 - confidence) / 2
+    low = sd * math.sqrt(df / float(chi2.ppf(1 - tail, df)))
+    high = sd * math.sqrt(df / float(chi2.ppf(tail, df)))
+    return Estimate(sd, low, high, x.size, "chi-square")
 
 
 def difference(a: Estimate, b: Estimate, widen: float = 1.0) -> Estimate:

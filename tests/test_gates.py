@@ -330,3 +330,23 @@ def test_analysis_maxima_are_policy_keys(tmp_path):
     assert (policy.max_label_noise, policy.max_ece, policy.max_slice_gap) == (0.05, 0.1, 0.02)
     with pytest.raises(PolicyError, match="impossible for a classification error rate"):
         load_policy(None, {"max_ece": 2.0}, tmp_path).for_task("classification")
+
+
+def test_measured_seed_noise_widens_the_baseline_comparison():
+    """+5 pts on 500 dev examples is significant by sampling alone; seeds that spread the dev error
+    by 2 pts (sd) make it no more than two reruns could differ by."""
+    base, worse = classification_report(HEALTHY), classification_report({**HEALTHY, "dev": (50, 500)})
+    assert compare(worse, base).delta("dev").change == "worse"
+    spread = {"spread": {"dev": {"sd": 0.02}, "train": None}}
+    seeded = {**worse, "sections": {"seed_repeat": {"title": "seeds", "lines": [], "values": spread}}}
+    comparison = compare(seeded, base)
+    dev, plain = comparison.delta("dev").difference, compare(worse, base).delta("dev").difference
+    assert comparison.delta("dev").change == "no significant change" and dev.value == plain.value
+    assert dev.low == pytest.approx(
+        dev.value - np.hypot(plain.value - plain.low, 1.96 * np.sqrt(2) * 0.02), abs=1e-4
+    )
+    assert comparison.method.endswith("+ seed noise")
+    assert comparison.delta("train").difference == compare(worse, base).delta("train").difference
+    assert (
+        compare(base, seeded).delta("dev").change == "no significant change"
+    )  # the baseline's spread serves too

@@ -18,7 +18,7 @@ import dldoctor as dd
 from dldoctor.population import Member, Population, recipe_obstacle, uses_randomness
 from dldoctor.search_space import SearchSpace, build_space
 from dldoctor.training import build_model, fit, prepare_run
-from dldoctor.tuning.packing import choose_packing
+from dldoctor.tuning.packing import choose_packing, seed_packing
 from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialPlan
 
 CPU = torch.device("cpu")
@@ -85,6 +85,35 @@ def test_a_member_ends_with_the_weights_and_dev_error_of_the_trial_trained_alone
         assert train_losses[i] == pytest.approx(last.train_loss, rel=1e-5)
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_on_a_gpu_the_replayed_step_trains_as_the_eager_step_and_as_the_trial_alone(optimizer):
+    """Four epochs of ten steps: two eager steps per batch shape, then replays of the captured graph
+    (the last, shorter batch of each epoch has its own)."""
+    cuda = torch.device("cuda")
+    base = recipe(optimizer=optimizer, epochs=4)
+    gpu_data = prepare_run(base, 0, cuda)[0]
+
+    def trained(graphs: bool) -> tuple[list[dict[str, torch.Tensor]], np.ndarray]:
+        population = Population(build_model(base, 0, cuda), base, gpu_data.train, False, graphs=graphs)
+        for plan in plans(base):
+            member = Member(plan.recipe.lr, plan.recipe.beta, 0.0, 0)
+            population.add(build_model(plan.recipe, 0, cuda), member)
+        population.start()
+        for _ in range(base.epochs):
+            population.train_epoch()
+        return [population.weights(i) for i in range(len(SETTINGS))], population.evaluate(gpu_data.dev)[0]
+
+    (replayed, replayed_errors), (eager, eager_errors) = trained(True), trained(False)
+    for plan, graph_weights, eager_weights in zip(plans(base), replayed, eager, strict=True):
+        alone = build_model(plan.recipe, 0, cuda)
+        fit(alone, gpu_data, plan.recipe, seed=0)
+        for name, p in alone.named_parameters():
+            assert torch.allclose(graph_weights[name], eager_weights[name], atol=1e-6), name
+            assert torch.allclose(graph_weights[name], p.detach(), atol=1e-4, rtol=1e-4), name
+    assert replayed_errors == pytest.approx(eager_errors, abs=1e-9)
+
+
 def test_the_packed_runner_reports_what_the_sequential_runner_reports(data):
     trials = plans(recipe(optimizer="adam"))
     seen: dict[str, list] = {"sequential": [], "packed": []}
@@ -99,6 +128,26 @@ def test_the_packed_runner_reports_what_the_sequential_runner_reports(data):
     packed_reports, sequential_reports = sorted(seen["packed"]), sorted(seen["sequential"])
     assert [r[:2] for r in packed_reports] == [r[:2] for r in sequential_reports]
     assert [r[2] for r in packed_reports] == pytest.approx([r[2] for r in sequential_reports], rel=1e-5)
+
+
+def test_members_of_other_seeds_report_the_final_errors_their_lone_runs_measure(data):
+    base = recipe(optimizer="adam")
+    seeds = [TrialPlan(i, base, {}, seed) for i, seed in enumerate((3, 4, 5))]
+    packed = PackedRunner(data, "dev_error", CPU, 3, measure=("train", "dev")).run(seeds, never_prune)
+    alone = SequentialRunner(data, "dev_error", CPU, measure=("train", "dev")).run(seeds, never_prune)
+    assert [set(o.errors) for o in packed] == [{"train", "dev"}] * 3
+    for mine, lone in zip(packed, alone, strict=True):
+        assert mine.errors == pytest.approx(lone.errors, abs=1e-9)
+        assert mine.errors["dev"] == pytest.approx(mine.value, abs=1e-9)
+    assert len({o.errors["train"] for o in packed}) > 1  # the seeds trained differently
+
+
+def test_seeds_pack_unless_the_model_draws_random_numbers(data):
+    plain = seed_packing(recipe(), build_model(recipe(), 0, CPU), data, CPU, seeds=5)
+    assert plain.size == 5
+    noisy = recipe(lambda: mlp(0.3))
+    refused = seed_packing(noisy, build_model(noisy, 0, CPU), data, CPU, seeds=5)
+    assert refused.size == 1 and "dropout" in refused.reason and "seeds run one at a time" in refused.reason
 
 
 def test_a_refilled_member_trains_like_a_fresh_trial_alongside_older_members(data):

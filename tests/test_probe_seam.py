@@ -7,9 +7,13 @@ from dataclasses import dataclass, replace
 
 import jsonschema
 import pytest
+from rich.console import Console
 
 from dldoctor.diagnosis import Evidence, Setup, TrainingSignals
 from dldoctor.probes import Probe, RunContext, run_probes
+from dldoctor.report.console import render
+from dldoctor.report.markdown import render_markdown
+from dldoctor.report.model import ProbeSection, ReportData
 from dldoctor.report.stored import schema
 from dldoctor.stats import Estimate
 
@@ -136,3 +140,34 @@ def test_a_failed_probe_s_result_does_not_reach_the_evidence(blank):
     run = run_probes([Note("x", fail=True), Note("y", skip_unless_after="x")], None, blank)  # type: ignore[arg-type]
     assert run.skipped == {"y": "needs x first"}
     assert run.evidence.setup.optimizer == "sgd"
+
+
+@dataclass
+class Shown(Note):
+    """A probe the verdict does not read: its result reaches the report as its own section."""
+
+    broken_section: bool = False
+
+    def section(self, ctx: RunContext, result: object) -> ProbeSection | None:
+        if self.broken_section:
+            raise KeyError("no such number")
+        return ProbeSection(f"{result} measured", (f"{result} = 1.5",), {"value": 1.5})
+
+
+def test_a_probe_s_own_section_reaches_the_run_and_a_failing_one_is_recorded(blank):
+    run = run_probes([Shown("s"), Shown("t", broken_section=True)], None, blank)  # type: ignore[arg-type]
+    assert run.sections == {"s": ProbeSection("s measured", ("s = 1.5",), {"value": 1.5})}
+    assert run.failures == {"t": "KeyError: 'no such number'"}
+
+
+def test_a_probe_section_renders_everywhere_and_reads_back_from_json():
+    shown = ProbeSection("Seeds measured", ("spread 1.5 points", "second | line"), {"sd": 1.5})
+    data = ReportData(sections={"seeds": shown})
+    stored = ReportData.from_dict(json.loads(json.dumps(data.to_dict())))
+    assert stored.sections == {"seeds": shown}
+    markdown = render_markdown(stored)
+    assert "### Seeds measured\n\n- spread 1.5 points\n- second \\| line" in markdown
+    console = Console(record=True, width=100)
+    render(stored, console)
+    text = console.export_text()
+    assert "Seeds measured\nspread 1.5 points\nsecond | line" in text

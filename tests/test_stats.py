@@ -12,6 +12,8 @@ from dldoctor.stats import (
     difference,
     extra_examples_needed,
     mean_interval,
+    sd_interval,
+    t_interval,
     wilson,
     z_score,
 )
@@ -88,3 +90,22 @@ def test_suggested_extra_examples_settle_the_gap():
 def test_no_suggestion_for_gaps_that_are_negative_or_already_significant():
     assert extra_examples_needed(Estimate(-0.01, -0.02, 0.0), wilson(1, 100), wilson(2, 100)) == {}
     assert extra_examples_needed(Estimate(0.1, 0.05, 0.15), wilson(20, 100), wilson(10, 100)) == {}
+
+
+def test_few_runs_intervals_match_the_textbook_values():
+    # t(4) 97.5 % quantile 2.7764: mean 3, sd 1.5811 of 1..5 → 3 ± 1.9632
+    assert t_interval([1, 2, 3, 4, 5]).interval == pytest.approx((1.0368, 4.9632), abs=1e-4)
+    # sd s of 10 runs: s·sqrt(9 / χ²₉) at 0.975 and 0.025 (19.023, 2.700) → (0.6878 s, 1.8256 s)
+    runs = np.array([0.0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    s = runs.std(ddof=1)
+    assert sd_interval(runs).interval == pytest.approx((0.6878 * s, 1.8256 * s), rel=1e-3)
+
+
+def test_few_runs_intervals_cover_the_truth_at_their_level():
+    rng = np.random.default_rng(0)
+    samples = rng.normal(10.0, 2.0, size=(4000, 5))
+    means = [t_interval(x, 0.9) for x in samples]
+    sds = [sd_interval(x, 0.9) for x in samples]
+    assert np.mean([e.low < 10.0 < e.high for e in means]) == pytest.approx(0.9, abs=0.015)
+    assert np.mean([e.low < 2.0 < e.high for e in sds]) == pytest.approx(0.9, abs=0.015)
+    assert t_interval([0.3]).interval == (0.3, 0.3) and sd_interval([0.3]).method == "none"

@@ -13,10 +13,15 @@ A split is "worse" only when the whole interval lies above `tolerance`: a one-si
 (1 − confidence) / 2, 2.5 % at the default 95 %. When both runs scored the same examples the
 errors are positively correlated, so the independent interval is wider than a paired one would
 be: the test is conservative — a rerun with another seed does not trip it.
+
+Where a run measured its seed-to-seed spread (`--seed-repeats`; the current run's, else the
+baseline's), the training randomness of both single runs joins the interval: z·√2·sd added in
+quadrature to each half-width, so "worse" means worse beyond seed noise too.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +29,8 @@ from dldoctor.report.model import ReportData
 from dldoctor.stats import Estimate, difference, wilson, z_score
 
 SPLITS = ("train", "train_dev", "dev", "test")
+SEED_SECTION = "seed_repeat"  # the probe whose section holds the seed-to-seed spread
+SEEDED = "+ seed noise"
 
 
 @dataclass(frozen=True)
@@ -77,6 +84,8 @@ def compare(current: ReportData, baseline: ReportData, tolerance: float = 0.0) -
     deltas = tuple(
         _delta(split, current, baseline, confidence, tolerance, classification) for split in SPLITS
     )
+    if any(d.difference is not None and d.difference.method.endswith(SEEDED) for d in deltas):
+        method += f" {SEEDED}"
     return Comparison(baseline.recipe, confidence, tolerance, method, deltas)
 
 
@@ -93,6 +102,9 @@ def _delta(
         return Delta(split, old, new, None, "n/a")
     estimate = _rate if classification else _mean
     diff = difference(estimate(current, split, confidence), estimate(baseline, split, confidence))
+    sd = seed_sd(current, split) or seed_sd(baseline, split)
+    if sd:
+        diff = _with_seed_noise(diff, sd, confidence)
     if diff.low > tolerance:
         change = "worse"
     elif diff.high < -tolerance:
@@ -100,6 +112,22 @@ def _delta(
     else:
         change = "no significant change"
     return Delta(split, old, new, diff, change)
+
+
+def seed_sd(report: ReportData, split: str) -> float | None:
+    """The seed-to-seed sd of a split's error, where the run measured it (diagnose --seed-repeats)."""
+    section = report.sections.get(SEED_SECTION)
+    spread = section.values.get("spread", {}).get(split) if section is not None else None
+    sd = None if spread is None else spread.get("sd")
+    return sd if isinstance(sd, (int, float)) and math.isfinite(sd) else None
+
+
+def _with_seed_noise(diff: Estimate, sd: float, confidence: float) -> Estimate:
+    """Two single runs differ by seed noise of sd·√2 besides their sampling noise: add it in quadrature."""
+    seeds = z_score(confidence) * math.sqrt(2) * sd
+    low = diff.value - math.hypot(diff.value - diff.low, seeds)
+    high = diff.value + math.hypot(diff.high - diff.value, seeds)
+    return Estimate(diff.value, low, high, None, f"{diff.method} {SEEDED}")
 
 
 def _rate(report: ReportData, split: str, confidence: float) -> Estimate:

@@ -22,6 +22,7 @@ from dldoctor.probes.range_test import RangeTestProbe
 from dldoctor.probes.regimen import RegimenProbe
 from dldoctor.probes.runner import ProbeRun, run_probes
 from dldoctor.probes.sanity import Sanity
+from dldoctor.probes.seed_repeat import SeedRepeat
 
 __all__ = ["PROBES", "Probe", "ProbeRun", "RunContext", "run_probes"]
 
@@ -42,4 +43,5 @@ PROBES: tuple[Probe, ...] = (
     RangeTestProbe(),
     CrossValidation(),
     ErrorAnalysisProbe(),
+    SeedRepeat(),
 )

@@ -19,6 +19,7 @@ from dldoctor.data import Data
 from dldoctor.diagnosis import Evidence, Policy
 from dldoctor.gradients import GradientMonitor
 from dldoctor.recipe import Recipe
+from dldoctor.report.model import ProbeSection
 from dldoctor.training import History, SplitResult, finite_weights
 
 if TYPE_CHECKING:
@@ -92,3 +93,8 @@ class Probe(ABC):
     def add(self, evidence: Evidence, result: object) -> Evidence:
         """The evidence with this probe's result in it; probes the verdict does not read keep it as is."""
         return evidence
+
+    def section(self, ctx: RunContext, result: object) -> ProbeSection | None:
+        """Its own section of the report (numbers, and the lines every renderer shows), for a result
+        the verdict does not read; None when the report shows the result elsewhere."""
+        return None

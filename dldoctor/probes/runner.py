@@ -9,6 +9,7 @@ from dldoctor import task as tasks
 from dldoctor.baseline import Skipped
 from dldoctor.diagnosis import Evidence
 from dldoctor.probes._base import Probe, RunContext
+from dldoctor.report.model import ProbeSection
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,7 @@ class ProbeRun:
     results: dict[str, object] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
+    sections: dict[str, ProbeSection] = field(default_factory=dict)  # probe -> its own report section
 
 
 def run_probes(probes: Sequence[Probe], ctx: RunContext, evidence: Evidence) -> ProbeRun:
@@ -26,22 +28,26 @@ def run_probes(probes: Sequence[Probe], ctx: RunContext, evidence: Evidence) -> 
     results: dict[str, object] = {}
     skipped: dict[str, str] = {}
     failures: dict[str, str] = {}
+    sections: dict[str, ProbeSection] = {}
     task = tasks.get(evidence.task)
     for probe in probes:
         reason = task.skip_reason(probe.name) or probe.wanted(ctx, evidence)
         if reason is None:
             try:
                 result = probe.run(ctx, evidence)
+                shown = None if isinstance(result, Skipped) else probe.section(ctx, result)
             except Exception as exc:  # a probe's own failure must not take the diagnosis down
                 failures[probe.name] = describe(exc)
                 continue
             if not isinstance(result, Skipped):
                 results[probe.name] = result
                 evidence = probe.add(evidence, result)
+                if shown is not None:
+                    sections[probe.name] = shown
                 continue
             reason = result.reason
         skipped[probe.name] = reason
-    return ProbeRun(evidence, results, skipped, failures)
+    return ProbeRun(evidence, results, skipped, failures, sections)
 
 
 def describe(exc: BaseException) -> str:

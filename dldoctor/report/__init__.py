@@ -32,6 +32,7 @@ from dldoctor.report.model import (
     Flags,
     FoldErrors,
     Interval,
+    ProbeSection,
     ReportData,
     Settings,
 )
@@ -76,6 +77,7 @@ class Report:
     regimen: Regimen | None = None  # how the recipe trained: schedule, clipping, fp16, order, loss
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
+    sections: dict[str, ProbeSection] = field(default_factory=dict)  # probe -> its own section
     warnings: list[str] = field(default_factory=list)  # about the setup, e.g. a batch larger than train
     description: str = ""
     versions: dict[str, str] = field(default_factory=dict)
@@ -144,6 +146,7 @@ class Report:
             best_epoch=self.history.best_epoch,
             skipped=self.skipped,
             probe_failures=self.probe_failures,
+            sections=self.sections,
             warnings=tuple(self.warnings),
             history=tuple(self.history.epochs),
             initial_loss=self.history.initial_loss,

@@ -81,6 +81,9 @@ def render(report: ReportData, console: Console) -> None:
         console.print(_probes_table(report.probes))
     if report.error_analysis is not None:
         console.print(Markdown(error_analysis_markdown(report)))
+    for section in report.sections.values():
+        console.print(Text(section.title, style="bold"))
+        console.print("\n".join(section.lines), highlight=False)
     console.print(_footnotes(report))
 
 

@@ -10,7 +10,7 @@ from typing import Any
 from dldoctor import fmt
 from dldoctor.diagnosis.gaps import SPEC
 from dldoctor.report.error_summary import error_analysis_markdown
-from dldoctor.report.model import STEPS, Interval, ReportData, as_estimate
+from dldoctor.report.model import STEPS, Interval, ProbeSection, ReportData, as_estimate
 
 STATUS_MARK = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "ERROR": "💥"}
 
@@ -24,6 +24,7 @@ def render_markdown(report: ReportData) -> str:
         _gaps(report),
         _baseline(report),
         error_analysis_markdown(report),
+        *(_section(s) for s in report.sections.values()),
         _advice(report),
         _probe_warnings(report),
         _probe_failures(report),
@@ -115,6 +116,10 @@ def _baseline(r: ReportData) -> str:
             f" | {d['change']} |"
         )
     return "\n".join(lines)
+
+
+def _section(section: ProbeSection) -> str:
+    return "\n".join([f"### {_cell(section.title)}", "", *(f"- {_cell(line)}" for line in section.lines)])
 
 
 def _advice(r: ReportData) -> str:

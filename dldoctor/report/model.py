@@ -11,7 +11,8 @@ the live Report builds its ReportData (dldoctor.report.Report._model), and descr
 schema-1.json — tests/test_report_model.py fails until model and schema agree. A section typed by
 a dataclass is written field by field and read back from its type hints, so a new field of such a
 dataclass (Setup, RangeTest, ...) needs only its schema entry. A value computed from others and
-written only for readers goes in DERIVED.
+written only for readers goes in DERIVED. A probe whose result the verdict does not read needs no
+field: it returns a ProbeSection (its numbers and the lines renderers show) into `sections`.
 """
 
 from __future__ import annotations
@@ -106,6 +107,17 @@ class FoldErrors:
 
 
 @dataclass(frozen=True)
+class ProbeSection:
+    """A probe's own part of the report, which the verdict does not read: `values` are its numbers
+    (that probe's JSON contract) and `lines` what every renderer shows under `title` — written by
+    the probe, so a new probe needs no field here and no change to any renderer."""
+
+    title: str
+    lines: tuple[str, ...] = ()
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class ReportData:
     """Everything a report holds, as its JSON form holds it (schema 1); defaults are what a report
     written before a field existed reads as."""
@@ -149,6 +161,7 @@ class ReportData:
     best_epoch: int | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
     probe_failures: dict[str, str] = field(default_factory=dict)  # probe -> the error it raised
+    sections: dict[str, ProbeSection] = field(default_factory=dict)  # probe -> its own section
     warnings: tuple[str, ...] = ()
     history: tuple[EpochRecord, ...] = ()
     initial_loss: float = math.nan

@@ -3,6 +3,7 @@
 Packing is refused, with the reason shown before the first trial, whenever a population could train
 differently from the trials alone: a recipe setting it does not vectorise, a model with buffers or
 one that vmap cannot run or runs differently (found by trying one step), data streamed from disk.
+The same decision serves diagnose's seed repeats, where members differ in their seed.
 """
 
 from __future__ import annotations
@@ -13,9 +14,15 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from dldoctor.data import Data
-from dldoctor.inputs import forward
-from dldoctor.population import data_obstacle, model_obstacle, probe_obstacle, recipe_obstacle
+from dldoctor.data import Data, TensorSplit
+from dldoctor.inputs import forward, single
+from dldoctor.population import (
+    data_obstacle,
+    model_obstacle,
+    probe_obstacle,
+    recipe_obstacle,
+    uses_randomness,
+)
 from dldoctor.recipe import Recipe
 from dldoctor.search_space import SearchSpace
 from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialRunner
@@ -63,30 +70,70 @@ def choose_packing(
     used; a model packing would train differently from alone is always refused."""
     if requested == 1:
         return Packing(1, "--pack 1")
-    obstacle = recipe_obstacle(recipe) or model_obstacle(model) or data_obstacle(data)
-    obstacle = obstacle or probe_obstacle(model, recipe, data.train, 0)  # type: ignore[arg-type]
+    obstacle = training_obstacle(recipe, model, data)
     if obstacle:
         return Packing(1, f"{obstacle}; trials run one at a time")
     if requested != "auto":
         return Packing(int(requested), f"--pack {requested}")
-    parameters = sum(p.numel() for p in model.parameters())
     shaped = [d.name for d in space.dimensions if d.target == "model"]
     if shaped:
         return Packing(
             1, f"the space searches the architecture ({', '.join(shaped)}); use --pack K to pack anyway"
         )
-    if device.type == "cpu" and parameters > CPU_AUTO_PARAMETERS:
-        return Packing(1, f"{parameters:,} parameters keep the CPU busy one trial at a time; use --pack K")
+    if busy := cpu_bound(model, device):
+        return Packing(1, f"{busy} one trial at a time; use --pack K")
     batch = space.get("log2_batch_size")
     searched = batch is not None and batch.low < batch.high
     largest = 2 ** int(batch.high) if batch is not None else recipe.batch_size
-    size = min(AUTO_MAX, int(MEMORY_SHARE * free_memory(device) // member_bytes(model, data, largest)))
+    size = min(AUTO_MAX, memory_size(model, data, largest, device))
     if size < 2:
         return Packing(1, "too little free memory for two trials at once")
     grouped = ", trials grouped by batch size" if searched else ""
-    return Packing(
-        size, f"auto: {parameters:,} parameters, {free_memory(device) / 2**30:.1f} GiB free{grouped}"
-    )
+    return Packing(size, f"auto: {_size_reason(model, device)}{grouped}")
+
+
+def seed_packing(recipe: Recipe, model: nn.Module, data: Data, device: torch.device, seeds: int) -> Packing:
+    """How `seeds` reruns of one recipe, differing only in their seed, train: as one population when
+    each member would train exactly as alone, else one at a time, with the reason."""
+    obstacle = training_obstacle(recipe, model, data) or cpu_bound(model, device)
+    if obstacle is None and _draws_random(model, data):
+        obstacle = "the model draws random numbers (dropout): members of other seeds cannot share its masks"
+    if obstacle:
+        return Packing(1, f"{obstacle}; seeds run one at a time")
+    size = min(seeds, AUTO_MAX, memory_size(model, data, recipe.batch_size, device))
+    if size < 2:
+        return Packing(1, "too little free memory for two seeds at once")
+    return Packing(size, _size_reason(model, device))
+
+
+def training_obstacle(recipe: Recipe, model: nn.Module, data: Data) -> str | None:
+    """Why a population would not train this recipe's model as it trains alone, or None."""
+    obstacle = recipe_obstacle(recipe) or model_obstacle(model) or data_obstacle(data)
+    return obstacle or probe_obstacle(model, recipe, data.train, 0)  # type: ignore[arg-type]
+
+
+def _draws_random(model: nn.Module, data: Data) -> bool:
+    train = data.train
+    assert isinstance(train, TensorSplit)  # data_obstacle found the data in memory
+    return uses_randomness(model, single(train.x)[:2])
+
+
+def cpu_bound(model: nn.Module, device: torch.device) -> str | None:
+    """Bigger models keep a CPU busy alone; packing them only adds latency."""
+    parameters = sum(p.numel() for p in model.parameters())
+    if device.type == "cpu" and parameters > CPU_AUTO_PARAMETERS:
+        return f"{parameters:,} parameters keep the CPU busy"
+    return None
+
+
+def memory_size(model: nn.Module, data: Data, batch_size: int, device: torch.device) -> int:
+    """Members that fit in the share of free memory a population may plan to use."""
+    return int(MEMORY_SHARE * free_memory(device) // member_bytes(model, data, batch_size))
+
+
+def _size_reason(model: nn.Module, device: torch.device) -> str:
+    parameters = sum(p.numel() for p in model.parameters())
+    return f"{parameters:,} parameters, {free_memory(device) / 2**30:.1f} GiB free"
 
 
 def member_bytes(model: nn.Module, data: Data, batch_size: int) -> int:
@@ -127,7 +174,9 @@ def smallest_population(device: torch.device) -> int:
     return CPU_SMALLEST_POPULATION if device.type == "cpu" else 2
 
 
-def make_runner(packing: Packing, data: Data, metric: str, device: torch.device) -> TrialRunner:
+def make_runner(
+    packing: Packing, data: Data, metric: str, device: torch.device, measure: tuple[str, ...] = ()
+) -> TrialRunner:
     if packing.size > 1:
-        return PackedRunner(data, metric, device, packing.size)
-    return SequentialRunner(data, metric, device)
+        return PackedRunner(data, metric, device, packing.size, measure)
+    return SequentialRunner(data, metric, device, measure)

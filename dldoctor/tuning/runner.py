@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import numpy as np
 import torch
 
 from dldoctor.data import Data, TensorSplit
@@ -20,7 +21,7 @@ from dldoctor.errors import user_code
 from dldoctor.inputs import single
 from dldoctor.population import Population, member_of, uses_randomness
 from dldoctor.recipe import Recipe
-from dldoctor.training import EpochRecord, build_model, fit, initial_loss
+from dldoctor.training import EpochRecord, build_model, evaluate, fit, initial_loss
 from dldoctor.tuning.status import TrialStatus
 
 INITIAL_SAMPLE = 2048  # examples used to measure the loss at initialisation, the divergence yardstick
@@ -45,12 +46,14 @@ class TrialPlan:
 
 @dataclass(frozen=True)
 class TrialOutcome:
-    """How a trial ended; `value` is the final dev metric of a complete trial."""
+    """How a trial ended; `value` is the final dev metric of a complete trial, `errors` its final
+    error on each split the runner was asked to measure."""
 
     status: TrialStatus
     value: float | None = None
     epochs: int = 0
     message: str = ""
+    errors: dict[str, float] = field(default_factory=dict)
 
 
 class TrialRunner(Protocol):
@@ -62,14 +65,16 @@ class TrialRunner(Protocol):
 
 
 class SequentialRunner:
-    """One trial at a time through dldoctor's training engine, on data prepared once per worker."""
+    """One trial at a time through dldoctor's training engine, on data prepared once per worker.
+    `measure` names the splits whose final error a complete trial reports (diagnose's seed repeats)."""
 
     capacity = 1
 
-    def __init__(self, data: Data, metric: str, device: torch.device) -> None:
+    def __init__(self, data: Data, metric: str, device: torch.device, measure: Sequence[str] = ()) -> None:
         self.data = data
         self.metric = metric
         self.device = device
+        self.measure = tuple(measure)
 
     def run(self, plans: Sequence[TrialPlan], monitor: Monitor) -> list[TrialOutcome]:
         return [self._run_one(plan, monitor) for plan in plans]
@@ -87,7 +92,11 @@ class SequentialRunner:
                 raise
             message = f"out of memory at batch size {plan.recipe.batch_size}"
         else:
-            return TrialOutcome(TrialStatus.COMPLETE, watcher.value, watcher.epochs)
+            errors = {
+                name: evaluate(model, self.data.named()[name], plan.recipe.task, loss=plan.recipe.loss).error
+                for name in self.measure
+            }
+            return TrialOutcome(TrialStatus.COMPLETE, watcher.value, watcher.epochs, errors=errors)
         free_memory()
         return TrialOutcome(TrialStatus.FAILED, None, watcher.epochs, message)
 
@@ -95,15 +104,19 @@ class SequentialRunner:
 class PackedRunner:
     """Up to `capacity` trials of one shape (architecture, batch size, optimiser, seed) at once, as a
     torch.func population; each member is watched, reported and pruned on its own, and a slot freed
-    by a finished, pruned or diverged member is refilled without stopping the others."""
+    by a finished, pruned or diverged member is refilled without stopping the others. `measure`:
+    as SequentialRunner's."""
 
-    def __init__(self, data: Data, metric: str, device: torch.device, capacity: int) -> None:
+    def __init__(
+        self, data: Data, metric: str, device: torch.device, capacity: int, measure: Sequence[str] = ()
+    ) -> None:
         if not isinstance(data.train, TensorSplit):
             raise TypeError("packed trials need the training data in memory")
         self.data = data
         self.metric = metric
         self.device = device
         self.capacity = capacity
+        self.measure = tuple(measure)
         self.train_split: TensorSplit = data.train
 
     def run(self, plans: Sequence[TrialPlan], monitor: Monitor) -> list[TrialOutcome]:
@@ -157,7 +170,8 @@ class PackedRunner:
         with user_code("training the model"):
             train_losses = population.train_epoch()
             errors, losses = population.evaluate(self.data.dev)
-        ended = []
+        ended: list[int] = []
+        finals: dict[str, np.ndarray] | None = None  # measured once, when a first member completes
         for i, (plan, watcher) in enumerate(watchers):
             epoch = population.epochs[i]
             record = EpochRecord(
@@ -170,14 +184,24 @@ class PackedRunner:
                 ended.append(i)
                 continue
             if epoch >= plan.recipe.epochs:
-                finish(plan, TrialOutcome(TrialStatus.COMPLETE, watcher.value, watcher.epochs))
+                finals = finals if finals is not None else self._final_errors(population)
+                measured = {name: float(values[i]) for name, values in finals.items()}
+                finish(
+                    plan, TrialOutcome(TrialStatus.COMPLETE, watcher.value, watcher.epochs, errors=measured)
+                )
                 ended.append(i)
         return ended
+
+    def _final_errors(self, population: Population) -> dict[str, np.ndarray]:
+        """Every member's error on each measured split (members that have not ended ignore theirs)."""
+        splits = self.data.named()
+        with user_code("evaluating the model"):
+            return {name: population.evaluate(splits[name])[0] for name in self.measure}
 
     def one_by_one(self, plans: list[TrialPlan], monitor: Monitor, finish: Finish) -> None:
         """Train `plans` one at a time through the training engine: a population's members left when
         it ran out of memory, or a lone trial nothing can join."""
-        sequential = SequentialRunner(self.data, self.metric, self.device)
+        sequential = SequentialRunner(self.data, self.metric, self.device, self.measure)
         for plan in plans:
             finish(plan, sequential.run([plan], monitor)[0])
 
