@@ -256,14 +256,14 @@ def _claim(study: optuna.Study, options: TuneOptions, count: int = 1) -> list[op
     claimed: list[optuna.Trial] = []
     try:
         for index in range(min(count, room)):
-            trial = _ask(study, fresh=index >= waiting)
+            claimed.append(trial := _ask(study, fresh=index >= waiting))
             # Numbers are dense: `trial.number - len(trials)` trials were created since the read (by
             # others, or by this claim); only when they could have filled the budget is the
             # (costlier) exact check needed.
             if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
                 _release(study, trial)
+                claimed.pop()
                 break
-            claimed.append(trial)
     except BaseException as exc:
         for trial in claimed:
             _abandon(study, trial, exc)
