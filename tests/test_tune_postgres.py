@@ -129,9 +129,19 @@ def _wait_for_running_trial(
 ) -> tuple[int, int]:
     """A trial that a worker process with a `chosen` pid is training: (trial number, pid)."""
     deadline = time.monotonic() + timeout
+    storage = optuna.storages.RDBStorage(URL)  # one pool: a storage per poll leaked a connection each
+    try:
+        return _poll_running_trial(study_name, chosen, storage, deadline)
+    finally:
+        storage.engine.dispose()
+
+
+def _poll_running_trial(
+    study_name: str, chosen: Callable[[int], bool], storage: optuna.storages.RDBStorage, deadline: float
+) -> tuple[int, int]:
     while time.monotonic() < deadline:
         try:
-            trials = optuna.load_study(study_name=study_name, storage=URL).trials
+            trials = optuna.load_study(study_name=study_name, storage=storage).trials
         except KeyError:
             trials = []
         for t in trials:
