@@ -122,7 +122,8 @@ def convex(
     if isinstance(probe, Skipped):
         return probe
     name = tasks.get(sample.task).linear_name
-    result = sample.compare(name, "convex", _score(probe.model(probe.features).detach(), sample))
+    out = tasks.get(sample.task).as_model_outputs(probe.model(probe.features).detach(), sample.y)
+    result = sample.compare(name, "convex", _score(out, sample))
     why = _contains_linear(inspection, weight_decay, probe.model.out_features)
     return replace(result, decisive=why is None, qualifies=why or "your network is linear and contains it")
 

@@ -39,7 +39,7 @@ class CheckRun:
     ) -> CheckRun:
         """Evaluate the policy's rules on `data`; a `check` section already in it is replaced."""
         gate = evaluate(data, policy, baseline)
-        return cls(report, gate, replace(data, check=gate.to_dict()))
+        return cls(report, gate, replace(data, check=gate))
 
     def to_dict(self) -> dict[str, Any]:
         """A schema-1 report with its `check` section."""

@@ -226,9 +226,10 @@ def assemble(
 def _measured(ctx: RunContext) -> Evidence:
     """The evidence every diagnosis has before any probe: errors, the loss trajectory, the set-up."""
     task, n_train = ctx.recipe.task, len(ctx.data.train)
+    scale = target_scale(ctx.data, task, ctx.seed)
     return Evidence(
         task=task,
-        scale=target_scale(ctx.data, task, ctx.seed),
+        scale=scale,
         errors={
             n: tasks.get(task).error_estimate(r.errors, ctx.options.confidence)
             for n, r in ctx.results.items()
@@ -236,6 +237,7 @@ def _measured(ctx: RunContext) -> Evidence:
         bayes=None,
         training=signals(ctx.history, ctx.results["train"], training_steps(n_train, ctx.recipe.batch_size)),
         setup=_setup(ctx.recipe, n_train),
+        chance_error=tasks.get(task).chance_error(ctx.num_classes, scale),
     )
 
 

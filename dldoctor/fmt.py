@@ -37,6 +37,11 @@ def bracket(lower: float | None, upper: float | None, task: str) -> str:
     return f"bracket [{error(lower, task)}, {error(upper, task)}]"
 
 
+def setting(value: float) -> str:
+    """A training setting (lr, β, weight decay); 'unknown' where the run could not read it."""
+    return f"{value:g}" if math.isfinite(value) else "unknown"
+
+
 def confidence(level: float) -> str:
     return f"{100 * level:g}%"
 

@@ -36,6 +36,7 @@ RANGES = {  # what each output activation can reach
 }
 OUTSIDE = 0.01  # share of regression targets out of the output's reach that counts as a fault
 TOLERANCE = 1e-5
+CLAMPED = 0.1  # share of logits exactly zero, all others positive, that marks a clamp after the output
 
 
 @dataclass
@@ -76,6 +77,8 @@ def inspect(model: nn.Module, x: Inputs, y: torch.Tensor, task: str, outputs: in
         *_squashed(out, task),
         *_sigmoid_twice(out, task),
         *_out_of_reach(calls, out, y[:EXAMPLES], task),
+        *_clamped_logits(out, task),
+        *_position_blind(model, head, out),
     ]
     dropout = any(isinstance(m, nn.modules.dropout._DropoutNd) for m in model.modules())
     return Inspection(tuple(found), chain, linear, narrowest, dropout, calls)
@@ -91,16 +94,24 @@ def _trace(model: nn.Module, x: Inputs) -> tuple[list[Call], torch.Tensor]:
 
     names = {m: n for n, m in model.named_modules() if not list(m.children())}
     handles = [m.register_forward_hook(hook) for m in names]
+    try:
+        out = _evaluated(model, x)
+    finally:
+        for h in handles:
+            h.remove()
+    return calls, out
+
+
+def _evaluated(model: nn.Module, x: Inputs) -> torch.Tensor:
+    """The model's output in eval mode without gradients; its mode is restored."""
     was_training = model.training
     model.eval()
     try:
         with torch.no_grad():
-            out = forward(model, x)
+            out: torch.Tensor = forward(model, x)
     finally:
         model.train(was_training)
-        for h in handles:
-            h.remove()
-    return calls, out
+    return out
 
 
 def _same(a: torch.Tensor | None, b: torch.Tensor | None) -> bool:
@@ -252,11 +263,24 @@ def _sigmoid_twice(out: torch.Tensor, task: str) -> list[ModelCheck]:
     ]
 
 
+def _output_layer(calls: list[Call], out: torch.Tensor) -> nn.Module | None:
+    """The module whose values the model returns: a squeeze or reshape after it changes none of them."""
+    i = _producer(calls, len(calls), out)
+    squashing = tuple(RANGES)
+    while (
+        i is not None
+        and not isinstance(calls[i].module, squashing)
+        and _same(calls[i].input, calls[i].output)
+    ):
+        i = _producer(calls, i, calls[i].input)
+    return None if i is None else calls[i].module
+
+
 def _out_of_reach(calls: list[Call], out: torch.Tensor, y: torch.Tensor, task: str) -> list[ModelCheck]:
     """A squashing last layer whose range misses some of the regression targets."""
-    if task != "regression" or not calls or not _same(calls[-1].output, out):
+    last = _output_layer(calls, out)
+    if task != "regression" or last is None:
         return []
-    last = calls[-1].module
     reach = next((r for t, r in RANGES.items() if isinstance(last, t)), None)
     if reach is None:
         return []
@@ -275,5 +299,59 @@ def _out_of_reach(calls: list[Call], out: torch.Tensor, y: torch.Tensor, task: s
             f"Remove the final {type(last).__name__} (a linear output suits regression), or standardise the"
             " targets into its range.",
             numbers={"activation": type(last).__name__, "outside_share": outside, "mse_floor": floor},
+        )
+    ]
+
+
+def _clamped_logits(out: torch.Tensor, task: str) -> list[ModelCheck]:
+    """Logits never below zero and often exactly zero: an activation (ReLU) after the output layer.
+    A clamped logit passes no gradient, so an example whose true class sits at zero cannot raise it;
+    the classes' ranking stays expressible, so this starves the optimiser rather than capping the fit."""
+    if task != "classification" or out.ndim != 2 or out.shape[1] < 2 or not torch.isfinite(out).all():
+        return []
+    zero = float((out == 0).float().mean())
+    if bool((out < 0).any()) or bool((out <= 1 + TOLERANCE).all()) or zero < CLAMPED:
+        return []
+    return [
+        ModelCheck(
+            "output_clamped",
+            f"the model's logits are never negative and {100 * zero:.0f}% of them are exactly 0: an"
+            " activation after the output layer clamps them, and a clamped logit passes no gradient, so an"
+            " example whose true class is clamped cannot learn to raise it",
+            "Remove the activation after the last layer: return raw logits and let the loss apply softmax.",
+            capacity=False,
+            numbers={"zero_share": zero},
+            setup=True,
+        )
+    ]
+
+
+def _position_blind(model: nn.Module, x: Inputs, out: torch.Tensor) -> list[ModelCheck]:
+    """Inputs laid out in positions (channels × length, or × height × width) whose positions can be
+    shuffled without changing the output: the model sees which values occur, not where, so no weights
+    can fit a target that depends on the arrangement (pointwise features pooled globally)."""
+    if not isinstance(x, torch.Tensor) or x.ndim < 3 or not x.is_floating_point() or x.shape[0] < 2:
+        return []
+    positions = x[0, 0].numel()
+    if positions < 4:
+        return []
+    order = torch.randperm(positions, generator=torch.Generator().manual_seed(0)).to(x.device)
+    shuffled = x.reshape(*x.shape[:2], positions)[:, :, order].reshape(x.shape)
+    if bool(torch.equal(shuffled, x)):
+        return []
+    moved = _evaluated(model, shuffled)
+    if not isinstance(moved, torch.Tensor) or moved.shape != out.shape:
+        return []
+    if not torch.allclose(moved, out, rtol=1e-4, atol=1e-5 * (1 + float(out.abs().max()))):
+        return []
+    return [
+        ModelCheck(
+            "position_blind",
+            f"shuffling the {positions} positions of each input (the same way in every channel) leaves the"
+            " output unchanged: the model sees which values occur, not where they are, so no weights can"
+            " fit a target that depends on their arrangement",
+            "Give the model a receptive field over neighbouring positions (kernels larger than 1×1, or"
+            " positional information) before any global pooling.",
+            numbers={"positions": positions},
         )
     ]

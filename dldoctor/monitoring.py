@@ -28,7 +28,7 @@ from torch import nn
 
 from dldoctor import inputs
 from dldoctor.data import TensorSplit, check_labels, prepare
-from dldoctor.diagnosis import Policy
+from dldoctor.diagnosis import Policy, Setup
 from dldoctor.doctor import DiagnoseOptions, TrainedRun, examine
 from dldoctor.errors import UsageError
 from dldoctor.gradients import SAMPLES, GradientMonitor
@@ -175,8 +175,9 @@ class Monitor:
             )
         started = time.perf_counter()
         if self._outputs:
+            setup = self._setup(len(self._splits["train"][1]))
             return diagnose_predictions(
-                self._predictions(), self.options, self.history, self.gradients.summary(), source="monitor"
+                self._predictions(), self.options, self.history, self.gradients.summary(), "monitor", setup
             )
         device = _device(self.model)
         recipe = self._recipe(self._splits)
@@ -223,13 +224,27 @@ class Monitor:
         self.history.epochs.append(record)
         return record
 
-    def _recipe(self, pairs: dict[str, Pair]) -> Recipe:
-        """The run as a recipe for the probes that retrain: a fresh model is this one at its first weights."""
+    def _setup(self, n_train: int) -> Setup:
+        """How the user's loop trains, read from the optimiser's first parameter group: lr, β (its
+        momentum or first beta) and weight decay, each NaN (written as null: unknown) where the
+        optimiser has no such setting."""
         group = self.optimizer.param_groups[0]
-        kind = type(self.optimizer).__name__.lower()
-        known = kind in optimizer_classes()
-        beta = group["momentum"] if "momentum" in group else group.get("betas", (0.0,))[0]
-        n_train = len(pairs["train"][1])
+        beta = group["momentum"] if "momentum" in group else group.get("betas", (math.nan,))[0]
+        return Setup(
+            optimizer=type(self.optimizer).__name__.lower(),
+            lr=_number(group.get("lr")),
+            beta=_number(beta),
+            batch_size=max(1, round(n_train / (self._steps_per_epoch or 1))),
+            epochs=len(self.history.epochs),
+            weight_decay=_number(group.get("weight_decay")),
+            n_train=n_train,
+        )
+
+    def _recipe(self, pairs: dict[str, Pair]) -> Recipe:
+        """The run as a recipe for the probes that retrain: a fresh model is this one at its first weights.
+        An optimiser torch.optim does not name is replaced by Adam; a setting it lacks, by 0."""
+        setup = self._setup(len(pairs["train"][1]))
+        known = setup.optimizer in optimizer_classes()
         description = "" if known else f"{type(self.optimizer).__name__}: probes that retrain use Adam"
         return Recipe(
             name=self.name,
@@ -238,12 +253,12 @@ class Monitor:
             task=self.task,
             bayes_error=self.options.bayes_error,
             target_error=self.options.target_error,
-            optimizer=kind if known else "adam",
-            lr=float(group["lr"]),
-            beta=float(beta),
-            batch_size=max(1, round(n_train / (self._steps_per_epoch or 1))),
-            epochs=len(self.history.epochs),
-            weight_decay=float(group.get("weight_decay", 0.0)),
+            optimizer=setup.optimizer if known else "adam",
+            lr=setup.lr,
+            beta=_or_zero(setup.beta),
+            batch_size=setup.batch_size,
+            epochs=setup.epochs,
+            weight_decay=_or_zero(setup.weight_decay),
             description=description,
         ).validate()
 
@@ -260,6 +275,19 @@ class Monitor:
             for name, (out, y) in self._splits.items()
         }
         return Predictions(self.name, self.task, splits, steps_per_epoch=self._steps_per_epoch)
+
+
+def _number(value: Any) -> float:
+    """A setting as a float; NaN (unknown) when the optimiser has none or it is not a number (a
+    tensor lr is read as its value)."""
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _or_zero(value: float) -> float:
+    return value if math.isfinite(value) else 0.0
 
 
 def _device(model: nn.Module) -> torch.device:

@@ -62,6 +62,11 @@ def has_beta(optimizer: str | Callable[..., Any]) -> bool:
     return callable(optimizer) or beta_slot(optimizer_class("recipe", optimizer)) is not None
 
 
+def has_weight_decay(optimizer: str | Callable[..., Any]) -> bool:
+    """Whether the optimiser takes weight decay (a callable receives it, so it may use it)."""
+    return callable(optimizer) or "weight_decay" in _parameters(optimizer_class("recipe", optimizer))
+
+
 def scale_free(optimizer: str | Callable[..., Any]) -> bool | None:
     """Whether the optimiser divides out the gradient's scale (Adam family, RMSprop, Adagrad, ...), so
     that shrinking every gradient barely shrinks the step; None for a callable (unknown)."""

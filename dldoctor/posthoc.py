@@ -54,8 +54,10 @@ def diagnose_predictions(
     history: History | None = None,
     gradients: GradientHealth | None = None,
     source: str = "predictions",
+    setup: Setup | None = None,
 ) -> Report:
-    """Saved labels and outputs (and a training history when there is one) → the Report."""
+    """Saved labels and outputs (and a training history when there is one) → the Report. `setup`:
+    how the model was trained, where the caller knows (the monitor reads its optimiser); else unknown."""
     started = time.perf_counter()
     options = (options or DiagnoseOptions()).validate()
     if history is None:
@@ -77,7 +79,8 @@ def diagnose_predictions(
         errors={n: tasks.get(task).error_estimate(r.errors, options.confidence) for n, r in results.items()},
         bayes=None,
         training=_epochs(signals(history, results["train"], predictions.steps_per_epoch or 1), predictions),
-        setup=Setup("unknown", math.nan, math.nan, 1, max(1, len(history.epochs)), math.nan, n_train),
+        setup=setup
+        or Setup("unknown", math.nan, math.nan, 1, max(1, len(history.epochs)), math.nan, n_train),
         gradients=gradients,
     )
     found = _probe(evidence, options, predictions, scored, data)

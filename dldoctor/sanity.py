@@ -102,4 +102,5 @@ def _linear_batch_loss(x: Inputs, y: torch.Tensor, recipe: Recipe, num_classes: 
     outputs = num_classes if num_classes is not None else y.reshape(len(y), -1).shape[1]
     linear = baseline.fit_linear(features, y, task, outputs)
     with torch.no_grad():
-        return float(batch_loss(linear(features), y, task, recipe.loss))
+        out = tasks.get(task).as_model_outputs(linear(features), y)
+        return float(batch_loss(out, y, task, recipe.loss))

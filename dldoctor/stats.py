@@ -12,6 +12,7 @@ import numpy as np
 
 BOOTSTRAP_RESAMPLES = 2000
 BOOTSTRAP_MAX_N = 20_000  # above this the normal approximation is as good and far cheaper
+Interval = list[float | None]  # [low, high] as a report stores it; an end is None where it was not finite
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,15 @@ class Estimate:
     @property
     def interval(self) -> tuple[float, float]:
         return (self.low, self.high)
+
+
+def as_estimate(value: float | None, interval: Interval | None) -> Estimate | None:
+    """A value and its stored interval as an Estimate; None when either is missing or not finite."""
+    if value is None or interval is None or None in interval:
+        return None
+    low, high = interval
+    assert low is not None and high is not None
+    return Estimate(value, low, high)
 
 
 def z_score(confidence: float) -> float:

@@ -87,6 +87,11 @@ class Task(ABC):
         """The mean training loss of a batch."""
         return self.mean_loss(out, y) if loss is None else user_loss(loss, out, y).mean()
 
+    def as_model_outputs(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """dldoctor's own linear model's outputs in the shape a recipe's loss gets from the user's
+        model (unchanged here; regression overrides)."""
+        return out
+
     def error_estimate(self, errors: np.ndarray, confidence: float = 0.95) -> Estimate:
         """The error with its interval: bootstrap over examples (Wilson where errors are 0/1)."""
         return mean_interval(errors, confidence)
@@ -94,6 +99,10 @@ class Task(ABC):
     def uninformed_loss(self, y: torch.Tensor, num_classes: int | None) -> float:
         """The default loss of a model that knows nothing yet (what a fresh model should start near)."""
         return float(y.float().var(dim=0, unbiased=False).mean())
+
+    def chance_error(self, num_classes: int | None, variance: float) -> float | None:
+        """The error of a blind guess: the mean for regression (its squared error is var(y))."""
+        return variance
 
     def skip_reason(self, probe: str) -> str | None:
         """Why `probe` does not apply to this task, or None when it does."""
@@ -158,6 +167,10 @@ class Classification(Task):
         """ln K: uniform class probabilities."""
         return math.log(num_classes) if num_classes else math.nan
 
+    def chance_error(self, num_classes: int | None, variance: float) -> float | None:
+        """1 − 1/K: a class guessed uniformly at random, whatever the class shares."""
+        return 1 - 1 / num_classes if num_classes else None
+
     def error_estimate(self, errors: np.ndarray, confidence: float = 0.95) -> Estimate:
         """Wilson: the misclassification count is binomial."""
         errors = np.asarray(errors)
@@ -189,6 +202,11 @@ class Regression(Task):
 
     def own_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         return self.error(out, y)
+
+    def as_model_outputs(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """Shaped as the targets: a model that passed `check_output` returns one prediction per
+        target, and a loss written for (N,) targets breaks on the linear model's (N, 1)."""
+        return out.reshape(y.shape)
 
     def mean_loss(self, out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         from torch.nn import functional as F
@@ -261,6 +279,10 @@ class Multilabel(Task):
     def uninformed_loss(self, y: torch.Tensor, num_classes: int | None) -> float:
         """ln 2: every logit at zero, each label's probability ½."""
         return math.log(2)
+
+    def chance_error(self, num_classes: int | None, variance: float) -> float | None:
+        """½: each label guessed by a coin."""
+        return 0.5
 
     def also(self, out: torch.Tensor, y: torch.Tensor) -> dict[str, torch.Tensor]:
         """Exact-match error: wrong when any label is."""

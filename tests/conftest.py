@@ -6,11 +6,15 @@ import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from typer.testing import CliRunner
 
 from dldoctor.cli import app
+
+if TYPE_CHECKING:
+    from dldoctor.report import Report
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -28,6 +32,23 @@ def one_torch_thread() -> Iterator[None]:
 
 
 RECIPES = REPO / "recipes"
+
+
+@pytest.fixture(scope="session")
+def shipped() -> Callable[..., Report]:
+    """`shipped(name, seed)`: the default diagnosis of a shipped recipe on the CPU, run once per session —
+    the verdict table, the entry-point comparison and the CLI tests assert on the same run."""
+    import dldoctor as dd
+
+    reports: dict[tuple[str, int], Report] = {}
+
+    def diagnosed(name: str, seed: int = 0) -> Report:
+        if (name, seed) not in reports:
+            reports[name, seed] = dd.diagnose(RECIPES / name, dd.DiagnoseOptions(seed=seed, device="cpu"))
+        return reports[name, seed]
+
+    return diagnosed
+
 
 # A tiny, fast, well-behaved recipe; tests override pieces of it to break one thing at a time.
 BASE_RECIPE = """

@@ -7,6 +7,7 @@ train-dev too, every seed within 0.02) is measured by benchmarks/bayes_truth.py.
 
 from __future__ import annotations
 
+import functools
 import math
 import sys
 from pathlib import Path
@@ -47,12 +48,13 @@ def test_chunked_neighbours_agree_with_one_block():
     assert torch.equal(neighbours.neighbours(x, 2, budget=7 * 500)[0], whole)
 
 
-def _estimate(case: str, seed: int, n: int = 2500, **kw) -> bayes.BayesEstimate:
+@functools.cache  # the truth cases' seed-0 estimates are read again by the tests after them
+def _estimate(case: str, seed: int, n: int = 2500) -> bayes.BayesEstimate:
     task, make, _ = CASES[case]
     train, held = make(n, seed), make(n, seed + 10_000)
     data = prepare(dd.Splits(train=train, train_dev=held, dev=make(20, seed + 1)), task, CPU, seed)
     classes = int(train[1].max()) + 1 if task == "classification" else None
-    return bayes.estimate(data, task, classes, NO_CAP, seed=seed, **kw)
+    return bayes.estimate(data, task, classes, NO_CAP, seed=seed)
 
 
 @pytest.mark.parametrize("case", list(CASES))

@@ -1,7 +1,8 @@
 """`dldoctor check` and `dldoctor report` end to end: exit codes, JUnit, Markdown, plots, schema, baseline.
 
-The digits recipe is diagnosed three times per module (seed 0 as the baseline, seed 1 as a rerun, one
-epoch as a regression); every other test uses tiny recipes written into tmp_path.
+The digits recipe's session-wide diagnoses (seed 0 as the baseline, seed 1 as a rerun) are gated from
+their stored reports; one epoch of it is diagnosed here as a regression; every other test uses tiny
+recipes written into tmp_path.
 """
 
 from __future__ import annotations
@@ -50,25 +51,27 @@ def png_dimensions(path: Path) -> tuple[int, int]:
 
 
 @pytest.fixture(scope="module")
-def baseline(tmp_path_factory):
+def baseline(tmp_path_factory, shipped):
     """The issue's passing example, writing every kind of output."""
     folder = tmp_path_factory.mktemp("baseline")
+    shipped("digits.py", 0).save(folder / "diagnosis.json")
     result = run_cli(
         folder,
-        "check", DIGITS, "-q", "--max-dev-error", "0.5", "--junit", "out.xml", "--json", "report.json",
-        "--markdown", "summary.md", "--plots", "plots",
+        "check", "--report", "diagnosis.json", "-q", "--max-dev-error", "0.5", "--junit", "out.xml",
+        "--json", "report.json", "--markdown", "summary.md", "--plots", "plots",
     )  # fmt: skip
     return folder, result
 
 
 @pytest.fixture(scope="module")
-def rerun(baseline, tmp_path_factory):
+def rerun(baseline, tmp_path_factory, shipped):
     """The same recipe with another seed against the baseline, with a maximum it cannot meet."""
     folder = tmp_path_factory.mktemp("rerun")
     stored = baseline[0] / "report.json"
+    shipped("digits.py", 1).save(folder / "diagnosis.json")
     result = run_cli(
         folder,
-        "check", DIGITS, "-q", "--seed", "1", "--baseline", stored, "--max-dev-error", "0.0001",
+        "check", "--report", "diagnosis.json", "-q", "--baseline", stored, "--max-dev-error", "0.0001",
         "--junit", "out.xml", "--json", "report.json",
     )  # fmt: skip
     return folder, result

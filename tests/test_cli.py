@@ -14,13 +14,16 @@ GOOD = 'recipe = dd.Recipe(name="tiny", model=make_model, data=make_data, **OPTI
 
 
 @pytest.fixture(scope="module")
-def digits_run(tmp_path_factory):
+def digits_run(tmp_path_factory, shipped):
+    """The session's diagnosis of the digits demo, its JSON and its rendering by `dldoctor report` (the
+    console `diagnose` prints: a stored report renders alike, see test_recipes)."""
     from typer.testing import CliRunner
 
     from dldoctor.cli import app
 
     report = tmp_path_factory.mktemp("digits") / "report.json"
-    result = CliRunner().invoke(app, ["diagnose", str(RECIPES / "digits.py"), "--json", str(report)])
+    shipped("digits.py").save(report)
+    result = CliRunner().invoke(app, ["report", str(report)])
     return result, json.loads(report.read_text())
 
 

@@ -6,7 +6,7 @@ under the monitor; the monitored model's outputs are then saved and diagnosed wi
 
 from __future__ import annotations
 
-import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 
 import jsonschema
@@ -21,9 +21,6 @@ from dldoctor.recipe import load_recipe
 from dldoctor.report import Report
 from dldoctor.report.stored import schema
 from dldoctor.training import batch_loss, make_optimizer, prepare_run
-
-# The follow-ups that retrain (range test) or cost seconds (Hessian) add advice, not the verdict.
-OPTIONS = DiagnoseOptions(hessian=False, lr_find=False)
 
 
 def monitored(recipe: dd.Recipe, seed: int = 0) -> tuple[Report, torch.nn.Module, dict]:
@@ -59,13 +56,15 @@ def save_predictions(path: Path, model: torch.nn.Module, splits: dict, report: R
 
 
 @pytest.mark.parametrize("name", ["healthy", "high_variance", "optimization_failure"])
-def test_monitor_and_saved_predictions_match_diagnose_on_the_same_model(name: str, tmp_path: Path) -> None:
+def test_monitor_and_saved_predictions_match_diagnose_on_the_same_model(
+    name: str, tmp_path: Path, shipped: Callable[..., Report]
+) -> None:
     recipe = load_recipe(RECIPES / f"{name}.py")
-    reference = dd.diagnose(recipe, OPTIONS)
+    reference = shipped(f"{name}.py")  # a default diagnosis: the range test and Hessian run there too
     by_monitor, model, splits = monitored(recipe)
     steps = len(reference.history.step_losses) // len(reference.history.epochs)
     save_predictions(tmp_path / "preds.npz", model, splits, by_monitor, steps)
-    given = dataclasses.replace(OPTIONS, bayes_error=recipe.bayes_error)
+    given = DiagnoseOptions(bayes_error=recipe.bayes_error)
     by_file = dd.diagnose_predictions(dd.load_predictions(tmp_path / "preds.npz"), given)
     for report, source in ((by_monitor, "monitor"), (by_file, "predictions")):
         document = report.to_dict()

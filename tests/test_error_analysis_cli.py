@@ -103,10 +103,10 @@ def test_a_grid_of_suspicious_images_is_drawn_and_vectors_get_none(tmp_path):
     labels[:5] = (labels[:5] + 1) % 3
     noise = label_noise(labels, probs)
     images = rng.random((len(noise.suspects), 1, 8, 8))
-    analysis = ErrorAnalysis("classification", "dev", label_noise={"dev": noise}, suspect_inputs=images)
+    analysis = ErrorAnalysis("dev", label_noise={"dev": noise}, suspect_inputs=images)
     width, height = png_size(write_suspects_grid(analysis, tmp_path))
     assert width > height > 100 and isinstance(noise.suspects[0], Suspect)
-    flat = ErrorAnalysis("classification", "dev", label_noise={"dev": noise}, suspect_inputs=images[:, 0, 0])
+    flat = ErrorAnalysis("dev", label_noise={"dev": noise}, suspect_inputs=images[:, 0, 0])
     assert write_suspects_grid(flat, tmp_path / "flat") is None
 
 

@@ -80,3 +80,46 @@ def test_an_output_activation_that_cannot_reach_the_regression_targets():
     assert check.numbers["outside_share"] == pytest.approx(float(((far < 0) | (far > 1)).float().mean()))
     assert check.capacity
     assert fired(model, "regression", torch.linspace(0.1, 0.9, 32), 1) == {}
+
+
+class Squeeze(nn.Module):
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x.squeeze(1)
+
+
+def test_a_squashing_output_is_found_behind_a_squeeze():
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 1), nn.Sigmoid(), Squeeze())
+    assert fired(model, "regression", torch.linspace(-3, 3, 32), 1)["output_range"].capacity
+
+
+def test_logits_clamped_at_zero_by_a_relu_starve_the_optimiser():
+    head = nn.Linear(8, 4)
+    with torch.no_grad():
+        head.weight.mul_(20)
+    check = fired(nn.Sequential(head, nn.ReLU()))["output_clamped"]
+    assert check.setup and not check.capacity and check.numbers["zero_share"] > 0.1
+    assert "output_clamped" not in fired(nn.Sequential(head))
+
+
+IMAGES = torch.randn(16, 2, 6, 6, generator=torch.Generator().manual_seed(0))
+
+
+def images_fired(model: nn.Module) -> dict:
+    return {c.check: c for c in inspect(model, IMAGES, torch.arange(16) % 3, "classification", 3).checks}
+
+
+def pooled(kernel: int) -> nn.Sequential:
+    torch.manual_seed(0)
+    conv = nn.Conv2d(2, 8, kernel, padding=kernel // 2)
+    return nn.Sequential(conv, nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))
+
+
+def test_pointwise_features_pooled_globally_cannot_see_where_anything_is():
+    check = images_fired(pooled(1))["position_blind"]
+    assert check.capacity and check.numbers["positions"] == 36
+
+
+def test_a_convolution_wider_than_one_pixel_sees_the_arrangement():
+    assert "position_blind" not in images_fired(pooled(3))
+    flat = nn.Sequential(nn.Flatten(), nn.Linear(72, 3))
+    assert "position_blind" not in images_fired(flat)

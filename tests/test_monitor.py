@@ -61,15 +61,32 @@ def test_the_monitor_reports_the_loop_it_watched_and_the_report_round_trips(tmp_
     assert "sanity" in document and document["sanity"] is not None  # probes ran on the user's model
 
 
-def test_given_outputs_the_monitor_diagnoses_without_the_model_probes():
+@pytest.mark.parametrize(
+    ("optimizer", "settings"),
+    [
+        (
+            lambda p: torch.optim.SGD(p, lr=0.1, momentum=0.9, weight_decay=1e-4),
+            {"optimizer": "sgd", "lr": 0.1, "beta": 0.9, "weight_decay": 1e-4, "batch_size": 60},
+        ),
+        (  # Rprop has neither momentum nor weight decay: unknown, written as null
+            lambda p: torch.optim.Rprop(p, lr=0.01),
+            {"optimizer": "rprop", "lr": 0.01, "beta": None, "weight_decay": None, "batch_size": 60},
+        ),
+    ],
+)
+def test_given_outputs_the_monitor_diagnoses_without_the_model_probes_and_reads_the_optimiser(
+    optimizer, settings
+):
     model, splits = model_and_data()
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    optimizer = optimizer(model.parameters())
     with dd.monitor(model, optimizer, task="classification", epochs=2) as doc:
         train(doc, model, optimizer, splits, epochs=2, outputs=True)
     report = doc.diagnose()
-    jsonschema.validate(report.to_dict(), schema())
+    document = report.to_dict()
+    jsonschema.validate(document, schema())
     assert report.source == "monitor" and report.gradients is not None
     assert report.skipped["hessian"] == "needs the model: not available from saved predictions"
+    assert {key: document["settings"][key] for key in settings} == settings
 
 
 def test_hooks_come_off_when_the_loop_raises():

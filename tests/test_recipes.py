@@ -6,7 +6,6 @@ import pytest
 from conftest import RECIPES
 from test_report_model import assert_stored_renders_alike
 
-import dldoctor as dd
 from dldoctor.diagnosis.gaps import SPEC
 
 EXPECTED = {
@@ -58,8 +57,8 @@ def test_every_shipped_recipe_is_checked():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize(("name", "verdict"), EXPECTED.items())
-def test_recipe_gets_its_verdict(name, verdict, seed, tmp_path):
-    report = dd.diagnose(RECIPES / name, dd.DiagnoseOptions(seed=seed, device="cpu"))
+def test_recipe_gets_its_verdict(name, verdict, seed, tmp_path, shipped):
+    report = shipped(name, seed)
     if seed == 0:  # the report model: a stored copy reads back and renders exactly like the fresh one
         assert_stored_renders_alike(report, tmp_path, plots=name in PLOTTED)
     if isinstance(verdict, tuple):

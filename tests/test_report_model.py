@@ -13,18 +13,18 @@ from typing import Any
 from rich.console import Console
 
 from dldoctor.diagnosis import Policy, Setup
-from dldoctor.gates import CheckPolicy, evaluate
+from dldoctor.gates import CheckPolicy, GateReport, evaluate
 from dldoctor.report import Report
 from dldoctor.report.console import render, render_gate
 from dldoctor.report.junit import render_junit
 from dldoctor.report.markdown import render_markdown
-from dldoctor.report.model import DERIVED, ReportData, Settings
+from dldoctor.report.model import DERIVED, ReportData, Settings, reported
 from dldoctor.report.plots import write_plots
 from dldoctor.report.stored import schema
 
 # Keys older reports wrote and the model no longer does: the schema only grows, so they stay in it.
 RETIRED = {"probes": {"implicates_lr"}}
-FREE_FORM = {"sanity", "gradients", "critical_point", "error_analysis", "check", "bayes_details"}
+FREE_FORM = {"sanity", "gradients", "critical_point", "bayes_details"}
 
 
 def stored_copy(report: Report, folder: Path) -> ReportData:
@@ -39,9 +39,7 @@ def stored_copy(report: Report, folder: Path) -> ReportData:
 
 def renderings(data: ReportData, folder: Path, plots: bool) -> dict[str, Any]:
     """Every renderer's output: terminal text, Markdown, JUnit of a gate, and the PNG bytes."""
-    gated = replace(
-        data, check=evaluate(data, CheckPolicy(max_dev_error=0.5, fail_on=("high_bias",))).to_dict()
-    )
+    gated = replace(data, check=evaluate(data, CheckPolicy(max_dev_error=0.5, fail_on=("high_bias",))))
     console = Console(record=True, width=110)
     render(gated, console)
     render_gate(gated, console)
@@ -70,7 +68,9 @@ def written_keys(kind: type) -> set[str]:
     """The keys the model writes for a section of this type."""
     if kind is Settings:
         return {f.name for f in fields(Setup)} | {f.name for f in fields(Policy)} | {"seed", "scale"}
-    return {f.name for f in fields(kind)} | set(DERIVED.get(kind, {}))
+    if kind is GateReport:
+        return set(GateReport(()).to_dict())
+    return {f.name for f in fields(kind) if reported(f)} | set(DERIVED.get(kind, {}))
 
 
 def section(hint: Any) -> type | None:

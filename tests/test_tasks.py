@@ -182,3 +182,32 @@ def test_the_monitor_takes_dict_inputs_and_multilabel_targets():
     report = doc.diagnose()
     assert report.task == "multilabel" and report.errors["dev"].value < 0.1
     assert report.other_errors["exact_match"]["dev"].value >= report.errors["dev"].value
+
+
+def test_a_regression_loss_written_for_flat_targets_also_scores_dldoctors_linear_models():
+    """The user's model returns (N,) like the targets; the sanity check's and the convex easier
+    model's linear fits return (N, 1) and must reach the loss in the user's shape, not broadcast."""
+    rng = np.random.default_rng(0)
+
+    def sample(n: int) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.uniform(-1, 1, (n, 3)).astype(np.float32)
+        return x, (x @ np.array([1.0, -2.0, 0.5], dtype=np.float32) + 0.1 * rng.standard_normal(n)).astype(
+            np.float32
+        )
+
+    def huber(out: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        assert out.shape == y.shape, (out.shape, y.shape)
+        return torch.nn.functional.huber_loss(out, y, reduction="none")
+
+    recipe = dd.Recipe(
+        name="flat-huber",
+        model=lambda: torch.nn.Sequential(
+            torch.nn.Linear(3, 16), torch.nn.ReLU(), torch.nn.Linear(16, 1), torch.nn.Flatten(0)
+        ),
+        data=lambda seed: dd.Splits(train=sample(400), dev=sample(200)),
+        task="regression",
+        loss=huber,
+        epochs=3,
+    )
+    report = dd.diagnose(recipe, dd.DiagnoseOptions(hessian=False, lr_find=False, errors=False))
+    assert report.probe_failures == {}

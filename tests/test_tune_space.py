@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 from optuna.distributions import FloatDistribution, IntDistribution
 
+from dldoctor.diagnosis import Policy, RangeTest, Setup
 from dldoctor.errors import RecipeError
 from dldoctor.recipe import Recipe
+from dldoctor.report.model import ReportData, Settings
 from dldoctor.search_space import build_space
 from dldoctor.tuning.guidance import TuningWontHelp, guidance
 from dldoctor.tuning.results import edge_warnings
@@ -102,12 +104,15 @@ def test_a_beta_edge_is_named_in_beta_terms_not_one_minus_beta():
     assert high_beta.edge == "high" and "closer to 1" in high_beta.advice
 
 
+def diagnosed(verdict: str, lr: float = 0.0, suggested_lr: float | None = None) -> ReportData:
+    """A report of recipe `r` with this verdict, the diagnosed run's lr and the range test's suggestion."""
+    settings = Settings(Setup("adam", lr, 0.9, 32, 1, 0.0, 1000), 0, Policy())
+    range_test = None if suggested_lr is None else RangeTest((), (), suggested_lr, 0.1, 0.1, "adam")
+    return ReportData(recipe="r", verdict=verdict, settings=settings, lr_range_test=range_test)
+
+
 def test_optimisation_failure_centres_lr_on_the_range_test_suggestion():
-    report = {
-        "verdict": "optimization_failure",
-        "settings": {"lr": 30.0},
-        "lr_range_test": {"suggested_lr": 0.05},
-    }
+    report = diagnosed("optimization_failure", lr=30.0, suggested_lr=0.05)
     space, notes = guidance(report, recipe(), force=False)(build_space(None, model, 1000))
     lr = space.get("lr")
     assert (lr.low, lr.high) == pytest.approx((5e-4, 5.0))
@@ -115,13 +120,13 @@ def test_optimisation_failure_centres_lr_on_the_range_test_suggestion():
 
 
 def test_optimisation_failure_without_a_range_test_uses_the_diagnosed_lr():
-    report = {"verdict": "optimization_failure", "settings": {"lr": 30.0}}
+    report = diagnosed("optimization_failure", lr=30.0)
     space, _ = guidance(report, recipe(), force=False)(build_space(None, model, 1000))
     assert (space.get("lr").low, space.get("lr").high) == pytest.approx((0.3, 3000.0))
 
 
 def test_high_variance_adds_weight_decay_and_dropout_only_where_the_model_takes_it():
-    report = {"verdict": "high_variance"}
+    report = diagnosed("high_variance")
     space, _ = guidance(report, recipe(), force=False)(build_space(None, model, 1000))
     assert space.get("weight_decay").log and space.get("dropout").target == "model"
     plain = recipe(model=plain_model)
@@ -130,19 +135,26 @@ def test_high_variance_adds_weight_decay_and_dropout_only_where_the_model_takes_
     assert any("no `dropout` keyword" in n for n in notes)
 
 
+def test_high_variance_searches_no_weight_decay_for_an_optimiser_without_one_and_says_why():
+    rprop = recipe(optimizer="rprop")
+    space, notes = guidance(diagnosed("high_variance"), rprop, force=False)(build_space(None, model, 1000))
+    assert space.get("weight_decay") is None and space.get("dropout") is not None
+    assert any("rprop takes no weight_decay" in n for n in notes)
+
+
 def test_high_bias_widens_declared_capacity_dimensions():
     space = build_space({"hidden": (8, 64)}, model, 1000)
-    widened, notes = guidance({"verdict": "high_bias"}, recipe(), force=False)(space)
+    widened, notes = guidance(diagnosed("high_bias"), recipe(), force=False)(space)
     assert widened.get("hidden").high == 256 and widened.get("hidden").low == 8
-    _bare, notes = guidance({"verdict": "high_bias"}, recipe(), force=False)(build_space(None, model, 1000))
+    _bare, notes = guidance(diagnosed("high_bias"), recipe(), force=False)(build_space(None, model, 1000))
     assert "declares no capacity dimension" in notes[0]
 
 
 def test_data_mismatch_refuses_unless_forced():
     with pytest.raises(TuningWontHelp, match="will not fix it"):
-        guidance({"verdict": "data_mismatch"}, recipe(), force=False)
+        guidance(diagnosed("data_mismatch"), recipe(), force=False)
     space = build_space(None, model, 1000)
-    forced, notes = guidance({"verdict": "data_mismatch"}, recipe(), force=True)(space)
+    forced, notes = guidance(diagnosed("data_mismatch"), recipe(), force=True)(space)
     assert forced == space and "--force" in notes[0]
 
 

@@ -115,6 +115,7 @@ def _problems(
     attributed, unsure = checks.attribute(ev, gaps, policy)
     problems = [
         *checks.leakage(ev, policy),
+        *checks.hidden_leakage(ev, gaps, policy),
         *checks.optimisation(ev, attributed, outcomes),
         *checks.reversed_mismatch(ev, gaps, policy),
         *checks.dev_overfit(ev, gaps, policy),
@@ -147,6 +148,11 @@ def _nothing_to_gain(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str:
         )
         if not total.material:
             return f"Nothing material to gain: {reason}, under the {unit} that matters."
+        if total.significant:
+            return (
+                f"No established cause: {reason}; no component of it is established, and the excess may be"
+                f" under the {unit} that matters."
+            )
         return f"No established excess: {reason}, an interval that includes zero.{_to_settle(ev, total)}"
     largest = max(gaps.values(), key=lambda g: g.estimate.value)
     return (

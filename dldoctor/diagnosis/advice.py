@@ -143,6 +143,22 @@ def leakage(d: Duplicates) -> list[str]:
     ]
 
 
+def target_leakage() -> list[str]:
+    return [
+        "Look for an input that carries the answer: a feature recorded after the outcome, an ID or"
+        " timestamp that encodes the label, a field derived from the target; drop it and re-measure.",
+        "If no input does, check the Bayes error you gave: held-out errors say it is lower.",
+    ]
+
+
+def grouped_leakage() -> list[str]:
+    return [
+        "Split by source (user, patient, document, recording) rather than by row, so records of one"
+        " source cannot land on both sides; then re-measure dev.",
+        "Compare dev with a set of sources that appear nowhere in train: its error is the one to trust.",
+    ]
+
+
 def still_falling(ev: Evidence) -> str | None:
     """'Train longer', when the training loss was still falling materially at the end."""
     tip = _train_longer(ev)

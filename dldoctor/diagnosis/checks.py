@@ -20,7 +20,7 @@ from dldoctor.diagnosis.evidence import (
 from dldoctor.diagnosis.gaps import SPEC, decompose, ends, threshold
 from dldoctor.diagnosis.probes import ProbeOutcome
 from dldoctor.divergence import EXPLOSION
-from dldoctor.stats import extra_examples_needed
+from dldoctor.stats import Estimate, difference, extra_examples_needed, wilson
 
 NO_RECOVERY = 0.9  # ... when the final loss is still at least this share of the initial loss
 WORSE_THAN_START = 1.5  # final loss over initial loss that counts as diverged on its own
@@ -29,7 +29,8 @@ SPECIFICITY = ("gradients", "activations", "hessian", "sanity", "curve")
 # Probe readings that name a set-up fault (besides the `setup.*` readings of how the recipe trains):
 # units saturated through training come from the initialisation or input scale, not from the function
 # class. A bad start alone (sanity.initial_loss) is not one: training may well leave it behind.
-SETUP_READINGS = ("activations.saturation",)
+# A training error worse than a blind guess is one too: no function class lacks a constant output.
+SETUP_READINGS = ("activations.saturation", "sanity.worse_than_chance")
 
 ADVICE = {
     "high_bias": advice.high_bias,
@@ -102,6 +103,9 @@ def _blow_up(t: TrainingSignals) -> tuple[str, str] | None:
 COMPONENTS = ("avoidable_bias", "recoverable_variance", "data_mismatch")  # dev − Bayes, split up
 CARRIES = 0.5  # a significant component carrying this share of an established total names its source
 RANK = ("data_leakage", "optimization_failure")  # these outrank every gap, in this order
+GIVEN = "exact"  # the interval method of a Bayes error the user gave (bayes.given)
+HELD_OUT = ("train_dev", "dev")
+CHANCE_SPLIT = "train_dev"  # searched for duplicates of train only to show the rate chance gives
 
 
 def attribute(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> tuple[list[Finding], list[Finding]]:
@@ -113,7 +117,9 @@ def attribute(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> tuple[list[
     alarm on healthy data more often than 1 − confidence (the healthy verdict then says how wide the
     interval is and which split to grow). An established total → the components that are
     significant and material; failing those, a significant one carrying most of it; failing that,
-    cannot tell which. Without a Bayes estimate there is no total: only established components count.
+    cannot tell which — once even the total's low end is material: below that, small splits' noise
+    could carry the whole excess, and no component says otherwise, so it reads healthy with that
+    caveat. Without a Bayes estimate there is no total: only established components count.
     """
     parts = [gaps[name] for name in COMPONENTS if name in gaps]
     unit = threshold(ev, policy)
@@ -128,6 +134,8 @@ def attribute(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> tuple[list[
     carrying = [g for g in parts if g.significant and g.estimate.value >= CARRIES * total.estimate.value]
     if carrying:
         return [_gap_finding(ev, max(carrying, key=lambda g: g.estimate.value), policy, unit)], []
+    if total.estimate.low < unit:  # nothing to attribute, and the excess may well be immaterial
+        return [], []
     open_parts = [g for g in parts if not g.significant and g.estimate.value > 0]
     largest = max(open_parts, key=lambda g: g.estimate.value, default=None)
     return [], undecided(ev, [largest] if largest else [total], policy)
@@ -143,9 +151,10 @@ def _rejected(ev: Evidence, policy: Policy) -> bool:
 
 
 def reversed_mismatch(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
-    """Dev clearly *easier* than train-dev: a mismatch the total cannot show, since it lowers dev error."""
+    """Dev clearly *easier* than train-dev: a mismatch the total cannot show, since it lowers dev error,
+    unless the test set or the training error explains the easier dev otherwise (see `easier_dev`)."""
     gap, unit = gaps.get("data_mismatch"), threshold(ev, policy)
-    if gap is None or -gap.estimate.value < unit or not (gap.below or _rejected(ev, policy)):
+    if gap is None or easier_dev(ev, gaps, policy) != "distribution":
         return []
     summary = _stated(
         ev,
@@ -157,8 +166,9 @@ def reversed_mismatch(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> lis
     evidence = _gap_evidence(ev, gap, policy, unit) | {
         "rule": (
             f"data_mismatch = dev − train_dev; flagged in either direction when it is at least"
-            f" {fmt.gap(unit, ev.task).lstrip('+')} in size and its interval excludes 0 or the two-sample"
-            f" test rejects at {fmt.confidence(1 - policy.confidence)}"
+            f" {fmt.gap(unit, ev.task).lstrip('+')} in size and its interval excludes 0, or the two-sample"
+            f" test rejects at {fmt.confidence(1 - policy.confidence)} and its interval before the joint"
+            " widening does"
         ),
         "direction": "dev easier",
         "mismatch_test": asdict(ev.mismatch) if ev.mismatch else None,
@@ -167,36 +177,183 @@ def reversed_mismatch(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> lis
     return [Finding("data_mismatch", size, summary, evidence, advice.easier_dev(ev))]
 
 
+def easier_dev(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str | None:
+    """Why dev is clearly easier than train-dev, when it is: None when it is not.
+
+    Clearly easier: at least the materiality threshold, and below zero by its interval, or by the
+    two-sample test with the gap's own interval. "sample": a test set (drawn like dev) is not easier
+    than train-dev, and is materially harder than dev — the dev sample, not its distribution, is
+    easy: it was chosen or tuned on until it scored well.
+    "seen": dev scores between the training error and train-dev's, as a mix of memorised and new
+    examples would, and below the Bayes error no unseen example can beat — leakage the duplicate
+    search missed (the same subjects or sources on both sides). "distribution": neither; dev comes
+    from an easier distribution.
+    """
+    gap, unit = gaps.get("data_mismatch"), threshold(ev, policy)
+    if gap is None or -gap.estimate.value < unit or not (gap.below or _corroborated_below(ev, gap, policy)):
+        return None
+    if _lucky_sample(ev, gaps, unit):
+        return "sample"
+    return "seen" if _scores_like_train(ev, gaps) else "distribution"
+
+
+def _corroborated_below(ev: Evidence, gap: Gap, policy: Policy) -> bool:
+    """The two-sample test rejects and the gap, on its own (not widened for the other gaps), is below 0:
+    inputs that differ do not make dev easier unless its error says so too — on a small dev set a few
+    lucky examples move the point estimate by more than the materiality threshold."""
+    return _rejected(ev, policy) and difference(*ends(ev, gap)).high < 0
+
+
+def _lucky_sample(ev: Evidence, gaps: dict[str, Gap], unit: float) -> bool:
+    test, gap = ev.errors.get("test"), gaps.get("dev_overfit")
+    if test is None or gap is None or gap.estimate.value < unit:
+        return False
+    return difference(test, ev.errors["train_dev"], gap.widen).high >= 0
+
+
+def _scores_like_train(ev: Evidence, gaps: dict[str, Gap]) -> bool:
+    variance = gaps.get("variance")
+    if variance is None or not (variance.significant and variance.material):
+        return False
+    dev, widen = ev.errors["dev"], variance.widen
+    if difference(dev, ev.errors["train"], widen).high < 0:  # easier than the training data itself
+        return False
+    return ev.bayes is None or difference(dev, ev.bayes, widen).high < 0
+
+
 def dev_overfit(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
-    """Test − dev lies outside dev − Bayes, so it is judged on its own."""
-    gap = gaps.get("dev_overfit")
-    if gap is None or not (gap.significant and gap.material):
+    """Test − dev lies outside dev − Bayes, so it is judged on its own; or dev is easier than both
+    train-dev and a test set drawn like it, so the dev sample itself was selected."""
+    gap, unit = gaps.get("dev_overfit"), threshold(ev, policy)
+    if gap is None:
         return []
-    return [_gap_finding(ev, gap, policy, threshold(ev, policy))]
+    if gap.significant and gap.material:
+        return [_gap_finding(ev, gap, policy, unit)]
+    if easier_dev(ev, gaps, policy) != "sample":
+        return []
+    found = _gap_finding(ev, gap, policy, unit)
+    summary = (
+        f"{found.summary[:-1]}; dev is also easier than train-dev"
+        f" ({fmt.error(ev.errors['train_dev'].value, ev.task)}), while test, drawn like dev, is not: the"
+        " dev sample itself is easy, chosen or tuned on until it scored well."
+    )
+    rule = (
+        f"{found.evidence['rule']}; or dev clearly easier than train-dev (as for a reversed data mismatch)"
+        " while test is not (its interval against train-dev reaches 0) and test − dev is material"
+    )
+    return [replace(found, summary=summary, evidence={**found.evidence, "rule": rule})]
+
+
+def hidden_leakage(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
+    """Leakage the duplicate search cannot see, read from errors that unseen data cannot reach."""
+    return [*_below_given_bayes(ev, gaps, policy), *_dev_seen(ev, gaps, policy)]
+
+
+def _below_given_bayes(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
+    """Every held-out error clearly below the Bayes error the user gave: no model reaches that on unseen
+    data, unless an input carries the answer (or the given value is wrong)."""
+    unit, widen = threshold(ev, policy), next(iter(gaps.values())).widen if gaps else 1.0
+    if ev.bayes is None or ev.bayes.method != GIVEN:
+        return []
+    held = {s: difference(ev.bayes, ev.errors[s], widen) for s in HELD_OUT if s in ev.errors}
+    if not held or not all(d.low > 0 and d.value >= unit for d in held.values()):
+        return []
+    errors = " and ".join(f"{fmt.split(s)} error {fmt.error(ev.errors[s].value, ev.task)}" for s in held)
+    summary = (
+        f"Data leakage (or a wrong Bayes error): {errors} are far below the Bayes error you gave,"
+        f" {fmt.error(ev.bayes.value, ev.task)} — no model reaches that on examples it has not seen,"
+        " unless an input carries the answer."
+    )
+    evidence = {
+        "rule": (
+            "every held-out error (train-dev, dev) below the given Bayes error, each difference's interval"
+            f" above 0 and at least {fmt.gap(unit, ev.task).lstrip('+')}"
+        ),
+        "bayes": ev.bayes.value,
+        **{f"{s}_below_bayes": [d.value, d.low, d.high] for s, d in held.items()},
+    }
+    size = severity(min(d.value for d in held.values()), unit)
+    return [Finding("data_leakage", size, summary, evidence, advice.target_leakage())]
+
+
+def _dev_seen(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
+    if easier_dev(ev, gaps, policy) != "seen":
+        return []
+    train, train_dev, dev = (ev.errors[s].value for s in ("train", "train_dev", "dev"))
+    share = (train_dev - dev) / max(train_dev - train, 1e-12)
+    bayes = "" if ev.bayes is None else f", and below the Bayes error {fmt.error(ev.bayes.value, ev.task)}"
+    summary = (
+        f"Data leakage: dev error {fmt.error(dev, ev.task)} sits between train {fmt.error(train, ev.task)}"
+        f" and train-dev {fmt.error(train_dev, ev.task)}{bayes} — dev scores as if about {100 * share:.0f}%"
+        " of it had been trained on: the same subjects or sources on both sides of the split, too far"
+        " apart for the duplicate search."
+    )
+    evidence = {
+        "rule": (
+            "dev clearly easier than train-dev (as for a reversed data mismatch), the model far better on"
+            " train than on train-dev (variance significant and material), dev not below train and, where"
+            " estimated, below the Bayes error"
+        ),
+        "train": train,
+        "train_dev": train_dev,
+        "dev": dev,
+        "seen_share": share,
+    }
+    size = severity(train_dev - dev, threshold(ev, policy))
+    return [Finding("data_leakage", size, summary, evidence, advice.grouped_leakage())]
 
 
 def leakage(ev: Evidence, policy: Policy) -> list[Finding]:
-    """Dev or test inputs that also sit in train: the error on them is a training error, too low."""
-    return [_leak(ev, d, policy) for d in ev.leakage if d.exact + d.near and d.share >= policy.min_gap]
+    """Dev or test inputs that also sit in train, more often than train-dev's do by chance: the error
+    on them is a training error, too low."""
+    chance = next((d for d in ev.leakage if d.query == CHANCE_SPLIT), None)
+    searched = [d for d in ev.leakage if d.query != CHANCE_SPLIT]
+    return [_leak(ev, d, policy, chance) for d in searched if _beyond_chance(d, chance, policy)]
 
 
-def _leak(ev: Evidence, d: Duplicates, policy: Policy) -> Finding:
+def _beyond_chance(d: Duplicates, chance: Duplicates | None, policy: Policy) -> bool:
+    """A material share of duplicates and, where train-dev was searched, significantly more than its share."""
+    if not (d.exact + d.near and d.share >= policy.min_gap):
+        return False
+    excess = _excess_share(d, chance, policy)
+    return excess is None or (excess.low > 0 and excess.value >= policy.min_gap)
+
+
+def _excess_share(d: Duplicates, chance: Duplicates | None, policy: Policy) -> Estimate | None:
+    """The split's duplicate share minus train-dev's, with its interval."""
+    if chance is None or not chance.n_query:
+        return None
+    found = wilson(d.exact + d.near, d.n_query, policy.confidence)
+    return difference(found, wilson(chance.exact + chance.near, chance.n_query, policy.confidence))
+
+
+def _leak(ev: Evidence, d: Duplicates, policy: Policy, chance: Duplicates | None) -> Finding:
     found = d.exact + d.near
+    by_chance = (
+        f" (train-dev, from the training distribution, shows {100 * chance.share:.1f}% by chance)"
+        if chance is not None
+        else ""
+    )
     summary = (
         f"Data leakage: {found:,} of {d.n_query:,} {fmt.split(d.query)} examples ({100 * d.share:.1f}%) also"
-        f" sit in {d.reference} ({d.exact:,} exact, {d.near:,} near duplicates) — {fmt.split(d.query)} error"
+        f" sit in {d.reference} ({d.exact:,} exact, {d.near:,} near duplicates){by_chance} —"
+        f" {fmt.split(d.query)} error"
         f" {fmt.error(ev.errors[d.query].value, ev.task) if d.query in ev.errors else 'n/a'} understates"
         " the error on new data, and every gap read from it is off."
     )
+    excess = _excess_share(d, chance, policy)
     evidence = {
         "rule": (
             f"share of {d.query} inputs equal to a {d.reference} input, or within {d.radius:.3g} of one in"
             f" standardised input space (the typical nearest-neighbour distance within {d.reference} is"
-            f" {d.typical:.3g}), at least {100 * policy.min_gap:g}%"
+            f" {d.typical:.3g}), at least {100 * policy.min_gap:g}% and, where train-dev was searched the"
+            f" same way, above train-dev's share by at least as much (interval of the difference above 0)"
         ),
         **asdict(d),
         "pairs": [list(p) for p in d.pairs],
         "share": d.share,
+        "chance_share": None if chance is None else chance.share,
+        "excess_share_interval": None if excess is None else list(excess.interval),
     }
     severity_ = severity(d.share, policy.min_gap)
     return Finding("data_leakage", severity_, summary, evidence, advice.leakage(d))

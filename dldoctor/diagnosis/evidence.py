@@ -52,7 +52,7 @@ class ModelCheck:
     argmax is unchanged, the gradient is not): with high training error it names an optimisation failure.
     """
 
-    check: str  # "linear_network", "linear_stack", "bottleneck", "output_squashed", "output_range"
+    check: str  # e.g. "linear_stack", "bottleneck", "output_squashed", "output_range", "position_blind"
     summary: str
     remedy: str
     capacity: bool = True
@@ -260,7 +260,8 @@ class Evidence:
     learning_curve: LearningCurve | None = None
     regimen: Regimen | None = None
     model_checks: tuple[ModelCheck, ...] = ()
-    leakage: tuple[Duplicates, ...] = ()  # dev (and test) inputs found in train
+    leakage: tuple[Duplicates, ...] = ()  # dev, test and train-dev inputs found in train
+    chance_error: float | None = None  # the error of a blind guess (1 − 1/K; var(y) for regression)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+from dldoctor import fmt
 from dldoctor import task as tasks
 from dldoctor.diagnosis.evidence import CriticalPoint, Evidence, GradientHealth, SanityChecks
 
@@ -50,6 +51,7 @@ class ProbeOutcome:
 def assess(ev: Evidence) -> list[ProbeOutcome]:
     """Every probe that had data, in the order a practitioner would check them."""
     found: list[ProbeOutcome | None] = []
+    found.append(_worse_than_chance(ev))
     if ev.sanity is not None:
         found += [_initial_loss(ev.sanity, ev.task), _one_batch(ev.sanity), _zeroed(ev.sanity)]
     if ev.gradients is not None:
@@ -115,6 +117,25 @@ def _initial_loss(s: SanityChecks, task: str) -> ProbeOutcome | None:
         f" an uninformed model scores ({what}; threshold {limit:g}×)",
         numbers,
         remedy,
+    )
+
+
+def _worse_than_chance(ev: Evidence) -> ProbeOutcome | None:
+    """A training error clearly above a blind guess's: every model with an output bias can guess, so no
+    lack of capacity explains it — the model learnt something other than the task (its loss or wiring)."""
+    train, chance = ev.errors.get("train"), ev.chance_error
+    if train is None or chance is None or not train.low > chance:
+        return None
+    return ProbeOutcome(
+        "sanity.worse_than_chance",
+        "warn",
+        f"the training error {fmt.error(train.value, ev.task)} is above the {fmt.error(chance, ev.task)} of"
+        f" a blind guess (interval {fmt.interval(train, ev.task)}): the model learnt something other than the"
+        " task",
+        {"train_error": train.value, "train_low": train.low, "chance_error": chance},
+        "Check that the loss is the task's (cross-entropy on class indices for classification) and that"
+        " the outputs the error reads are the ones the loss trains.",
+        strong=True,
     )
 
 

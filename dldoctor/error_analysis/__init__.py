@@ -8,7 +8,7 @@ label noise on every split given, each from predictions its model did not train 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -29,11 +29,10 @@ __all__ = ["ErrorAnalysis", "ScoredSplit", "SplitPredictions", "analyse"]
 class ErrorAnalysis:
     """What `analyse` found; a part is None (and named in `skipped`) when it does not apply.
 
-    `suspect_inputs`: the inputs of the most suspicious examples of `split`, for a picture grid;
-    not part of the JSON.
+    Also the report's `error_analysis` section, as `reported()` trims it. `suspect_inputs`: the
+    inputs of the most suspicious examples of `split`, for a picture grid; not part of the report.
     """
 
-    task: str
     split: str
     classes: ClassErrors | None = None
     residuals: Residuals | None = None
@@ -41,20 +40,17 @@ class ErrorAnalysis:
     label_noise: dict[str, LabelNoise] = field(default_factory=dict)
     slices: Slices | None = None
     skipped: dict[str, str] = field(default_factory=dict)
-    suspect_inputs: np.ndarray | None = field(default=None, compare=False, repr=False)
+    suspect_inputs: np.ndarray | None = field(
+        default=None, compare=False, repr=False, metadata={"reported": False}
+    )
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "split": self.split,
-            "classes": _plain(self.classes),
-            "residuals": _plain(self.residuals),
-            "calibration": _plain(self.calibration),
-            "label_noise": {name: _noise(noise) for name, noise in self.label_noise.items()},
-            "slices": None
-            if self.slices is None
-            else {**asdict(self.slices), "worst": _plain(self.slices.worst)},
-            "skipped": self.skipped,
+    def reported(self) -> ErrorAnalysis:
+        """What a report keeps: the first SUSPECTS_SHOWN suspects of each split (the CSV lists all)."""
+        shown = {
+            name: replace(noise, suspects=noise.suspects[:SUSPECTS_SHOWN])
+            for name, noise in self.label_noise.items()
         }
+        return replace(self, label_noise=shown, suspect_inputs=None)
 
 
 def analyse(
@@ -68,9 +64,7 @@ def analyse(
     chunked scores)."""
     broken = [name for name, p in predictions.items() if not _finite(p)]
     if broken:
-        return ErrorAnalysis(
-            task, split, skipped={"all": f"the model's outputs on {broken[0]} are not finite"}
-        )
+        return ErrorAnalysis(split, skipped={"all": f"the model's outputs on {broken[0]} are not finite"})
     skipped: dict[str, str] = {}
     found: dict[str, Any] = {}
     if task == "classification":
@@ -98,21 +92,10 @@ def analyse(
         found["slices"] = slices(errors, metadata, task, confidence)
     else:
         skipped["slices"] = f"no metadata for {split} (Splits(metadata={{'{split}': {{column: values}}}}))"
-    return ErrorAnalysis(task, split, skipped=skipped, **found)
+    return ErrorAnalysis(split, skipped=skipped, **found)
 
 
 def _finite(split: SplitPredictions | ScoredSplit) -> bool:
     if isinstance(split, ScoredSplit):
         return bool(np.isfinite(split.summary.log_norm).all() and np.isfinite(split.summary.top).all())
     return bool(np.isfinite(split.outputs).all())
-
-
-def _plain(obj: Any) -> dict[str, Any] | None:
-    return None if obj is None else asdict(obj)
-
-
-def _noise(noise: LabelNoise) -> dict[str, Any]:
-    plain = asdict(noise)
-    plain["flagged"] = len(noise.suspects)
-    plain["suspects"] = plain["suspects"][:SUSPECTS_SHOWN]
-    return plain

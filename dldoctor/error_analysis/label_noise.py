@@ -46,7 +46,8 @@ class LabelNoise:
     """One split's estimated label noise and its suspects, most suspicious first.
 
     `error_if_relabelled`: the split's error were every suspect relabelled to its suggested class —
-    the most that cleaning these labels could take off the measured error.
+    the most that cleaning these labels could take off the measured error. `flagged` counts the
+    suspects: a report keeps only the first few of them (ErrorAnalysis.reported).
     """
 
     n: int
@@ -55,6 +56,7 @@ class LabelNoise:
     error: float
     error_if_relabelled: float
     thresholds: tuple[float, ...]
+    flagged: int
 
 
 def label_noise(
@@ -102,6 +104,7 @@ def label_noise_of(
         error=float((predicted != labels).mean()),
         error_if_relabelled=float(wrong.mean()),
         thresholds=tuple(float(t) for t in thresholds),
+        flagged=len(flagged),
     )
 
 

@@ -6,11 +6,15 @@ nothing here needs torch.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dldoctor.gates.policy import CheckPolicy, load_policy
 from dldoctor.gates.regression import Comparison, Delta, compare
 from dldoctor.gates.results import GateReport, RuleResult, Status
 from dldoctor.gates.rules import Rule, rules_for
-from dldoctor.report.model import ReportData
+
+if TYPE_CHECKING:  # the report model reads a stored `check` section back through this package
+    from dldoctor.report.model import ReportData
 
 __all__ = [
     "CheckPolicy",

@@ -102,6 +102,15 @@ class CheckPolicy:
         plain["baseline"] = None if self.baseline is None else str(self.baseline)
         return plain
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], source: str | None = None) -> CheckPolicy:
+        """The policy as a stored check report holds it (`to_dict`), and the file it came from."""
+        baseline = data["baseline"]
+        lists = {"fail_on": tuple(data["fail_on"]), "warn_on": tuple(data["warn_on"])}
+        return cls(
+            **{**data, **lists, "baseline": None if baseline is None else Path(baseline)}, source=source
+        )
+
     def _where(self, name: str) -> str:
         return self.origins.get(name, f"'{key_name(name)}'")
 

@@ -23,10 +23,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from dldoctor.report.model import ReportData
 from dldoctor.stats import Estimate, difference, wilson, z_score
+
+if TYPE_CHECKING:  # the report model reads a stored `check` section back through this module
+    from dldoctor.report.model import ReportData
 
 SPLITS = ("train", "train_dev", "dev", "test")
 SEED_SECTION = "seed_repeat"  # the probe whose section holds the seed-to-seed spread
@@ -54,6 +56,14 @@ class Delta:
             "change": self.change,
         }
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Delta:
+        """A row as a stored report holds it; a non-finite end of the interval reads as NaN."""
+        value, interval = data["difference"], data["interval"]
+        low, high = (math.nan if end is None else end for end in interval or (None, None))
+        diff = None if value is None else Estimate(value, low, high)
+        return cls(data["split"], data["baseline"], data["current"], diff, data["change"])
+
 
 @dataclass(frozen=True)
 class Comparison:
@@ -74,6 +84,11 @@ class Comparison:
             "method": self.method,
             "deltas": [d.to_dict() for d in self.deltas],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Comparison:
+        deltas = tuple(Delta.from_dict(d) for d in data["deltas"])
+        return cls(data["baseline_recipe"], data["confidence"], data["tolerance"], data["method"], deltas)
 
 
 def compare(current: ReportData, baseline: ReportData, tolerance: float = 0.0) -> Comparison:

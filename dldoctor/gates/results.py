@@ -34,6 +34,10 @@ class RuleResult:
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "status": self.status.value}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RuleResult:
+        return cls(data["rule"], Status(data["status"]), data["message"], data["numbers"])
+
 
 @dataclass(frozen=True)
 class GateReport:
@@ -75,3 +79,13 @@ class GateReport:
             "policy_source": self.policy.source,
             "baseline": None if self.comparison is None else self.comparison.to_dict(),
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> GateReport:
+        """A stored `check` section; its status, exit code and counts follow from the rules again."""
+        baseline = data["baseline"]
+        return cls(
+            tuple(RuleResult.from_dict(r) for r in data["rules"]),
+            CheckPolicy.from_dict(data["policy"], data["policy_source"]),
+            None if baseline is None else Comparison.from_dict(baseline),
+        )

@@ -10,18 +10,24 @@ an ERROR: a gate that cannot be evaluated must not quietly pass.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dldoctor import fmt
+from dldoctor.error_analysis import ErrorAnalysis
 from dldoctor.gates.policy import CheckPolicy
 from dldoctor.gates.regression import compare
 from dldoctor.gates.results import RuleResult, Status
-from dldoctor.report.model import Interval, ReportData, as_estimate
+from dldoctor.stats import Estimate, Interval, as_estimate
+from dldoctor.task import get
+
+if TYPE_CHECKING:  # the report model reads a stored `check` section back through this package
+    from dldoctor.report.model import ReportData
 
 Outcome = tuple[Status, str, dict[str, Any]]
-Condition = Callable[[ReportData], Outcome]
+Condition = Callable[["ReportData"], Outcome]
 
 ERROR_MAXIMA = {"max_dev_error": "dev", "max_test_error": "test"}
 GAP_MAXIMA = {
@@ -43,31 +49,45 @@ def _from_errors(values: str, intervals: str, name: str) -> Callable[[ReportData
     return read
 
 
-def _from_analysis(path: tuple[str, ...]) -> Callable[[ReportData], Reading]:
-    """An estimate inside the error analysis, e.g. ("label_noise", "dev", "rate")."""
+def _from_analysis(
+    part: str, estimate: Callable[[ErrorAnalysis], Estimate | None]
+) -> Callable[[ReportData], Reading]:
+    """An estimate inside the error analysis's `part` (a non-finite number reads as missing)."""
 
     def read(report: ReportData) -> Reading:
-        node: Any = report.error_analysis
-        if node is None:
+        analysis = report.error_analysis
+        if analysis is None:
             return None, None, "error analysis did not run (--no-errors)"
-        skipped = node.get("skipped", {})
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-            if node is None:
-                return (
-                    None,
-                    None,
-                    skipped.get(path[0], f"the error analysis has no {path[0].replace('_', ' ')}"),
-                )
-        return node["value"], [node["low"], node["high"]], ""
+        found = estimate(analysis)
+        if found is None:
+            return (
+                None,
+                None,
+                analysis.skipped.get(part, f"the error analysis has no {part.replace('_', ' ')}"),
+            )
+        return _finite(found.value), [_finite(found.low), _finite(found.high)], ""
 
     return read
 
 
-ANALYSIS_MAXIMA = {  # attribute: (what, where in error_analysis, read as a gap)
-    "max_label_noise": ("dev label noise", ("label_noise", "dev", "rate"), False),
-    "max_ece": ("dev calibration error (ECE)", ("calibration", "ece"), False),
-    "max_slice_gap": ("worst dev slice gap", ("slices", "worst", "gap"), True),
+def _dev_noise(analysis: ErrorAnalysis) -> Estimate | None:
+    noise = analysis.label_noise.get("dev")
+    return None if noise is None else noise.rate
+
+
+def _ece(analysis: ErrorAnalysis) -> Estimate | None:
+    return None if analysis.calibration is None else analysis.calibration.ece
+
+
+def _worst_slice(analysis: ErrorAnalysis) -> Estimate | None:
+    worst = None if analysis.slices is None else analysis.slices.worst
+    return None if worst is None else worst.gap
+
+
+ANALYSIS_MAXIMA = {  # attribute: (what, the error analysis's part, its estimate, read as a gap)
+    "max_label_noise": ("dev label noise", "label_noise", _dev_noise, False),
+    "max_ece": ("dev calibration error (ECE)", "calibration", _ece, False),
+    "max_slice_gap": ("worst dev slice gap", "slices", _worst_slice, True),
 }
 
 
@@ -103,11 +123,11 @@ def rules_for(policy: CheckPolicy, task: str, baseline: ReportData | None = None
             what = f"{gap.replace('_', ' ')} gap"
             label = f"{what} ≤ {_limit(limit, task, gap=True)}"
             found.append(Rule(label, _at_most(_from_errors("gaps", "gap_intervals", gap), what, limit, True)))
-    for attribute, (what, path, signed) in ANALYSIS_MAXIMA.items():
+    for attribute, (what, part, estimate, signed) in ANALYSIS_MAXIMA.items():
         limit = getattr(policy, attribute)
         if limit is not None:
             label = f"{what} ≤ {_limit(limit, task, gap=signed)}"
-            found.append(Rule(label, _at_most(_from_analysis(path), what, limit, signed)))
+            found.append(Rule(label, _at_most(_from_analysis(part, estimate), what, limit, signed)))
     found += [Rule(f"no {kind} finding", _absent(kind, Status.FAIL)) for kind in policy.fail_on]
     found += [Rule(f"no {kind} finding (warn)", _absent(kind, Status.WARN)) for kind in policy.warn_on]
     if baseline is not None:
@@ -181,9 +201,13 @@ def _shown(value: float, interval: Interval | None, task: str, signed: bool) -> 
 
 def _limit(limit: float, task: str, gap: bool) -> str:
     """A threshold as the user wrote it, not rounded: 0.0001 reads 0.01%, not 0.0%."""
-    if task != "classification":
+    if not get(task).rate:
         return f"{limit:g}"
     return f"{100 * limit:g} pts" if gap else f"{100 * limit:g}%"
+
+
+def _finite(value: float) -> float | None:
+    return value if math.isfinite(value) else None
 
 
 def _missing(name: str) -> str:

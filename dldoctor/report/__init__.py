@@ -31,12 +31,11 @@ from dldoctor.report.model import (
     SCHEMA,
     Flags,
     FoldErrors,
-    Interval,
     ProbeSection,
     ReportData,
     Settings,
 )
-from dldoctor.stats import Estimate
+from dldoctor.stats import Estimate, Interval
 
 if TYPE_CHECKING:  # torch-backed types: a stored report is read and rendered without importing torch
     from dldoctor.bayes import BayesEstimate
@@ -141,7 +140,7 @@ class Report:
             leakage=self.leakage,
             total_excess=_gap_value(gaps, "total_excess"),
             recoverable_variance=_gap_value(gaps, "recoverable_variance"),
-            error_analysis=None if self.error_analysis is None else self.error_analysis.to_dict(),
+            error_analysis=None if self.error_analysis is None else self.error_analysis.reported(),
             regimen=self.regimen,
             best_epoch=self.history.best_epoch,
             skipped=self.skipped,

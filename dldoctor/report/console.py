@@ -18,6 +18,8 @@ from dldoctor import fmt
 from dldoctor.diagnosis import Finding, ProbeOutcome, RangeTest
 from dldoctor.diagnosis.evidence import Bracket, EpochRecord
 from dldoctor.diagnosis.gaps import GAP_SPECS
+from dldoctor.gates.regression import Comparison
+from dldoctor.gates.results import Status
 from dldoctor.report.error_summary import error_analysis_markdown
 from dldoctor.report.markdown import bayes_interval
 from dldoctor.report.model import ReportData, best_dev_epoch
@@ -183,8 +185,9 @@ def _header(r: ReportData) -> Panel:
         if n is not None
     )
     line2 = (
-        f"{s.optimizer} lr={s.lr:g} β={s.beta:g} batch {s.batch_size} · {len(r.history)}/{s.epochs}"
-        f" epochs · weight decay {s.weight_decay:g} · {r.device} · seed {r.settings.seed} · {r.seconds:.1f} s"
+        f"{s.optimizer} lr={fmt.setting(s.lr)} β={fmt.setting(s.beta)} batch {s.batch_size}"
+        f" · {len(r.history)}/{s.epochs} epochs · weight decay {fmt.setting(s.weight_decay)}"
+        f" · {r.device} · seed {r.settings.seed} · {r.seconds:.1f} s"
         if r.source != "predictions"
         else f"from saved predictions: no model, no retraining · seed {r.settings.seed} · {r.seconds:.1f} s"
     )
@@ -329,7 +332,12 @@ def _footnotes(r: ReportData) -> Text:
     return Text("\n".join(notes), style="dim")
 
 
-STATUS_STYLE = {"PASS": "bold green", "WARN": "bold yellow", "FAIL": "bold red", "ERROR": "bold magenta"}
+STATUS_STYLE = {
+    Status.PASS: "bold green",
+    Status.WARN: "bold yellow",
+    Status.FAIL: "bold red",
+    Status.ERROR: "bold magenta",
+}
 CHANGE_STYLE = {"worse": "bold red", "better": "green"}
 
 
@@ -337,26 +345,28 @@ def render_gate(report: ReportData, console: Console) -> None:
     """The report's `check` section: one line per rule, the delta table, the outcome."""
     check, task = report.check, report.task
     assert check is not None
-    if check["baseline"] is not None:
-        console.print(_delta_table(check["baseline"], task))
+    if check.comparison is not None:
+        console.print(_delta_table(check.comparison, task))
     table = Table(title="Quality gate", title_justify="left", title_style="bold", box=None, pad_edge=False)
     table.add_column("")
     table.add_column("rule")
     table.add_column("detail")
-    for rule in check["rules"]:
-        table.add_row(Text(rule["status"], style=STATUS_STYLE[rule["status"]]), rule["rule"], rule["message"])
-    if check["rules"]:
+    for rule in check.results:
+        table.add_row(Text(rule.status.value, style=STATUS_STYLE[rule.status]), rule.rule, rule.message)
+    if check.results:
         console.print(table)
-    counts = ", ".join(f"{n} {status}" for status, n in check["counts"].items() if n) or "no rules configured"
-    source = f" · policy from {check['policy_source']}" if check["policy_source"] else ""
-    style = STATUS_STYLE[check["status"]]
-    console.print(f"[{style}]Check {check['status']}[/] ({counts}){source} · exit {check['exit_code']}")
+    counts = ", ".join(f"{n} {status}" for status, n in check.counts().items() if n) or "no rules configured"
+    source = f" · policy from {check.policy.source}" if check.policy.source else ""
+    status = check.status
+    console.print(
+        f"[{STATUS_STYLE[status]}]Check {status.value}[/] ({counts}){source} · exit {check.exit_code}"
+    )
 
 
-def _delta_table(comparison: dict, task: str) -> Table:
+def _delta_table(comparison: Comparison, task: str) -> Table:
     table = Table(
-        title=f"Against the baseline ({comparison['baseline_recipe']}; {comparison['method']},"
-        f" {fmt.confidence(comparison['confidence'])})",
+        title=f"Against the baseline ({comparison.baseline_recipe}; {comparison.method},"
+        f" {fmt.confidence(comparison.confidence)})",
         title_justify="left",
         title_style="bold",
         box=None,
@@ -366,15 +376,15 @@ def _delta_table(comparison: dict, task: str) -> Table:
         table.add_column(col, justify=justify)  # type: ignore[arg-type]
     table.add_column("interval")
     table.add_column("")
-    for d in comparison["deltas"]:
-        interval = d["interval"]
+    for d in comparison.deltas:
+        diff = d.difference
         table.add_row(
-            fmt.split(d["split"]),
-            fmt.error(d["baseline"], task),
-            fmt.error(d["current"], task),
-            fmt.gap(d["difference"], task),
-            "n/a" if interval is None else fmt.interval(Estimate(0.0, *interval), task, signed=True),
-            Text(d["change"], style=CHANGE_STYLE.get(d["change"], "dim")),
+            fmt.split(d.split),
+            fmt.error(d.baseline, task),
+            fmt.error(d.current, task),
+            fmt.gap(None if diff is None else diff.value, task),
+            fmt.interval(diff, task, signed=True),
+            Text(d.change, style=CHANGE_STYLE.get(d.change, "dim")),
         )
     return table
 

@@ -8,31 +8,32 @@ run draws it. matplotlib's object API on the Agg canvas, never pyplot.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from dldoctor import fmt
+from dldoctor.error_analysis import ErrorAnalysis
+from dldoctor.error_analysis.calibration import Calibration
 from dldoctor.report.model import ReportData
-
-if TYPE_CHECKING:
-    from dldoctor.error_analysis import ErrorAnalysis
 
 ANNOTATE_MAX = 20  # classes up to which every cell of the confusion matrix shows its count
 
 
 def error_plots(report: ReportData) -> dict[str, Any]:
     """{file name: figure} for the parts of the report's error analysis that have a picture."""
-    analysis = report.error_analysis or {}
-    found = {}
-    if analysis.get("classes"):
-        found["confusion.png"] = confusion(analysis["classes"]["matrix"], report.recipe, analysis["split"])
-    if analysis.get("calibration"):
-        found["reliability.png"] = reliability(analysis["calibration"], report.recipe, analysis["split"])
+    analysis = report.error_analysis
+    found: dict[str, Any] = {}
+    if analysis is None:
+        return found
+    if analysis.classes:
+        found["confusion.png"] = confusion(analysis.classes.matrix, report.recipe, analysis.split)
+    if analysis.calibration:
+        found["reliability.png"] = reliability(analysis.calibration, report.recipe, analysis.split)
     return found
 
 
-def confusion(matrix: list[list[int]], recipe: str, split: str):
+def confusion(matrix: tuple[tuple[int, ...], ...], recipe: str, split: str):
     """Counts coloured by their share of the row (the given label), so small classes read too."""
     from matplotlib.figure import Figure
 
@@ -58,35 +59,35 @@ def confusion(matrix: list[list[int]], recipe: str, split: str):
     return figure
 
 
-def reliability(calibration: dict[str, Any], recipe: str, split: str):
+def reliability(calibration: Calibration, recipe: str, split: str):
     """Accuracy against confidence per bin (the diagonal is perfect calibration), bin sizes below."""
     from matplotlib.figure import Figure
 
-    bins = [b for b in calibration["bins"] if b["n"]]
-    centres = [(b["low"] + b["high"]) / 2 for b in bins]
-    width = calibration["bins"][0]["high"] - calibration["bins"][0]["low"]
+    bins = [b for b in calibration.bins if b.n]
+    centres = [(b.low + b.high) / 2 for b in bins]
+    width = calibration.bins[0].high - calibration.bins[0].low
     figure = Figure(figsize=(6, 6.5), layout="constrained")
     top, bottom = figure.subplots(2, 1, height_ratios=(3, 1), sharex=True)
-    top.bar(centres, [b["accuracy"] for b in bins], width=width * 0.95, color="#1f77b4", label="accuracy")
+    top.bar(centres, [b.accuracy for b in bins], width=width * 0.95, color="#1f77b4", label="accuracy")
     top.plot(
-        [b["confidence"] for b in bins],
-        [b["accuracy"] for b in bins],
+        [b.confidence for b in bins],
+        [b.accuracy for b in bins],
         "o",
         color="#d62728",
         markersize=4,
         label="(mean confidence, accuracy)",
     )
     top.plot([0, 1], [0, 1], "--", color="black", linewidth=1, label="perfect calibration")
-    ece = calibration["ece"]
+    ece = calibration.ece
     top.set_title(
-        f"{recipe}: reliability on {fmt.split(split)} — ECE {100 * ece['value']:.1f}%"
-        f" ({100 * ece['low']:.1f} to {100 * ece['high']:.1f}%), {calibration['reading']}",
+        f"{recipe}: reliability on {fmt.split(split)} — ECE {100 * ece.value:.1f}%"
+        f" ({100 * ece.low:.1f} to {100 * ece.high:.1f}%), {calibration.reading}",
         fontsize=10,
     )
     top.set_ylabel("accuracy")
     top.set_ylim(0, 1)
     top.legend(fontsize=8, loc="upper left")
-    bottom.bar(centres, [b["n"] for b in bins], width=width * 0.95, color="#7f7f7f")
+    bottom.bar(centres, [b.n for b in bins], width=width * 0.95, color="#7f7f7f")
     bottom.set_yscale("log")
     bottom.set_ylabel("examples")
     bottom.set_xlabel("confidence (top-class probability)")

@@ -7,9 +7,9 @@ or fails under --strict, matching the exit code.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Any
 
 from dldoctor.errors import ReportError
+from dldoctor.gates.results import RuleResult, Status
 from dldoctor.report.model import ReportData
 
 
@@ -21,11 +21,11 @@ def render_junit(report: ReportData) -> str:
             "this report has no check results (it was written by `dldoctor diagnose`);"
             " write one with `dldoctor check RECIPE --json FILE`"
         )
-    rules = check["rules"]
+    rules = check.results
     classname = f"dldoctor.check.{report.recipe}"
-    strict = check["strict"]
-    failures = sum(r["status"] == "FAIL" or (strict and r["status"] == "WARN") for r in rules)
-    errors = sum(r["status"] == "ERROR" for r in rules)
+    strict = check.strict
+    failures = sum(r.status is Status.FAIL or (strict and r.status is Status.WARN) for r in rules)
+    errors = sum(r.status is Status.ERROR for r in rules)
     suites = ET.Element("testsuites", name="dldoctor check", tests=str(len(rules)))
     suite = ET.SubElement(
         suites,
@@ -43,13 +43,13 @@ def render_junit(report: ReportData) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-def _testcase(suite: ET.Element, rule: dict[str, Any], classname: str, strict: bool) -> None:
-    case = ET.SubElement(suite, "testcase", classname=classname, name=rule["rule"], time="0")
-    status, message = rule["status"], rule["message"]
-    detail = f"{status}: {message}\nnumbers: {rule['numbers']}"
-    if status == "FAIL" or (status == "WARN" and strict):
-        ET.SubElement(case, "failure", message=message, type=status).text = detail
-    elif status == "ERROR":
-        ET.SubElement(case, "error", message=message, type=status).text = detail
+def _testcase(suite: ET.Element, rule: RuleResult, classname: str, strict: bool) -> None:
+    case = ET.SubElement(suite, "testcase", classname=classname, name=rule.rule, time="0")
+    status, message = rule.status, rule.message
+    detail = f"{status.value}: {message}\nnumbers: {rule.numbers}"
+    if status is Status.FAIL or (status is Status.WARN and strict):
+        ET.SubElement(case, "failure", message=message, type=status.value).text = detail
+    elif status is Status.ERROR:
+        ET.SubElement(case, "error", message=message, type=status.value).text = detail
     else:
         ET.SubElement(case, "system-out").text = detail

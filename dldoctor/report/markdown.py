@@ -5,14 +5,13 @@ Works from the report model, so a fresh run and a stored report render the same.
 
 from __future__ import annotations
 
-from typing import Any
-
 from dldoctor import fmt
 from dldoctor.diagnosis.gaps import SPEC
+from dldoctor.gates.results import GateReport, Status
 from dldoctor.report.error_summary import error_analysis_markdown
-from dldoctor.report.model import STEPS, Interval, ProbeSection, ReportData, as_estimate
+from dldoctor.report.model import STEPS, ProbeSection, ReportData
 
-STATUS_MARK = {"PASS": "✅", "WARN": "⚠️", "FAIL": "❌", "ERROR": "💥"}
+STATUS_MARK = {Status.PASS: "✅", Status.WARN: "⚠️", Status.FAIL: "❌", Status.ERROR: "💥"}
 
 
 def render_markdown(report: ReportData) -> str:
@@ -35,25 +34,25 @@ def render_markdown(report: ReportData) -> str:
 
 def _title(r: ReportData) -> str:
     check = r.check
-    status = f" · check {STATUS_MARK[check['status']]} {check['status']}" if check else ""
+    status = "" if check is None else f" · check {STATUS_MARK[check.status]} {check.status.value}"
     verdict = r.verdict.replace("_", " ").upper()
     lines = [f"## dldoctor · {_cell(r.recipe)} — {verdict}{status}", "", f"> {_cell(r.reason)}"]
     lines += [f"\n**Warning:** {_cell(w)}." for w in r.warnings]
     return "\n".join(lines)
 
 
-def _gate(check: dict[str, Any] | None) -> str:
+def _gate(check: GateReport | None) -> str:
     if check is None:
         return ""
-    counts = ", ".join(f"{n} {s}" for s, n in check["counts"].items() if n)
-    strict = " (strict: warnings fail)" if check["strict"] else ""
-    lines = [f"### Quality gate: {check['status']} — exit {check['exit_code']}{strict}", ""]
-    if not check["rules"]:
+    counts = ", ".join(f"{n} {s}" for s, n in check.counts().items() if n)
+    strict = " (strict: warnings fail)" if check.strict else ""
+    lines = [f"### Quality gate: {check.status.value} — exit {check.exit_code}{strict}", ""]
+    if not check.results:
         return "\n".join([*lines, "No rules configured: nothing to enforce."])
     lines += [f"{counts}.", "", "| result | rule | detail |", "|---|---|---|"]
     lines += [
-        f"| {STATUS_MARK[x['status']]} {x['status']} | {_cell(x['rule'])} | {_cell(x['message'])} |"
-        for x in check["rules"]
+        f"| {STATUS_MARK[x.status]} {x.status.value} | {_cell(x.rule)} | {_cell(x.message)} |"
+        for x in check.results
     ]
     return "\n".join(lines)
 
@@ -97,23 +96,24 @@ def _gaps(r: ReportData) -> str:
 
 
 def _baseline(r: ReportData) -> str:
-    comparison = (r.check or {}).get("baseline")
-    if not comparison:
+    comparison = None if r.check is None else r.check.comparison
+    if comparison is None:
         return ""
     task = r.task
     lines = [
-        f"### Compared with the baseline ({_cell(comparison['baseline_recipe'])})",
+        f"### Compared with the baseline ({_cell(comparison.baseline_recipe)})",
         "",
-        f"Intervals: {comparison['method']}, {fmt.confidence(comparison['confidence'])}.",
+        f"Intervals: {comparison.method}, {fmt.confidence(comparison.confidence)}.",
         "",
         "| split | baseline | now | change | interval | reading |",
         "|---|--:|--:|--:|---|---|",
     ]
-    for d in comparison["deltas"]:
+    for d in comparison.deltas:
+        diff = d.difference
         lines.append(
-            f"| {fmt.split(d['split'])} | {fmt.error(d['baseline'], task)} | {fmt.error(d['current'], task)}"
-            f" | {fmt.gap(d['difference'], task)} | {_interval(d['interval'], task, signed=True)}"
-            f" | {d['change']} |"
+            f"| {fmt.split(d.split)} | {fmt.error(d.baseline, task)} | {fmt.error(d.current, task)}"
+            f" | {fmt.gap(None if diff is None else diff.value, task)}"
+            f" | {fmt.interval(diff, task, signed=True)} | {d.change} |"
         )
     return "\n".join(lines)
 
@@ -156,13 +156,9 @@ def _footer(r: ReportData) -> str:
         where = f"seed {seed} · {r.seconds:.1f} s · dldoctor {version}"
         return f"<sub>from saved predictions · {where}</sub>"
     return (
-        f"<sub>{s.optimizer} lr={s.lr:g} · batch {s.batch_size} · {len(r.history)}/{s.epochs}"
+        f"<sub>{s.optimizer} lr={fmt.setting(s.lr)} · batch {s.batch_size} · {len(r.history)}/{s.epochs}"
         f" epochs · seed {seed} · {r.device} · {r.seconds:.1f} s · dldoctor {version}</sub>"
     )
-
-
-def _interval(pair: Interval | None, task: str, signed: bool = False) -> str:
-    return fmt.interval(as_estimate(0.0, pair), task, signed=signed)
 
 
 def _cell(text: str) -> str:

@@ -10,9 +10,11 @@ Adding a field: give it a default here (what a report written before it reads as
 the live Report builds its ReportData (dldoctor.report.Report._model), and describe it in
 schema-1.json — tests/test_report_model.py fails until model and schema agree. A section typed by
 a dataclass is written field by field and read back from its type hints, so a new field of such a
-dataclass (Setup, RangeTest, ...) needs only its schema entry. A value computed from others and
-written only for readers goes in DERIVED. A probe whose result the verdict does not read needs no
-field: it returns a ProbeSection (its numbers and the lines renderers show) into `sections`.
+dataclass (Setup, RangeTest, ErrorAnalysis, ...) needs only its schema entry; one whose JSON form
+differs from its fields (Settings, GateReport) has its own to_dict and from_dict. A value computed
+from others and written only for readers goes in DERIVED. A probe whose result the verdict does not
+read needs no field: it returns a ProbeSection (its numbers and the lines renderers show) into
+`sections`.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import math
 import types
 import typing
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import Field, dataclass, field, fields, is_dataclass
 from typing import Any
 
 from dldoctor.diagnosis.evidence import (
@@ -43,7 +45,10 @@ from dldoctor.diagnosis.evidence import (
 )
 from dldoctor.diagnosis.gaps import GAP_SPECS
 from dldoctor.diagnosis.probes import ProbeOutcome, critical_verdict
-from dldoctor.stats import Estimate
+from dldoctor.error_analysis import ErrorAnalysis
+from dldoctor.error_analysis.slices import Slices
+from dldoctor.gates.results import GateReport
+from dldoctor.stats import Estimate, Interval, as_estimate
 
 SCHEMA = 1
 ERROR_NAMES = ("bayes", "train", "train_dev", "dev", "test")
@@ -57,7 +62,6 @@ STEPS = tuple(
     and ERROR_NAMES.index(spec.upper) == ERROR_NAMES.index(spec.lower) + 1
 )
 CARVED = "carved from train"
-Interval = list[float | None]  # [low, high]; an end is None where it was not finite
 
 
 @dataclass(frozen=True)
@@ -156,7 +160,7 @@ class ReportData:
     leakage: tuple[Duplicates, ...] = ()
     total_excess: float | None = None
     recoverable_variance: float | None = None
-    error_analysis: dict[str, Any] | None = None  # ErrorAnalysis.to_dict(), its own contract
+    error_analysis: ErrorAnalysis | None = None  # as ErrorAnalysis.reported() trims it
     regimen: Regimen | None = None
     best_epoch: int | None = None
     skipped: dict[str, str] = field(default_factory=dict)  # probe -> why it did not run
@@ -175,7 +179,7 @@ class ReportData:
     description: str = ""
     bayes_size: int | None = None  # examples the Bayes estimate was computed on
     other_errors: dict[str, dict[str, float | None]] = field(default_factory=dict)  # metric -> split -> error
-    check: dict[str, Any] | None = None  # `check` only: GateReport.to_dict()
+    check: GateReport | None = None  # `check` only
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form (strict JSON: a non-finite number is written as null)."""
@@ -226,34 +230,32 @@ def best_dev_epoch(history: tuple[EpochRecord, ...]) -> EpochRecord | None:
     return min(scored, key=lambda e: e.dev_error) if scored else None
 
 
-def as_estimate(value: float | None, interval: Interval | None) -> Estimate | None:
-    """A value and its stored interval as an Estimate; None when either is missing or not finite."""
-    if value is None or interval is None or None in interval:
-        return None
-    low, high = interval
-    assert low is not None and high is not None
-    return Estimate(value, low, high)
-
-
 # Values written beside a section's fields, computed from them, for readers of the JSON.
 DERIVED: dict[type, dict[str, Callable[[Any], Any]]] = {
     CriticalPoint: {"verdict": critical_verdict, "minimum_ratio": lambda cp: 1 - cp.negative_share},
     Duplicates: {"share": lambda d: d.share},
+    Slices: {"worst": lambda s: s.worst},
 }
 
 
 def _plain(obj: Any) -> Any:
-    """Dataclasses, tuples and dicts as JSON values (dataclasses.asdict, plus DERIVED)."""
-    if isinstance(obj, Settings):
+    """Dataclasses, tuples and dicts as JSON values: a section's own `to_dict`, else dataclasses.asdict
+    less the fields marked `reported: False`, plus DERIVED."""
+    if hasattr(obj, "to_dict"):
         return obj.to_dict()
     if is_dataclass(obj) and not isinstance(obj, type):
-        plain = {f.name: _plain(getattr(obj, f.name)) for f in fields(obj)}
-        return plain | {key: value(obj) for key, value in DERIVED.get(type(obj), {}).items()}
+        plain = {f.name: _plain(getattr(obj, f.name)) for f in fields(obj) if reported(f)}
+        return plain | {key: _plain(value(obj)) for key, value in DERIVED.get(type(obj), {}).items()}
     if isinstance(obj, (list, tuple)):
         return [_plain(v) for v in obj]
     if isinstance(obj, dict):
         return {k: _plain(v) for k, v in obj.items()}
     return obj
+
+
+def reported(f: Field[Any]) -> bool:
+    """Whether a section's field is written to the report (a live-only field is not)."""
+    return f.metadata.get("reported", True)
 
 
 def _finite(obj: Any) -> Any:

@@ -81,7 +81,7 @@ def learning_curve_figure(curve: LearningCurve, task: str):  # -> matplotlib.fig
     ax.axvline(curve.sizes[-1], color="grey", linewidth=0.8)
     ax.set_xscale("log")
     ax.set_xlabel("training examples")
-    ax.set_ylabel("error rate" if task == "classification" else "MSE")
+    ax.set_ylabel("error rate" if get(task).rate else "MSE")
     ax.set_title("Learning curve")
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -15,10 +15,16 @@ from rich.text import Text
 from dldoctor import fmt
 from dldoctor.tuning.progress import TrialReport
 from dldoctor.tuning.results import TuneResult
+from dldoctor.tuning.status import TrialStatus
 from dldoctor.tuning.study import Listener, StudySetup
 
 RECENT = 12
-STATUS_STYLE = {"complete": "green", "pruned": "yellow", "diverged": "red", "failed": "bold red"}
+STATUS_STYLE = {
+    TrialStatus.COMPLETE: "green",
+    TrialStatus.PRUNED: "yellow",
+    TrialStatus.DIVERGED: "red",
+    TrialStatus.FAILED: "bold red",
+}
 
 
 def render_setup(setup: StudySetup, console: Console) -> None:
@@ -69,7 +75,7 @@ def _view(recent: deque[TrialReport], setup: StudySetup, unit: str) -> Group:
     for r in recent:
         table.add_row(
             str(r.number),
-            Text(r.status, style=STATUS_STYLE.get(r.status, "")),
+            Text(r.status.value, style=STATUS_STYLE.get(r.status, "")),
             _value(r.value, unit),
             _value(r.best, unit),
             _settings(r.settings),
@@ -86,7 +92,7 @@ def _view(recent: deque[TrialReport], setup: StudySetup, unit: str) -> Group:
 
 
 def _line(r: TrialReport, unit: str) -> str:
-    note = f" ({r.message})" if r.message and r.status != "complete" else ""
+    note = f" ({r.message})" if r.message and r.status is not TrialStatus.COMPLETE else ""
     c = r.counts
     return (
         f"trial {r.number}: {r.status}{note} · dev {_value(r.value, unit)} · best {_value(r.best, unit)}"

@@ -12,8 +12,13 @@ from optuna.trial import TrialState
 from dldoctor.errors import UsageError
 from dldoctor.search_space import SearchSpace
 from dldoctor.tuning.progress import status
+from dldoctor.tuning.status import TrialStatus
 
-COLOURS = {"complete": "tab:blue", "pruned": "tab:orange", "diverged": "tab:red"}
+COLOURS = {
+    TrialStatus.COMPLETE: "tab:blue",
+    TrialStatus.PRUNED: "tab:orange",
+    TrialStatus.DIVERGED: "tab:red",
+}
 
 
 def write_plots(
@@ -36,9 +41,9 @@ def write_plots(
 def _history(trials: list[optuna.trial.FrozenTrial], metric: str, path: Path) -> Path:
     fig, ax = _figure((7, 4))
     for kind, colour in COLOURS.items():
-        points = [(t.number, _last(t)) for t in trials if status(t) == kind and _last(t) is not None]
+        points = [(t.number, _last(t)) for t in trials if status(t) is kind and _last(t) is not None]
         if points:
-            ax.scatter(*zip(*points, strict=True), s=18, c=colour, label=kind)
+            ax.scatter(*zip(*points, strict=True), s=18, c=colour, label=kind.value)
     complete = sorted(
         (t.number, t.value) for t in trials if t.state == TrialState.COMPLETE and t.value is not None
     )

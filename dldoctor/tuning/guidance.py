@@ -1,8 +1,9 @@
 """Diagnosis-aware tuning: shape the search space by what `diagnose` found, and say why.
 
 Optimisation failure → an lr range centred on a better guess, with β and batch size; high variance →
-add weight decay and dropout; high bias → widen the capacity dimensions the recipe declares; data
-mismatch or dev overfitting → tuning on dev cannot fix it, so stop unless forced.
+add weight decay (where the optimiser takes it) and dropout (where the model does); high bias → widen
+the capacity dimensions the recipe declares; data mismatch or dev overfitting → tuning on dev cannot
+fix it, so stop unless forced. The diagnosis is read as the report model, fresh or stored.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from dldoctor.doctor import DiagnoseOptions, diagnose
 from dldoctor.errors import TuningWontHelp, UsageError
+from dldoctor.optim import field_label, has_weight_decay
 from dldoctor.provenance import check_same_recipe
 from dldoctor.recipe import Recipe
-from dldoctor.report.stored import load_report
+from dldoctor.report.model import ReportData
+from dldoctor.report.stored import read_report as read_stored
 from dldoctor.search_space import Dimension, SearchSpace, lr_dimension, model_keywords, widen
 from dldoctor.tuning.options import TuneOptions
 
@@ -34,12 +36,17 @@ UNFIXABLE = {
 
 @dataclass(frozen=True)
 class Guidance:
-    """What the diagnosis said, and how to reshape the space for it (a SpaceAdjuster)."""
+    """What the diagnosis said, and how to reshape the space for it (a SpaceAdjuster).
+
+    `optimizer`: the recipe's optimiser, named, and whether it takes weight decay.
+    """
 
     verdict: str
     lr_centre: float | None
     lr_source: str
     model_accepts: frozenset[str] | None
+    optimizer: str = "adam"
+    decays: bool = True
 
     def __call__(self, space: SearchSpace) -> tuple[SearchSpace, list[str]]:
         if self.verdict == "optimization_failure":
@@ -64,11 +71,18 @@ class Guidance:
 
     def _variance(self, space: SearchSpace) -> tuple[SearchSpace, list[str]]:
         notes = ["High variance: searching regularisation."]
-        if space.get("weight_decay") is None:
+        declared = space.get("weight_decay") is not None
+        if not declared and self.decays:
             space = space.with_dimension(
                 Dimension("weight_decay", "weight_decay", "float", *WEIGHT_DECAY, log=True, target="recipe")
             )
             notes.append(f"Added weight decay, log-uniform {WEIGHT_DECAY[0]:g}..{WEIGHT_DECAY[1]:g}.")
+        elif not declared:
+            notes.append(
+                f"Weight decay not searched: {self.optimizer} takes no weight_decay. To have it searched,"
+                " use an optimiser that takes it (adamw, sgd); more training data or augmentation also"
+                " narrows the gap."
+            )
         if space.get("dropout") is not None:
             notes.append("Dropout is already declared by the recipe.")
         elif self.model_accepts is None or "dropout" in self.model_accepts:
@@ -95,20 +109,20 @@ class Guidance:
         return space, notes
 
 
-def read_report(path: Path) -> dict[str, Any]:
+def read_report(path: Path) -> ReportData:
     """A `dldoctor diagnose --json` report, checked against the report schema."""
     if not path.exists():
         raise UsageError(
             f"no diagnosis report at {path}: write one with `dldoctor diagnose RECIPE --json {path}`"
         )
-    return load_report(path, "diagnosis report")
+    return read_stored(path, "diagnosis report")
 
 
-def guidance(report: dict[str, Any], recipe: Recipe, force: bool) -> Guidance:
+def guidance(report: ReportData, recipe: Recipe, force: bool) -> Guidance:
     """The space shaping the report calls for; raises TuningWontHelp for what tuning cannot fix.
     A report of another recipe shapes the space only when `force`d; one of another task never."""
-    check_same_recipe("the diagnosis report", report.get("recipe"), report.get("task"), recipe, force)
-    verdict = report["verdict"]
+    check_same_recipe("the diagnosis report", report.recipe, report.task, recipe, force)
+    verdict = report.verdict
     if verdict in UNFIXABLE and not force:
         raise TuningWontHelp(
             f"the diagnosis is {verdict}: tuning hyperparameters will not fix it — {UNFIXABLE[verdict]}."
@@ -116,21 +130,27 @@ def guidance(report: dict[str, Any], recipe: Recipe, force: bool) -> Guidance:
         )
     centre, source = _lr_centre(report, recipe)
     accepts = model_keywords(recipe.model)
-    return Guidance(verdict, centre, source, None if accepts is None else frozenset(accepts))
+    return Guidance(
+        verdict,
+        centre,
+        source,
+        None if accepts is None else frozenset(accepts),
+        field_label(recipe.optimizer),
+        has_weight_decay(recipe.optimizer),
+    )
 
 
-def _lr_centre(report: dict[str, Any], recipe: Recipe) -> tuple[float | None, str]:
-    suggested = (report.get("lr_range_test") or {}).get("suggested_lr")
-    if isinstance(suggested, (int, float)) and _positive(suggested):
-        return float(suggested), "the LR range test's suggestion"
-    diagnosed = (report.get("settings") or {}).get("lr")
-    if isinstance(diagnosed, (int, float)) and _positive(diagnosed):
-        return float(diagnosed), "the diagnosed run's lr"
+def _lr_centre(report: ReportData, recipe: Recipe) -> tuple[float | None, str]:
+    suggested = None if report.lr_range_test is None else report.lr_range_test.suggested_lr
+    if suggested is not None and _positive(suggested):
+        return suggested, "the LR range test's suggestion"
+    if _positive(report.setup.lr):
+        return report.setup.lr, "the diagnosed run's lr"
     return recipe.lr, "the recipe's lr"
 
 
-def _positive(value: Any) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value) and value > 0
+def _positive(value: float) -> bool:
+    return math.isfinite(value) and value > 0
 
 
 @dataclass(frozen=True)
@@ -156,4 +176,4 @@ def shape_space(
         recipe, DiagnoseOptions(seed=options.seed, device=options.device, epochs=options.epochs)
     )
     said = f"{report.verdict} — {report.diagnosis.reason}"
-    return Shaping(guidance(report.to_dict(), recipe, force), said)
+    return Shaping(guidance(report.data(), recipe, force), said)
