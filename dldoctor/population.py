@@ -211,9 +211,10 @@ class Population:
         losses, errors = [], []
         for x, y in split.batches(EVAL_BATCH):
             out = self._outputs(self.params, single(x))
-            loss, error = vmap(per_example, in_dims=(0, None, None))(out, y, self.recipe.task)
-            losses.append(loss)
-            errors.append(error)
+            flat_out, flat_y = _flattened(out, y, shared=True)
+            loss, error = per_example(flat_out, flat_y, self.recipe.task)
+            losses.append(loss.view(out.shape[:2]))
+            errors.append(error.view(out.shape[:2]))
         self.template.train()
         error = torch.cat(errors, dim=1).double().mean(dim=1)
         loss = torch.cat(losses, dim=1).double().mean(dim=1)
@@ -339,13 +340,16 @@ def member_losses(out: torch.Tensor, y: torch.Tensor, task: str, shared: bool) -
     """Each member's mean batch loss, as batch_loss gives it for one model, computed for all members
     at once outside vmap (faster than cross-entropy's batching rule). `y` is one batch shared by all
     members, shaped (batch, ...) when `shared`, or each member's own, (members, batch, ...)."""
+    return tasks.get(task).own_loss(*_flattened(out, y, shared)).view(out.shape[:2]).mean(dim=1)
+
+
+def _flattened(out: torch.Tensor, y: torch.Tensor, shared: bool) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every member's outputs and targets as one batch of members × examples rows, for the task's
+    per-example functions: far faster than their batching rules under vmap."""
     members, batch = out.shape[:2]
     if shared:
         y = y.expand(members, *y.shape)
-    flat = tasks.get(task).own_loss(
-        out.reshape(members * batch, *out.shape[2:]), y.reshape(members * batch, *y.shape[2:])
-    )
-    return flat.view(members, batch).mean(dim=1)
+    return out.reshape(members * batch, *out.shape[2:]), y.reshape(members * batch, *y.shape[2:])
 
 
 def _dense(t: torch.Tensor) -> bool:

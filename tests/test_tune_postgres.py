@@ -82,7 +82,7 @@ def _tune(path, name: str, *extra: str) -> list[str]:
 ENV = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
 
 
-@pytest.mark.parametrize("pack", ["1", "3"])  # --pack 3 falls back to one trial at a time with --workers
+@pytest.mark.parametrize("pack", ["1", "3"])  # --pack 3: each worker packs its share, 2 trials
 def test_three_workers_reach_exactly_the_requested_count(make_recipe, study_name, pack):
     path = make_recipe("DELAY = 0.0\n" + RECIPE)
     done = subprocess.run(
@@ -120,6 +120,7 @@ def test_a_worker_killed_with_minus_9_has_its_trial_failed_and_retried(make_reci
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed]
     assert len(retried) == 1 and retried[0].state == TrialState.COMPLETE
     assert retried[0].params == trials[killed].params
+    assert not [t for t in trials if t.state == TrialState.RUNNING]  # --pack 3: it held all three
     assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 3
 
 
@@ -128,9 +129,19 @@ def _wait_for_running_trial(
 ) -> tuple[int, int]:
     """A trial that a worker process with a `chosen` pid is training: (trial number, pid)."""
     deadline = time.monotonic() + timeout
+    storage = optuna.storages.RDBStorage(URL)  # one pool: a storage per poll leaked a connection each
+    try:
+        return _poll_running_trial(study_name, chosen, storage, deadline)
+    finally:
+        storage.engine.dispose()
+
+
+def _poll_running_trial(
+    study_name: str, chosen: Callable[[int], bool], storage: optuna.storages.RDBStorage, deadline: float
+) -> tuple[int, int]:
     while time.monotonic() < deadline:
         try:
-            trials = optuna.load_study(study_name=study_name, storage=URL).trials
+            trials = optuna.load_study(study_name=study_name, storage=storage).trials
         except KeyError:
             trials = []
         for t in trials:
@@ -154,12 +165,14 @@ def test_a_storage_password_is_never_printed(make_recipe, study_name, cli):
     assert "hunter2" not in refused.stdout + refused.stderr
 
 
-def test_four_workers_with_one_killed_finish_the_study_report_it_and_export(
-    make_recipe, study_name, tmp_path
+@pytest.mark.parametrize("pack", ["1", "auto"])  # auto packs each worker's share, 3 trials
+def test_a_worker_killed_among_two_leaves_the_study_finished_reported_and_exported(
+    make_recipe, study_name, tmp_path, pack
 ):
     path = make_recipe("DELAY = 0.2\n" + RECIPE)
     export, csv = tmp_path / "best.json", tmp_path / "trials.csv"
-    command = _tune(path, study_name, "--trials", "6", "--workers", "4", "--export", export, "--csv", csv)
+    command = _tune(path, study_name, "--trials", "6", "--workers", "2", "--pack", pack)
+    command += ["--export", str(export), "--csv", str(csv)]
     parent = subprocess.Popen(command, env=ENV, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         killed, victim = _wait_for_running_trial(study_name, lambda pid: pid != parent.pid)
@@ -168,14 +181,17 @@ def test_four_workers_with_one_killed_finish_the_study_report_it_and_export(
     finally:
         parent.kill()
     assert parent.returncode == 0, stderr
+    stderr = " ".join(stderr.split())  # as one line, whatever the console's width
+    assert ("packing: up to 3 trials" in stdout) == (pack == "auto"), stdout
     trials = optuna.load_study(study_name=study_name, storage=URL).trials
     assert sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) == 6
-    assert trials[killed].state == TrialState.FAIL
-    retry = next(t for t in trials if t.system_attrs.get("failed_trial") == killed)
-    assert retry.params == trials[killed].params
-    assert (
-        f"(pid {victim}) died, killed by signal 9; its trial {killed} was failed" in stderr
-        and f"retried as trial {retry.number}" in stderr
-    )
+    assert not [t for t in trials if t.state == TrialState.RUNNING]
+    orphans = [t for t in trials if t.user_attrs.get("worker", "").endswith(f":{victim}")]
+    assert trials[killed] in orphans and all(t.state == TrialState.FAIL for t in orphans)
+    for orphan in orphans:
+        retry = next(t for t in trials if t.system_attrs.get("failed_trial") == orphan.number)
+        assert retry.params == orphan.params and retry.state == TrialState.COMPLETE
+        assert f"its trial {orphan.number} was failed and is retried as trial {retry.number}" in stderr
+    assert f"(pid {victim}) died, killed by signal 9; its trial" in stderr, stderr
     assert "Best trial" in stdout, stdout
     assert export.exists() and csv.exists()

@@ -18,8 +18,10 @@ from conftest import REPO
 from optuna.trial import TrialState
 
 from dldoctor.recipe import load_recipe
+from dldoctor.tuning import _optuna
+from dldoctor.tuning import study as loop
 from dldoctor.tuning.storage import open_storage
-from dldoctor.tuning.study import Listener, TuneOptions, _ask, _open_study, _prepare, _work, tune
+from dldoctor.tuning.study import Listener, TuneOptions, _ask, _open_study, _pack, _prepare, _work, tune
 
 WIDE = """
 def make_wide_model(hidden=16):
@@ -124,3 +126,31 @@ def test_a_trial_whose_worker_died_before_its_first_beat_does_not_hold_the_budge
     assert tune(path, opts).counts.finished == 2
     study = optuna.load_study(study_name="resumed", storage=opts.storage)
     assert study.trials[0].state == TrialState.FAIL and len(finished_params(opts)) == 2
+
+
+@pytest.mark.parametrize("pack", [1, 2])
+def test_a_worker_whose_trial_another_failed_drops_that_result_with_a_line_and_goes_on(
+    make_recipe, tmp_path, monkeypatch, pack
+):
+    """Its heartbeat lapsed (a stalled machine), another worker failed and retried its trial 0; the
+    late report and tell must not crash the worker."""
+    opts = options(tmp_path, "random", 2, pack=pack)
+    worker = _prepare(load_recipe(make_recipe(WIDE)), opts)
+    _pack(worker)
+    study = _open_study(open_storage(opts.storage, opts.storage_settings), worker, opts)
+    original = loop.report
+
+    def failed_meanwhile(study, trial, value, epoch):
+        if trial.number == 0:
+            _optuna.set_state(study, trial, TrialState.FAIL)  # as another worker's stale check does
+        return original(study, trial, value, epoch)
+
+    monkeypatch.setattr(loop, "report", failed_meanwhile)
+    notes: list[str] = []
+    told: list[int] = []
+    _work(study, worker, lambda trial: told.append(trial.number), notes.append)
+    assert worker.runner.capacity == pack
+    assert len(notes) == 1 and "trial 0 was failed by another worker" in notes[0], notes
+    states = [t.state for t in optuna.load_study(study_name="resumed", storage=opts.storage).trials]
+    assert states[0] == TrialState.FAIL and states[1:].count(TrialState.COMPLETE) == 2, states
+    assert 0 not in told and len(told) == 2

@@ -12,6 +12,14 @@ from optuna.storages._heartbeat import BaseHeartbeat
 from optuna.trial import FrozenTrial, Trial, TrialState
 
 
+def new_trial(study: optuna.Study) -> Trial:
+    """study.ask() without its look for a WAITING trial to take, for a caller that has just read the
+    study and seen none: the look reloads every unfinished trial, so a worker holding K trials paid
+    K reloads per ask."""
+    study._thread_local.cached_all_trials = None
+    return Trial(study, study._storage.create_new_trial(study._study_id))
+
+
 def set_state(study: optuna.Study, trial: Trial | FrozenTrial, state: TrialState) -> None:
     """Move a trial to `state` without a tell: WAITING hands it back, FAIL ends a dead worker's."""
     study._storage.set_trial_state_values(trial._trial_id, state)

@@ -30,6 +30,9 @@ from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialRunner
 AUTO_MAX = 16  # members: past this a CPU gains nothing more, and a study wants feedback early
 CPU_AUTO_PARAMETERS = 1_000_000  # bigger models keep a CPU busy alone; packing them only adds latency
 MEMORY_SHARE = 0.25  # of the free memory a population may plan to use
+# A CPU population of two trains slower than its two trials one after the other (vmap's fixed cost
+# per step; benchmarks/RESULTS.md, "Packed trials"), of three about as fast: smaller ones run alone.
+CPU_SMALLEST_POPULATION = 3
 
 
 @dataclass(frozen=True)
@@ -38,6 +41,16 @@ class Packing:
 
     size: int
     reason: str
+
+    def shared(self, trials: int, workers: int) -> Packing:
+        """At most a worker's share of the budget: a worker holds up to `size` trials at once, and
+        one holding them all would leave the other workers idle."""
+        share = -(-trials // workers)
+        if self.size <= share:
+            return self
+        if share < 2:
+            return Packing(1, f"{workers} workers share {trials} trials, one at a time each")
+        return Packing(share, f"{self.reason}; {workers} workers share {trials} trials")
 
     def describe(self) -> str:
         if self.size > 1:
@@ -154,6 +167,11 @@ def free_memory(device: torch.device) -> int:
     except OSError:
         pass
     return 2**32  # no /proc (macOS, Windows): assume 4 GiB
+
+
+def smallest_population(device: torch.device) -> int:
+    """The fewest trials worth training as a population on `device`; fewer train one at a time."""
+    return CPU_SMALLEST_POPULATION if device.type == "cpu" else 2
 
 
 def make_runner(

@@ -52,8 +52,9 @@ def open_storage(url: str, settings: StorageSettings) -> optuna.storages.RDBStor
     parsed = _parse(url)
     backend = parsed.get_backend_name()
     engine_kwargs: dict = {"pool_pre_ping": True}
+    fresh = False  # a file created here gets this Optuna's schema: no need to check its version
     if backend == "sqlite":
-        _prepare_sqlite(parsed.database)
+        fresh = _prepare_sqlite(parsed.database)
         engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
     try:
         with warnings.catch_warnings():
@@ -61,6 +62,7 @@ def open_storage(url: str, settings: StorageSettings) -> optuna.storages.RDBStor
             storage = optuna.storages.RDBStorage(
                 url,
                 engine_kwargs=engine_kwargs,
+                skip_compatibility_check=fresh,
                 heartbeat_interval=settings.heartbeat,
                 grace_period=settings.grace,
                 heartbeat_stale_trial_callback=optuna.storages.RetryHeartbeatStaleTrialCallback(
@@ -96,10 +98,10 @@ def _parse(url: str):
     return parsed
 
 
-def _prepare_sqlite(database: str | None) -> None:
+def _prepare_sqlite(database: str | None) -> bool:
     """Check the file is a sound SQLite database (or can be created), and switch it to WAL once
-    (WAL mode persists in the file). An in-memory database is refused: every connection of the
-    pool, and every worker, would see a different empty one."""
+    (WAL mode persists in the file); whether it is new. An in-memory database is refused: every
+    connection of the pool, and every worker, would see a different empty one."""
     if not database or database == ":memory:":
         raise StorageError(
             "--storage names no file: give one, e.g. sqlite:///study.db (here) or sqlite:////abs/study.db"
@@ -109,6 +111,7 @@ def _prepare_sqlite(database: str | None) -> None:
         raise StorageError(f"cannot create the study file {path}: folder {path.parent} does not exist")
     if path.is_dir():
         raise StorageError(f"the study file {path} is a directory; give a file name")
+    fresh = not path.exists() or path.stat().st_size == 0
     try:
         with sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S) as connection:
             problems = [row[0] for row in connection.execute("PRAGMA integrity_check(3)")]
@@ -122,6 +125,7 @@ def _prepare_sqlite(database: str | None) -> None:
         ) from None
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open the study file {path}: {exc}") from None
+    return fresh
 
 
 def _scrub(exc: BaseException, password: str | None) -> str:

@@ -148,15 +148,15 @@ def _prepare(recipe: Recipe, options: TuneOptions) -> _Worker:
 
 
 def _pack(worker: _Worker) -> Packing:
-    """Decide on packing once the space is final, and give the worker a packed runner if so."""
-    device = resolve_device(worker.options.device)
-    # A packed 4-worker study with one worker killed overran its test's timeout (cause not found yet).
-    if worker.options.workers > 1 and worker.options.pack != 1:
-        packing = Packing(1, "--workers: packed populations in worker processes are not supported yet")
-    else:
-        model = build_model(worker.recipe, worker.options.seed, device)
-        packing = choose_packing(worker.options.pack, worker.recipe, model, worker.data, worker.space, device)
-    worker.runner = make_runner(packing, worker.data, worker.options.metric, device)
+    """Decide on packing once the space is final, and give the worker a packed runner if so; with
+    several workers each packs at most its share of the budget, so that none claims every trial."""
+    options = worker.options
+    device = resolve_device(options.device)
+    model = build_model(worker.recipe, options.seed, device)
+    packing = choose_packing(options.pack, worker.recipe, model, worker.data, worker.space, device)
+    if options.workers > 1:
+        packing = packing.shared(options.trials, options.workers)
+    worker.runner = make_runner(packing, worker.data, options.metric, device)
     return packing
 
 
@@ -223,43 +223,52 @@ def _work(
         return
     idle = _Idle(worker, note)
     while True:
-        trial: optuna.Trial | str | None = None
+        claimed: list[optuna.Trial] | str = []
         try:  # from the moment a trial is in hand, an interrupt anywhere fails it
-            trial = _claim(study, worker.options)
-            if trial == "done" or (trial == "full" and not idle.wait(study)):
+            claimed = _claim(study, worker.options)
+            if claimed == "done" or (claimed == "full" and not idle.wait(study)):
                 return
-            if isinstance(trial, str):
+            if isinstance(claimed, str):
                 continue
             idle.reset()
-            report = _run_trial(study, trial, worker)
+            report = _run_trial(study, claimed[0], worker, note)
         except BaseException as exc:
-            if isinstance(trial, optuna.Trial):
+            for trial in claimed if isinstance(claimed, list) else []:
                 _abandon(study, trial, exc)
             raise
-        finished(report)
+        if report is not None:
+            finished(report)
 
 
-def _claim(study: optuna.Study, options: TuneOptions) -> optuna.Trial | str:
-    """A new trial when the budget has room for one, else why not: "done" (the study holds the
-    budget), "full" (running trials fill it), "again" (another worker took the slot; look again)."""
+def _claim(study: optuna.Study, options: TuneOptions, count: int = 1) -> list[optuna.Trial] | str:
+    """Up to `count` new trials, as many as the budget has room for, with one read of the study;
+    else why none: "done" (the study holds the budget), "full" (running trials fill it), "again"
+    (another worker took the slot; look again). An error or interrupt midway fails those in hand."""
     budget = options.trials
     trials = _fail_stale(study, options.grace)
     if sum(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials) >= budget:
         return "done"
     live = sum(t.state in LIVE for t in trials)
-    if live >= budget and not any(t.state == TrialState.WAITING for t in trials):
+    waiting = sum(t.state == TrialState.WAITING for t in trials)
+    room = budget - live + waiting  # asking takes a WAITING trial before it creates one
+    if room <= 0:
         return "full"
-    trial = _ask(study)
+    claimed: list[optuna.Trial] = []
     try:
-        # Numbers are dense: `trial.number - len(trials)` trials were created by others meanwhile;
-        # only when they could have filled the budget is the (costlier) exact check needed.
-        if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
-            _release(study, trial)
-            return "again"
+        for index in range(min(count, room)):
+            claimed.append(trial := _ask(study, fresh=index >= waiting))
+            # Numbers are dense: `trial.number - len(trials)` trials were created since the read (by
+            # others, or by this claim); only when they could have filled the budget is the
+            # (costlier) exact check needed.
+            if live + trial.number - len(trials) >= budget and _surplus(study, trial, budget):
+                _release(study, trial)
+                claimed.pop()
+                break
     except BaseException as exc:
-        _abandon(study, trial, exc)
+        for trial in claimed:
+            _abandon(study, trial, exc)
         raise
-    return trial
+    return claimed or "again"
 
 
 class _Idle:
@@ -298,13 +307,14 @@ def _waiting(trials: list[optuna.trial.FrozenTrial], worker: _Worker) -> str:
     )
 
 
-def _ask(study: optuna.Study) -> optuna.Trial:
-    """study.ask(), minus Optuna's warning that heartbeats are meant for optimize(): this loop
-    beats itself (see _heartbeat). A Ctrl-C during the ask waits until the trial is in hand, so it
-    is failed rather than left RUNNING with nobody to fail it."""
+def _ask(study: optuna.Study, fresh: bool = False) -> optuna.Trial:
+    """study.ask() (a new trial without looking for a WAITING one to take when `fresh`), minus
+    Optuna's warning that heartbeats are meant for optimize(): this loop beats itself (see
+    _heartbeat). A Ctrl-C during the ask waits until the trial is in hand, so it is failed rather than
+    left RUNNING with nobody to fail it."""
     with warnings.catch_warnings(), _interrupt_deferred() as interrupted:
         warnings.filterwarnings("ignore", message="Heartbeat of storage", category=UserWarning)
-        trial = study.ask()
+        trial = _optuna.new_trial(study) if fresh else study.ask()
     if interrupted():
         _abandon(study, trial, KeyboardInterrupt())
         raise KeyboardInterrupt
@@ -338,8 +348,10 @@ def _release(study: optuna.Study, trial: optuna.Trial) -> None:
     _optuna.set_state(study, trial, TrialState.WAITING)
 
 
-def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> optuna.trial.FrozenTrial:
-    """Train one trial and record how it ended.
+def _run_trial(
+    study: optuna.Study, trial: optuna.Trial, worker: _Worker, note: Callable[[str], None]
+) -> optuna.trial.FrozenTrial | None:
+    """Train one trial and record how it ended (None: another worker failed it meanwhile).
 
     The heartbeat starts before anything else is written: a worker killed after that point leaves a
     trial the others can see go stale, fail and retry — not one left RUNNING for ever.
@@ -351,13 +363,16 @@ def _run_trial(study: optuna.Study, trial: optuna.Trial, worker: _Worker) -> opt
     with _heartbeat(study, trial):
         trial.set_user_attr("worker", worker.name)
         outcome = worker.runner.run([_plan(trial, worker)], monitor)[0]
-    return _tell(study, trial, outcome)
+    return _tell(study, trial, outcome, worker.name, note)
 
 
 def report(study: optuna.Study, trial: optuna.Trial, value: float, epoch: int) -> bool:
-    """Record the epoch's dev metric; whether the pruner stops the trial (not asked when there is no
-    pruner: the question costs a storage read)."""
-    trial.report(value, epoch)
+    """Record the epoch's dev metric; whether the trial stops now: the pruner says so (not asked when
+    there is no pruner: the question costs a storage read), or the trial is no longer this worker's."""
+    try:
+        trial.report(value, epoch)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        return True  # failed by another worker (its heartbeat lapsed): stop training it; _tell says so
     return not isinstance(study.pruner, optuna.pruners.NopPruner) and trial.should_prune()
 
 
@@ -372,20 +387,38 @@ def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> No
     already happened), so no trial is left RUNNING."""
     try:
         trial.set_user_attr("note", "interrupted" if isinstance(exc, KeyboardInterrupt) else str(exc))
-        study.tell(trial, state=TrialState.FAIL)
+        study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
     except optuna.exceptions.UpdateFinishedTrialError:
         pass
 
 
-def _tell(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> optuna.trial.FrozenTrial:
+def _tell(
+    study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome, name: str, note: Callable[[str], None]
+) -> optuna.trial.FrozenTrial | None:
+    """Record how the trial ended; None, with a line, when another worker had already failed it (this
+    worker's heartbeat lapsed, a stalled machine say, and the trial was retried): the result is dropped."""
+    try:
+        told = _told(study, trial, outcome)
+    except optuna.exceptions.UpdateFinishedTrialError:
+        told = None
+    if told is None or (told.state == TrialState.FAIL and outcome.status != TrialStatus.FAILED):
+        note(
+            f"{name}: trial {trial.number} was failed by another worker while this one trained it (its"
+            " heartbeat lapsed) and is retried there; this result is dropped"
+        )
+        return None
+    return told
+
+
+def _told(study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome) -> optuna.trial.FrozenTrial:
     if outcome.message:
         trial.set_user_attr("note", outcome.message)
     if outcome.status == TrialStatus.COMPLETE:
-        return study.tell(trial, outcome.value)
+        return study.tell(trial, outcome.value, skip_if_finished=True)
     if outcome.status == TrialStatus.DIVERGED:
         trial.set_user_attr("diverged", True)
     state = TrialState.FAIL if outcome.status == TrialStatus.FAILED else TrialState.PRUNED
-    return study.tell(trial, state=state)
+    return study.tell(trial, state=state, skip_if_finished=True)
 
 
 @contextmanager
@@ -481,7 +514,7 @@ def _reclaim(
 def _retry(study: optuna.Study, trial: optuna.trial.FrozenTrial, retries: int) -> str:
     """Fail a dead worker's trial and queue it again with the same parameters (up to `retries`)."""
     _optuna.set_state(study, trial, TrialState.FAIL)
-    optuna.storages.RetryFailedTrialCallback(max_retry=retries)(study, _optuna.frozen(study, trial))
+    optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=retries)(study, _optuna.frozen(study, trial))
     trials = study.get_trials(deepcopy=False)
     again = [t.number for t in trials if t.system_attrs.get("retry_history", [])[-1:] == [trial.number]]
     if not again:
