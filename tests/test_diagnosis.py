@@ -388,3 +388,18 @@ def test_a_loss_still_falling_at_the_end_makes_train_longer_the_first_remedy():
     assert "train longer first" in d.findings[0].summary
     level = conclude(evidence(**BIAS), Policy())
     assert not level.findings[0].advice[0].startswith("Train longer")
+
+
+@pytest.mark.parametrize(
+    "errors",
+    [
+        dict(train=(50, 5000), train_dev=(550, 5000), dev=(560, 5000)),  # high variance
+        dict(train=(1500, 5000), train_dev=(1500, 5000), dev=(1500, 5000)),  # high bias
+    ],
+)
+def test_advice_never_quotes_a_setting_the_run_could_not_read(errors):
+    """A report built from a user's own loop or saved predictions may not know lr or weight decay."""
+    unknown = replace(SETUP, lr=float("nan"), weight_decay=float("nan"))
+    ev = replace(evidence(**errors), setup=unknown)
+    tips = [tip for finding in conclude(ev, Policy()).findings for tip in finding.advice]
+    assert tips and not any("nan" in tip for tip in tips), tips

@@ -20,7 +20,7 @@ def high_bias(ev: Evidence) -> list[str]:
         _train_longer(ev),
         "Switch to Adam with a tuned learning rate (the recipe uses SGD)."
         if s.optimizer == "sgd"
-        else f"Tune the learning rate (now {s.lr:g}) on a log scale: `dldoctor tune`.",
+        else f"Tune the learning rate (now {fmt.setting(s.lr)}) on a log scale: `dldoctor tune`.",
     ]
     if s.weight_decay > 0:
         tips.append(f"Weaken regularisation: weight decay {s.weight_decay:g} trades bias for variance.")
@@ -40,8 +40,8 @@ def high_variance(ev: Evidence) -> list[str]:
         " cure for variance.",
         "Augment the training data with transformations that keep labels valid (shifts, crops,"
         " noise, mixing).",
-        f"Increase weight decay (now {s.weight_decay:g})."
-        if s.weight_decay > 0
+        f"Increase weight decay (now {fmt.setting(s.weight_decay)})."
+        if s.weight_decay > 0 or math.isnan(s.weight_decay)
         else "Add weight decay / L2 regularisation (the recipe has none): try 1e-4 to 1e-2 on a log scale.",
         "Add dropout between layers.",
         _stop_early(ev),
@@ -73,11 +73,13 @@ def dev_overfit(ev: Evidence) -> list[str]:
 def divergence(ev: Evidence) -> list[str]:
     s = ev.setup
     lower = (
-        f"Lower the learning rate from {s.lr:g} to about {suggested:.2g}, the range"
+        f"Lower the learning rate from {fmt.setting(s.lr)} to about {suggested:.2g}, the range"
         " test's suggestion (`dldoctor lr-find`), then search a log scale around it."
         if (suggested := _range_test_lr(ev)) is not None
         else f"Lower the learning rate: the recipe uses lr={s.lr:g}; try about {s.lr / 10:.2g},"
         " then search a log scale around it."
+        if math.isfinite(s.lr)
+        else "Lower the learning rate about tenfold, then search a log scale around it."
     )
     return [
         lower,
@@ -90,11 +92,11 @@ def divergence(ev: Evidence) -> list[str]:
 def failed_optimisation(ev: Evidence) -> list[str]:
     s = ev.setup
     tune = (
-        f"Set the learning rate to about {suggested:.2g} (now {s.lr:g}), the range"
+        f"Set the learning rate to about {suggested:.2g} (now {fmt.setting(s.lr)}), the range"
         " test's suggestion, then tune around it: `dldoctor tune`."
         if (suggested := _range_test_lr(ev)) is not None
-        else f"Tune the learning rate first (now {s.lr:g}; an order of magnitude either way is common):"
-        " `dldoctor tune`."
+        else f"Tune the learning rate first (now {fmt.setting(s.lr)}; an order of magnitude either way is"
+        " common): `dldoctor tune`."
     )
     return [
         "Do not add capacity: the model can already fit better than it did.",
