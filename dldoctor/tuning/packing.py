@@ -120,7 +120,7 @@ def _draws_random(model: nn.Module, data: Data) -> bool:
 
 def cpu_bound(model: nn.Module, device: torch.device) -> str | None:
     """Bigger models keep a CPU busy alone; packing them only adds latency."""
-    parameters = sum(p.numel() for p in model.parameters())
+    parameters = _parameters(model)
     if device.type == "cpu" and parameters > CPU_AUTO_PARAMETERS:
         return f"{parameters:,} parameters keep the CPU busy"
     return None
@@ -132,8 +132,11 @@ def memory_size(model: nn.Module, data: Data, batch_size: int, device: torch.dev
 
 
 def _size_reason(model: nn.Module, device: torch.device) -> str:
-    parameters = sum(p.numel() for p in model.parameters())
-    return f"{parameters:,} parameters, {free_memory(device) / 2**30:.1f} GiB free"
+    return f"{_parameters(model):,} parameters, {free_memory(device) / 2**30:.1f} GiB free"
+
+
+def _parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
 
 
 def member_bytes(model: nn.Module, data: Data, batch_size: int) -> int:
