@@ -10,6 +10,7 @@ a worker killed with -9 has its trial failed after the grace period and retried.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sqlite3
@@ -144,10 +145,8 @@ def _copy_template(path: Path) -> None:
     with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
         copy = Path(scratch) / path.name
         shutil.copyfile(template, copy)
-        try:
+        with contextlib.suppress(OSError):  # another worker made it first, or there are no hard links
             os.link(copy, path)
-        except OSError:
-            pass  # another worker made the file first, or the file system has no hard links
 
 
 def _template() -> Path | None:
