@@ -1,9 +1,12 @@
-"""Ground truth for the h3_ patients, without any verdict: train each patient's SETUP and its CURE
-(or REFERENCE) with dldoctor's training engine and print the measured train / train-dev / dev / test
-errors, beside the true Bayes error where the data generator lets it be computed. Nothing from
-dldoctor's diagnosis is called: the expected kinds were judged from these figures alone.
+"""Ground truth for a patient series (h3_ by default), without any verdict: train each patient's
+SETUP and its CURE (or REFERENCE) with dldoctor's training engine and print the measured train /
+train-dev / dev / test errors, beside the true Bayes error where the data generator lets it be
+computed. Nothing from dldoctor's diagnosis is called: the expected kinds were judged from these
+figures alone.
 
-    nice python benchmarks/h3_ground_truth.py [--only PATTERN] [--seeds 0,1]
+    nice python benchmarks/h3_ground_truth.py [--prefix h4_] [--only PATTERN] [--seeds 0,1]
+
+`--prefix` picks the series (the file-name start, h3_ by default); `--only` narrows it further.
 
 It lives beside, not in, benchmarks/patients/ so the patient sweeps never take it for a patient.
 """
@@ -46,11 +49,12 @@ def line(label: str, recipe, seed: int) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--only", default="h3_")
+    parser.add_argument("--prefix", default="h3_", help="patient file-name prefix: the series to run")
+    parser.add_argument("--only", default="", help="substring of the patient file names to keep")
     parser.add_argument("--seeds", default="0,1")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    for path in sorted(PATIENTS.glob("h3_*.py")):
+    for path in sorted(PATIENTS.glob(f"{args.prefix}*.py")):
         if args.only not in path.stem:
             continue
         module = load(path)

@@ -97,6 +97,17 @@ def digits_splits(seed: int, train: int = 1297) -> dd.Splits:
     return dd.Splits(train=(x[order[:train]], y[order[:train]]), dev=(x[order[train:]], y[order[train:]]))
 
 
+def digits_with_train_dev(
+    seed: int, dev_images: Callable[[np.ndarray], np.ndarray] | None = None
+) -> dd.Splits:
+    """Digits shuffled 1,000 train / 297 train-dev / 500 dev; `dev_images` alters the dev images only."""
+    x, y = digits_images()
+    order = permuted(len(y), seed)
+    train, train_dev, dev = order[:1000], order[1000:1297], order[1297:]
+    dev_x = dev_images(x[dev]) if dev_images else x[dev]
+    return dd.Splits(train=(x[train], y[train]), train_dev=(x[train_dev], y[train_dev]), dev=(dev_x, y[dev]))
+
+
 def breast_cancer_raw() -> tuple[np.ndarray, np.ndarray]:
     """The bundled Wisconsin breast-cancer table, unscaled (features range from 1e-3 to 4e3)."""
     x, y = load_breast_cancer(return_X_y=True)
@@ -105,6 +116,15 @@ def breast_cancer_raw() -> tuple[np.ndarray, np.ndarray]:
 
 def standardised(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
     return ((x - reference.mean(0)) / (reference.std(0) + 1e-8)).astype(np.float32)
+
+
+def breast_cancer_splits(seed: int) -> dd.Splits:
+    """The breast-cancer table shuffled 369 / 100 / 100, standardised with the training statistics."""
+    x, y = breast_cancer_raw()
+    order = permuted(len(y), seed)
+    train, train_dev, dev = order[:369], order[369:469], order[469:]
+    x = standardised(x, x[train])
+    return dd.Splits(train=(x[train], y[train]), train_dev=(x[train_dev], y[train_dev]), dev=(x[dev], y[dev]))
 
 
 def mlp(sizes: list[int], activation: Callable[[], nn.Module] | None = nn.ReLU, flatten: bool = True):
@@ -184,3 +204,25 @@ def small_cnn(classes: int = 3) -> nn.Sequential:
 def four_blobs(n: int, rng: np.random.Generator):
     """Four unit-variance classes in 16-D at 3·e_k (pairwise 4.2 apart): Bayes error ≈ 5 %."""
     return blobs(n, rng, 3.0 * np.eye(4, 16), np.arange(4))
+
+
+def reviews(n: int, rng: np.random.Generator, polarity: np.ndarray, words: np.ndarray, length: int = 12):
+    """Token sequences of `length` ids drawn from `words`; label 1 when the ids' polarities sum > 0.
+
+    A bag of words decides it exactly (the sum is linear in the word counts), so the Bayes error is
+    whatever label noise a patient adds.
+    """
+    tokens = rng.choice(words, size=(n, length))
+    return tokens.astype(np.int64), (polarity[tokens].sum(1) > 0).astype(np.int64)
+
+
+class BagOfEmbeddings(nn.Module):
+    """Embed each token id, average over the sequence (order is lost), then a small MLP."""
+
+    def __init__(self, vocabulary: int, dim: int = 16, hidden: int = 32, classes: int = 2):
+        super().__init__()
+        self.embed = nn.Embedding(vocabulary, dim)
+        self.head = mlp([dim, hidden, classes], flatten=False)
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.head(self.embed(tokens.long()).mean(1))

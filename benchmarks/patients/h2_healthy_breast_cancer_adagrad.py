@@ -12,17 +12,9 @@ EXPECTED = "healthy"
 WHY = "errors of a few percent on every split, at the level any model reaches on this table"
 
 
-def make_data(seed):
-    x, y = clinic.breast_cancer_raw()
-    order = clinic.permuted(len(y), seed)
-    train, train_dev, dev = order[:369], order[369:469], order[469:]
-    x = clinic.standardised(x, x[train])
-    return dd.Splits(train=(x[train], y[train]), train_dev=(x[train_dev], y[train_dev]), dev=(x[dev], y[dev]))
-
-
 SETUP = dict(
     model=lambda: clinic.mlp([30, 16, 2]),
-    data=make_data,
+    data=clinic.breast_cancer_splits,
     optimizer="adagrad",
     lr=0.05,
     weight_decay=1e-3,
