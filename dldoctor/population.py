@@ -27,6 +27,7 @@ from dldoctor import task as tasks
 from dldoctor.data import Data, Split, TensorSplit, training_steps
 from dldoctor.inputs import single
 from dldoctor.recipe import Recipe
+from dldoctor.stacked import StackedKernel, stacked_kernel
 from dldoctor.step_graphs import StepGraphs
 from dldoctor.training import EVAL_BATCH, batch_loss, per_example
 
@@ -103,7 +104,8 @@ class Population:
 
     `template` is a freshly built model of the architecture; it lends its structure (and train/eval
     mode) to functional_call and is never trained itself. On a GPU the step is replayed as a CUDA
-    graph (`graphs=False`: always eager).
+    graph (`graphs=False`: always eager). On a CPU a stack of Linear layers and activations skips
+    vmap and autograd: `kernel` computes its steps (None: the model is not such a stack).
     """
 
     def __init__(
@@ -129,6 +131,9 @@ class Population:
         self._forward_own = vmap(self._forward, in_dims=(0, 0), randomness=randomness)
         self._outputs = vmap(self._forward, in_dims=(0, None), randomness="error")
         self._graphs = StepGraphs(self._step) if graphs and self._device.type == "cuda" else None
+        self.kernel: StackedKernel | None = (
+            stacked_kernel(template, self.x) if self._device.type == "cpu" else None
+        )
 
     def __len__(self) -> int:
         return len(self.members)
@@ -194,14 +199,17 @@ class Population:
         """Forward, backward and update on the rows `index` picks (one row list shared by every
         member, or one per member); returns each member's loss."""
         shared = index.dim() == 1
-        forward = self._forward_shared if shared else self._forward_own
-        loss = member_losses(
-            forward(self.params, self.x[index]), self.train.y[index], self.recipe.task, shared
-        )
-        leaves = [self.params[name] for name in self.names]
-        grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
+        x, y = self.x[index], self.train.y[index]
+        if self.kernel is not None:
+            loss, grads = self.kernel.step(self.params, x, y, self.recipe.task, stacked=not shared)
+        else:
+            forward = self._forward_shared if shared else self._forward_own
+            loss = member_losses(forward(self.params, x), y, self.recipe.task, shared)
+            leaves = [self.params[name] for name in self.names]
+            # members share no weights: their own gradients
+            grads = dict(zip(self.names, torch.autograd.grad(loss.sum(), leaves), strict=True))
         with torch.no_grad():
-            self._update(dict(zip(self.names, grads, strict=True)))
+            self._update(grads)
         return loss.detach()
 
     @torch.no_grad()
@@ -210,7 +218,10 @@ class Population:
         self.template.eval()
         losses, errors = [], []
         for x, y in split.batches(EVAL_BATCH):
-            out = self._outputs(self.params, single(x))
+            if self.kernel is not None:
+                out = self.kernel.forward(self.params, single(x))
+            else:
+                out = self._outputs(self.params, single(x))
             flat_out, flat_y = _flattened(out, y, shared=True)
             loss, error = per_example(flat_out, flat_y, self.recipe.task)
             losses.append(loss.view(out.shape[:2]))
@@ -279,7 +290,7 @@ class Population:
         run's fused optimiser calls), one call per member since each has its own lr, β and decay."""
         grads = self._aligned(grads)
         self._counts += 1
-        member_grads = [g.unbind(0) for g in grads.values()]
+        member_grads = [grads[name].unbind(0) for name in self.names]  # in the views' order
         for i, (member, state) in enumerate(zip(self.members, self._state_views(), strict=True)):
             params, *moments, counts = state
             gradient = [g[i] for g in member_grads]
