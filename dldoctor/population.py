@@ -240,6 +240,8 @@ class Population:
         self._views = None
         if self._graphs is not None:
             self._graphs.reset()
+        if self.kernel is not None:
+            self.kernel.release()  # its buffers are shaped for the old member count
 
     @property
     def _device(self) -> torch.device:

@@ -234,10 +234,14 @@ def _layers(module: nn.Module, prefix: str = "") -> Iterator[_Op | None]:
 
 
 def _hooked(module: nn.Module) -> bool:
-    """Whether hooks could change what the module computes (the kernel never calls them)."""
+    """Whether hooks, the module's own or global ones, could change what it computes (the kernel
+    never calls them)."""
+    hooks = nn.modules.module
     return bool(
         module._forward_hooks or module._forward_pre_hooks or module._backward_hooks
-        or module._backward_pre_hooks
+        or module._backward_pre_hooks or hooks._global_forward_hooks
+        or hooks._global_forward_pre_hooks or hooks._global_backward_hooks
+        or hooks._global_backward_pre_hooks
     )  # fmt: skip
 
 
@@ -249,6 +253,10 @@ class StackedKernel:
         self.ops = ops
         self.first = next(i for i, op in enumerate(ops) if isinstance(op, _Linear))
         self._kept: dict[tuple, torch.Tensor] = {}
+
+    def release(self) -> None:
+        """Let go of the kept buffers (the population's size changed: they would never be reused)."""
+        self._kept.clear()
 
     @torch.no_grad()
     def forward(self, params: Params, x: torch.Tensor) -> torch.Tensor:
@@ -262,29 +270,50 @@ class StackedKernel:
         """Each member's mean training loss on `x` (one batch shared by all members, or `stacked`:
         one per member) and its gradients, as autograd would give them alone. The gradients live
         in buffers the next step overwrites."""
-        from dldoctor.population import member_losses  # population imports this module
-
         run = _Pass(training=True, kept=self._kept)
-        with torch.no_grad():
-            out = self._forward(params, (x, stacked), run).detach().requires_grad_()
-        with torch.enable_grad():
-            loss = member_losses(out, y, task, shared=not stacked)
-            (grad,) = torch.autograd.grad(loss.sum(), out)
-        grad = grad.contiguous()  # the layers' backward writes into it
         grads: Params = {}
         with torch.no_grad():
+            out = self._forward(params, (x, stacked), run)
+            loss, grad = _loss_and_gradient(out, y, task, stacked)
             for run.layer in range(len(self.ops) - 1, self.first, -1):
                 grad = self.ops[run.layer].backward(grad, params, run, grads)
             run.layer = self.first
             first = self.ops[self.first]
             assert isinstance(first, _Linear)
             first.gradients(grad, run, grads)  # no layer before it needs its input's gradient
-        return loss.detach(), grads
+        return loss, grads
 
     def _forward(self, params: Params, flow: Flow, run: _Pass) -> torch.Tensor:
         for run.layer, op in enumerate(self.ops):
             flow = op.forward(flow, params, run)
         return flow[0]
+
+
+def _cross_entropy(out: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each member's mean cross-entropy and its gradient, (softmax − one-hot) / batch, written as
+    autograd's log-softmax and NLL backward compute it (the same roundings), in a third of the time."""
+    log_p = torch.log_softmax(out, dim=2)
+    target = y.unsqueeze(2)
+    loss = log_p.gather(2, target).squeeze(2).neg_().mean(dim=1)
+    share = 1.0 / out.shape[1]
+    grad = log_p.exp_().mul_(share)
+    return loss, grad.scatter_add_(2, target, grad.new_full(target.shape, -share))
+
+
+def _loss_and_gradient(
+    out: torch.Tensor, y: torch.Tensor, task: str, stacked: bool
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each member's mean loss as the task defines it, and its gradient: cross-entropy written out,
+    any other loss through autograd."""
+    from dldoctor.population import member_losses  # population imports this module
+
+    if task == "classification" and out.dim() == 3 and not y.is_floating_point():
+        return _cross_entropy(out, y if stacked else y.expand(out.shape[0], *y.shape))
+    out = out.detach().requires_grad_()
+    with torch.enable_grad():
+        loss = member_losses(out, y, task, shared=not stacked)
+        (grad,) = torch.autograd.grad(loss.sum(), out)
+    return loss.detach(), grad.contiguous()  # the layers' backward writes into it
 
 
 def stacked_kernel(template: nn.Module, x: torch.Tensor) -> StackedKernel | None:
