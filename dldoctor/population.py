@@ -123,6 +123,7 @@ class Population:
         self._counts = torch.zeros(0, device=self._device)  # steps per member, float32 as the kernels take
         self._first_steps: list[bool] = []
         self._views: list[list[list[torch.Tensor]]] | None = None
+        self._grad_views: tuple[list[torch.Tensor], list[list[torch.Tensor]]] | None = None
         self.epochs: list[int] = []
         self._orders: dict[int, list[torch.Tensor]] = {}
         self._generators: dict[int, torch.Generator] = {}
@@ -237,7 +238,7 @@ class Population:
 
     def _moved(self) -> None:
         """Parameters or optimiser state now live in new memory: drop what pointed at the old."""
-        self._views = None
+        self._views = self._grad_views = None
         if self._graphs is not None:
             self._graphs.reset()
         if self.kernel is not None:
@@ -292,15 +293,24 @@ class Population:
         run's fused optimiser calls), one call per member since each has its own lr, β and decay."""
         grads = self._aligned(grads)
         self._counts += 1
-        member_grads = [grads[name].unbind(0) for name in self.names]  # in the views' order
-        for i, (member, state) in enumerate(zip(self.members, self._state_views(), strict=True)):
+        states = zip(self.members, self._state_views(), self._member_grads(grads), strict=True)
+        for i, (member, state, gradient) in enumerate(states):
             params, *moments, counts = state
-            gradient = [g[i] for g in member_grads]
             if self.recipe.optimizer == "sgd":
                 self._sgd_step(member, params, gradient, moments[0], first=self._first_steps[i])
             else:
                 self._adam_step(member, params, gradient, moments, counts)
         self._first_steps = [False] * len(self)
+
+    def _member_grads(self, grads: dict[str, torch.Tensor]) -> list[list[torch.Tensor]]:
+        """Per member, its slice of every gradient (in the views' order); kept while the gradients
+        are the same tensors, as the stacked kernel's are (it writes every step into one buffer)."""
+        source = [grads[name] for name in self.names]
+        kept = self._grad_views
+        if kept is None or any(a is not b for a, b in zip(source, kept[0], strict=True)):
+            per_member = [list(views) for views in zip(*(g.unbind(0) for g in source), strict=True)]
+            self._grad_views = (source, per_member)
+        return self._grad_views[1]
 
     @staticmethod
     def _sgd_step(
