@@ -309,8 +309,8 @@ class Population:
         kept = self._grad_views
         if kept is None or any(a is not b for a, b in zip(source, kept[0], strict=True)):
             per_member = [list(views) for views in zip(*(g.unbind(0) for g in source), strict=True)]
-            self._grad_views = (source, per_member)
-        return self._grad_views[1]
+            kept = self._grad_views = (source, per_member)
+        return kept[1]
 
     @staticmethod
     def _sgd_step(
