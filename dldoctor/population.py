@@ -27,6 +27,7 @@ from dldoctor import task as tasks
 from dldoctor.data import Data, Split, TensorSplit, training_steps
 from dldoctor.inputs import single
 from dldoctor.recipe import Recipe
+from dldoctor.stacked import StackedKernel, stacked_kernel
 from dldoctor.step_graphs import StepGraphs
 from dldoctor.training import EVAL_BATCH, batch_loss, per_example
 
@@ -103,7 +104,8 @@ class Population:
 
     `template` is a freshly built model of the architecture; it lends its structure (and train/eval
     mode) to functional_call and is never trained itself. On a GPU the step is replayed as a CUDA
-    graph (`graphs=False`: always eager).
+    graph (`graphs=False`: always eager). On a CPU a stack of Linear layers and activations skips
+    vmap and autograd: `kernel` computes its steps (None: the model is not such a stack).
     """
 
     def __init__(
@@ -121,6 +123,7 @@ class Population:
         self._counts = torch.zeros(0, device=self._device)  # steps per member, float32 as the kernels take
         self._first_steps: list[bool] = []
         self._views: list[list[list[torch.Tensor]]] | None = None
+        self._grad_views: tuple[list[torch.Tensor], list[list[torch.Tensor]]] | None = None
         self.epochs: list[int] = []
         self._orders: dict[int, list[torch.Tensor]] = {}
         self._generators: dict[int, torch.Generator] = {}
@@ -129,6 +132,9 @@ class Population:
         self._forward_own = vmap(self._forward, in_dims=(0, 0), randomness=randomness)
         self._outputs = vmap(self._forward, in_dims=(0, None), randomness="error")
         self._graphs = StepGraphs(self._step) if graphs and self._device.type == "cuda" else None
+        self.kernel: StackedKernel | None = (
+            stacked_kernel(template, self.x) if self._device.type == "cpu" else None
+        )
 
     def __len__(self) -> int:
         return len(self.members)
@@ -194,14 +200,17 @@ class Population:
         """Forward, backward and update on the rows `index` picks (one row list shared by every
         member, or one per member); returns each member's loss."""
         shared = index.dim() == 1
-        forward = self._forward_shared if shared else self._forward_own
-        loss = member_losses(
-            forward(self.params, self.x[index]), self.train.y[index], self.recipe.task, shared
-        )
-        leaves = [self.params[name] for name in self.names]
-        grads = torch.autograd.grad(loss.sum(), leaves)  # members share no weights: their own gradients
+        x, y = self.x[index], self.train.y[index]
+        if self.kernel is not None:
+            loss, grads = self.kernel.step(self.params, x, y, self.recipe.task, stacked=not shared)
+        else:
+            forward = self._forward_shared if shared else self._forward_own
+            loss = member_losses(forward(self.params, x), y, self.recipe.task, shared)
+            leaves = [self.params[name] for name in self.names]
+            # members share no weights: their own gradients
+            grads = dict(zip(self.names, torch.autograd.grad(loss.sum(), leaves), strict=True))
         with torch.no_grad():
-            self._update(dict(zip(self.names, grads, strict=True)))
+            self._update(grads)
         return loss.detach()
 
     @torch.no_grad()
@@ -210,7 +219,10 @@ class Population:
         self.template.eval()
         losses, errors = [], []
         for x, y in split.batches(EVAL_BATCH):
-            out = self._outputs(self.params, single(x))
+            if self.kernel is not None:
+                out = self.kernel.forward(self.params, single(x))
+            else:
+                out = self._outputs(self.params, single(x))
             flat_out, flat_y = _flattened(out, y, shared=True)
             loss, error = per_example(flat_out, flat_y, self.recipe.task)
             losses.append(loss.view(out.shape[:2]))
@@ -226,9 +238,11 @@ class Population:
 
     def _moved(self) -> None:
         """Parameters or optimiser state now live in new memory: drop what pointed at the old."""
-        self._views = None
+        self._views = self._grad_views = None
         if self._graphs is not None:
             self._graphs.reset()
+        if self.kernel is not None:
+            self.kernel.release()  # its buffers are shaped for the old member count
 
     @property
     def _device(self) -> torch.device:
@@ -279,15 +293,24 @@ class Population:
         run's fused optimiser calls), one call per member since each has its own lr, β and decay."""
         grads = self._aligned(grads)
         self._counts += 1
-        member_grads = [g.unbind(0) for g in grads.values()]
-        for i, (member, state) in enumerate(zip(self.members, self._state_views(), strict=True)):
+        states = zip(self.members, self._state_views(), self._member_grads(grads), strict=True)
+        for i, (member, state, gradient) in enumerate(states):
             params, *moments, counts = state
-            gradient = [g[i] for g in member_grads]
             if self.recipe.optimizer == "sgd":
                 self._sgd_step(member, params, gradient, moments[0], first=self._first_steps[i])
             else:
                 self._adam_step(member, params, gradient, moments, counts)
         self._first_steps = [False] * len(self)
+
+    def _member_grads(self, grads: dict[str, torch.Tensor]) -> list[list[torch.Tensor]]:
+        """Per member, its slice of every gradient (in the views' order); kept while the gradients
+        are the same tensors, as the stacked kernel's are (it writes every step into one buffer)."""
+        source = [grads[name] for name in self.names]
+        kept = self._grad_views
+        if kept is None or any(a is not b for a, b in zip(source, kept[0], strict=True)):
+            per_member = [list(views) for views in zip(*(g.unbind(0) for g in source), strict=True)]
+            kept = self._grad_views = (source, per_member)
+        return kept[1]
 
     @staticmethod
     def _sgd_step(

@@ -15,8 +15,9 @@ from conftest import REPO
 from torch import nn
 
 import dldoctor as dd
-from dldoctor.population import Member, Population, recipe_obstacle, uses_randomness
+from dldoctor.population import Member, Population, member_losses, recipe_obstacle, uses_randomness
 from dldoctor.search_space import SearchSpace, build_space
+from dldoctor.stacked import stacked_kernel
 from dldoctor.training import build_model, fit, prepare_run
 from dldoctor.tuning.packing import choose_packing, seed_packing
 from dldoctor.tuning.runner import PackedRunner, SequentialRunner, TrialPlan
@@ -39,6 +40,17 @@ def mlp(dropout: float = 0.0) -> nn.Module:
     return nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(dropout), nn.Linear(16, 3))
 
 
+class Wrapped(nn.Module):
+    """The same network behind a forward of its own: the hand-written kernel leaves it to vmap."""
+
+    def __init__(self, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.net = mlp(dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)
+
+
 def recipe(model=mlp, **changes) -> dd.Recipe:
     base = dd.Recipe(name="packed", model=model, data=make_data, lr=1e-2, batch_size=32, epochs=3)
     return base.replace(**changes)
@@ -59,13 +71,18 @@ def never_prune(number: int, epoch: int, value: float) -> bool:
 
 @pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw"])
 @pytest.mark.parametrize("dropout", [0.0, 0.3])
-def test_a_member_ends_with_the_weights_and_dev_error_of_the_trial_trained_alone(data, optimizer, dropout):
+@pytest.mark.parametrize(("network", "kernel"), [(mlp, True), (Wrapped, False)])
+def test_a_member_ends_with_the_weights_and_dev_error_of_the_trial_trained_alone(
+    data, optimizer, dropout, network, kernel
+):
     """With dropout, "the same" means the member draws the masks its lone run draws: fit seeds the
-    global generator with the trial's seed, and the population (one seed, randomness="same") does too."""
-    base = recipe(lambda: mlp(dropout), optimizer=optimizer, weight_decay=1e-3)
+    global generator with the trial's seed, and the population (one seed, randomness="same") does too.
+    Both ways of training a population: the hand-written kernel (a plain stack) and vmap."""
+    base = recipe(lambda: network(dropout), optimizer=optimizer, weight_decay=1e-3)
     template = build_model(base, 0, CPU)
     population = Population(template, base, data.train, uses_randomness(template, data.train.x[:2]))
     assert population.random == (dropout > 0)
+    assert (population.kernel is not None) == kernel
     alone = []
     for plan in plans(base):
         model = build_model(plan.recipe, 0, CPU)
@@ -83,6 +100,98 @@ def test_a_member_ends_with_the_weights_and_dev_error_of_the_trial_trained_alone
         assert errors[i] == pytest.approx(last.dev_error, abs=1e-9)
         assert losses[i] == pytest.approx(last.dev_loss, rel=1e-5)
         assert train_losses[i] == pytest.approx(last.train_loss, rel=1e-5)
+
+
+def zoo() -> nn.Module:
+    """Every layer the kernel writes out, nested, with a wide layer and a narrow (transposed) head."""
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Sequential(nn.Linear(6, 40), nn.Tanh(), nn.Dropout(0.2), nn.GELU(approximate="tanh")),
+        nn.Linear(40, 8, bias=False),
+        nn.LeakyReLU(0.1),
+        nn.Sigmoid(),
+        nn.Identity(),
+        nn.Linear(8, 40),
+        nn.GELU(),
+        nn.ReLU(),
+        nn.Linear(40, 3),
+    )
+
+
+@pytest.mark.parametrize("stacked", [False, True])
+def test_the_kernel_gives_each_member_the_loss_and_gradients_autograd_gives_it_alone(stacked):
+    """Two members with their own weights, one batch shared or one batch each; with dropout the
+    member draws the mask its lone run draws from the same generator state."""
+    x, y = torch.randn(2, 5, 2, 3), torch.randint(0, 3, (2, 5))
+    members = [build_model(recipe(zoo), seed, CPU) for seed in (0, 1)]
+    kernel = stacked_kernel(members[0], x[0])
+    assert kernel is not None
+    params = {
+        name: torch.stack([dict(m.named_parameters())[name].detach() for m in members])
+        for name, _ in members[0].named_parameters()
+    }
+    torch.manual_seed(7)
+    batch = (x, y) if stacked else (x[0], y[0])
+    loss, grads = kernel.step(params, *batch, "classification", stacked=stacked)
+    for i, model in enumerate(members):
+        torch.manual_seed(7)
+        alone = nn.functional.cross_entropy(model(x[i if stacked else 0]), y[i if stacked else 0])
+        expected = torch.autograd.grad(alone, list(model.parameters()))
+        assert loss[i] == pytest.approx(alone.item(), rel=1e-6)
+        for (name, _), e in zip(model.named_parameters(), expected, strict=True):
+            assert torch.allclose(grads[name][i], e, rtol=1e-5, atol=1e-7), (i, name)
+
+
+def test_the_kernel_computes_a_regression_loss_through_the_task():
+    x, y = torch.randn(6, 4), torch.randn(6)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 1))
+    params = {name: p.detach().unsqueeze(0) for name, p in model.named_parameters()}
+    kernel = stacked_kernel(model, x)
+    assert kernel is not None
+    loss, grads = kernel.step(params, x, y, "regression", stacked=False)
+    alone = member_losses(model(x).unsqueeze(0), y, "regression", shared=True)
+    assert torch.allclose(loss, alone.detach())
+    expected = torch.autograd.grad(alone.sum(), list(model.parameters()))
+    for (name, _), e in zip(model.named_parameters(), expected, strict=True):
+        assert torch.allclose(grads[name][0], e, rtol=1e-5, atol=1e-7), name
+
+
+def _hooked_linear() -> nn.Module:
+    model = mlp()
+    model[0].register_forward_hook(lambda module, args, out: out * 2)
+    return model
+
+
+def _reused_linear() -> nn.Module:
+    shared = nn.Linear(4, 4)
+    return nn.Sequential(shared, nn.ReLU(), shared, nn.Linear(4, 3))
+
+
+class Scaled(nn.Linear):
+    """A Linear whose forward differs from nn.Linear's."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return super().forward(x) * 0.5
+
+
+@pytest.mark.parametrize(
+    "model",
+    [
+        Wrapped,
+        _hooked_linear,
+        _reused_linear,
+        lambda: nn.Sequential(Scaled(4, 16), nn.ReLU(), nn.Linear(16, 3)),
+        lambda: nn.Sequential(nn.Linear(4, 16), nn.LayerNorm(16), nn.Linear(16, 3)),
+        lambda: nn.Sequential(nn.Linear(4, 16), nn.Softplus(), nn.Linear(16, 3)),
+        lambda: nn.Sequential(nn.Unflatten(1, (2, 2)), nn.Linear(2, 3)),  # a Linear over 3-D rows
+        lambda: nn.Sequential(nn.Flatten(0), nn.Linear(4, 3)),
+        lambda: nn.Sequential(nn.Linear(4, 16), nn.Dropout(1.0), nn.Linear(16, 3)),
+    ],
+)
+def test_a_population_of_a_model_the_kernel_cannot_write_out_trains_through_vmap(data, model):
+    template = build_model(recipe(model), 0, CPU)
+    assert stacked_kernel(template, data.train.x) is None
+    assert Population(template, recipe(model), data.train, False).kernel is None
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA graphs need a GPU")
