@@ -19,7 +19,7 @@ from optuna.trial import TrialState
 
 from dldoctor.recipe import load_recipe
 from dldoctor.tuning import _optuna
-from dldoctor.tuning import study as loop
+from dldoctor.tuning.reports import Reports
 from dldoctor.tuning.storage import open_storage
 from dldoctor.tuning.study import Listener, TuneOptions, _ask, _open_study, _pack, _prepare, _work, tune
 
@@ -138,14 +138,14 @@ def test_a_worker_whose_trial_another_failed_drops_that_result_with_a_line_and_g
     worker = _prepare(load_recipe(make_recipe(WIDE)), opts)
     _pack(worker)
     study = _open_study(open_storage(opts.storage, opts.storage_settings), worker, opts)
-    original = loop.report
+    original = Reports.add
 
-    def failed_meanwhile(study, trial, value, epoch):
+    def failed_meanwhile(self, trial, epoch, value):
         if trial.number == 0:
             _optuna.set_state(study, trial, TrialState.FAIL)  # as another worker's stale check does
-        return original(study, trial, value, epoch)
+        return original(self, trial, epoch, value)
 
-    monkeypatch.setattr(loop, "report", failed_meanwhile)
+    monkeypatch.setattr(Reports, "add", failed_meanwhile)
     notes: list[str] = []
     told: list[int] = []
     _work(study, worker, lambda trial: told.append(trial.number), notes.append)

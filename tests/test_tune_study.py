@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO
 from optuna.trial import TrialState
 
+from dldoctor.tuning.storage import StorageSettings, open_storage
 from dldoctor.tuning.study import TuneOptions, tune
 
 WIDE = """
@@ -193,6 +194,24 @@ def test_default_storage_is_an_sqlite_file_in_the_working_directory(make_recipe,
     result = tune(make_recipe(WIDE), TuneOptions(trials=1, pruner="none"))
     assert result.setup.storage == f"sqlite:///{tmp_path / 'dldoctor-tune.db'}"
     assert (tmp_path / "dldoctor-tune.db").is_file()
+
+
+def test_a_new_study_file_starts_from_a_cached_empty_one_that_optuna_accepts(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    settings = StorageSettings()
+    for name in ("a.db", "b.db"):  # the first makes the template, the second only copies it
+        open_storage(f"sqlite:///{tmp_path / name}", settings).engine.dispose()
+    assert len(list((tmp_path / "cache" / "dldoctor").glob("optuna-*.db"))) == 1
+    checked = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'b.db'}")  # Optuna's own version check
+    optuna.create_study(storage=checked, study_name="s").optimize(lambda t: t.suggest_float("x", 0, 1), 2)
+    assert len(optuna.load_study(study_name="s", storage=f"sqlite:///{tmp_path / 'b.db'}").trials) == 2
+
+
+def test_without_a_writable_cache_optuna_creates_the_schema_itself(tmp_path, monkeypatch):
+    (tmp_path / "cache").write_text("a file where the cache folder would go")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", StorageSettings())
+    assert optuna.create_study(storage=storage, study_name="s").study_name == "s"
 
 
 @pytest.mark.parametrize("pack", ["1", "4"])

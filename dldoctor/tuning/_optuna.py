@@ -1,6 +1,6 @@
-"""The one place dldoctor reaches past Optuna's public API: trial ids, direct state changes and the
-storage heartbeat. Optuna offers these to its own optimize() loop only; an Optuna upgrade that moves
-them breaks this file and nothing else."""
+"""The one place dldoctor reaches past Optuna's public API: trial ids, direct state changes, the
+storage heartbeat and epoch reports written several to a transaction. Optuna offers these to its
+own optimize() loop only; an Optuna upgrade that moves them breaks this file and nothing else."""
 
 from __future__ import annotations
 
@@ -8,8 +8,13 @@ import warnings
 from collections.abc import Iterable
 
 import optuna
+from optuna.exceptions import UpdateFinishedTrialError
 from optuna.storages._heartbeat import BaseHeartbeat
+from optuna.storages._rdb.storage import _create_scoped_session
 from optuna.trial import FrozenTrial, Trial, TrialState
+from sqlalchemy.exc import IntegrityError
+
+Report = tuple[Trial, int, float]  # (trial, epoch, dev metric)
 
 
 def new_trial(study: optuna.Study) -> Trial:
@@ -49,3 +54,37 @@ def fail_stale_trials(study: optuna.Study) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)
+
+
+def note_report(trial: Trial, step: int, value: float) -> None:
+    """What trial.report does to the trial in hand, without its write: pruners read a trial's own
+    values from there."""
+    trial._cached_frozen_trial.intermediate_values[step] = value
+
+
+def write_reports(study: optuna.Study, reports: list[Report]) -> set[int]:
+    """Write the reports in one transaction (Optuna commits each); the numbers of trials that were
+    no longer running (another worker failed them), whose reports are dropped."""
+    try:
+        _write_together(study, reports)
+        return set()
+    except (UpdateFinishedTrialError, IntegrityError):  # one trial is finished: the others one by one
+        finished = set()
+        for trial, step, value in reports:
+            try:
+                study._storage.set_trial_intermediate_value(trial._trial_id, step, value)
+            except UpdateFinishedTrialError:
+                finished.add(trial.number)
+        return finished
+
+
+def _write_together(study: optuna.Study, reports: list[Report]) -> None:
+    storage = study._storage
+    backend = getattr(storage, "_backend", storage)  # under Optuna's cache
+    if not isinstance(backend, optuna.storages.RDBStorage):
+        for trial, step, value in reports:
+            storage.set_trial_intermediate_value(trial._trial_id, step, value)
+        return
+    with _create_scoped_session(backend.scoped_session) as session:
+        for trial, step, value in reports:
+            backend._set_trial_intermediate_value_without_commit(session, trial._trial_id, step, value)

@@ -20,6 +20,7 @@ import optuna
 from dldoctor.tuning import study as loop
 from dldoctor.tuning.heartbeat import Heartbeats
 from dldoctor.tuning.packing import smallest_population
+from dldoctor.tuning.reports import Reports
 from dldoctor.tuning.runner import PackedRunner, TrialOutcome, TrialPlan, shape_key
 
 
@@ -40,6 +41,7 @@ class PackedWork:
         self.note = note
         self.smallest = smallest_population(self.runner.device)
         self.held = Heartbeats(study)
+        self.reports = Reports(study)
         self.parked: list[TrialPlan] = []  # held, not training yet
         self.full = False  # no room in the budget at the last claim: no more claims until the next group
 
@@ -109,12 +111,12 @@ class PackedWork:
         return plan
 
     def _monitor(self, number: int, epoch: int, value: float) -> bool:
-        return loop.report(self.study, self.held.trials[number], value, epoch)
+        return self.reports.add(self.held.trials[number], epoch, value)
 
     def _finish(self, plan: TrialPlan, outcome: TrialOutcome) -> None:
         """Tell, then let go: a trial leaves `held` only once told, so an interrupt mid-tell fails it."""
         trial = self.held.trials[plan.number]
-        told = loop._tell(self.study, trial, outcome, self.worker.name, self.note)
+        told = loop._tell(self.study, trial, outcome, self.worker.name, self.note, self.reports)
         self.held.pop(plan.number)
         if told is not None:
             self.finished(told)

@@ -10,7 +10,11 @@ a worker killed with -9 has its trial failed after the grace period and retried.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
 import sqlite3
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +22,7 @@ from pathlib import Path
 import optuna
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from dldoctor.errors import StorageError, one_line
 
@@ -112,6 +116,8 @@ def _prepare_sqlite(database: str | None) -> bool:
     if path.is_dir():
         raise StorageError(f"the study file {path} is a directory; give a file name")
     fresh = not path.exists() or path.stat().st_size == 0
+    if not path.exists():
+        _copy_template(path)
     try:
         with sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S) as connection:
             problems = [row[0] for row in connection.execute("PRAGMA integrity_check(3)")]
@@ -126,6 +132,38 @@ def _prepare_sqlite(database: str | None) -> bool:
     except sqlite3.Error as exc:
         raise StorageError(f"cannot open the study file {path}: {exc}") from None
     return fresh
+
+
+def _copy_template(path: Path) -> None:
+    """Start a new study file as a copy of an empty one with this Optuna's schema: creating the schema
+    costs ≈ 0.1 s per study (Optuna stamps it with alembic), a copy ≈ 1 ms. The copy appears under its
+    name at once (a hard link), so a worker starting beside us sees either no file or a whole one;
+    without a template (no writable cache) Optuna creates the schema as before."""
+    template = _template()
+    if template is None:
+        return
+    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+        copy = Path(scratch) / path.name
+        shutil.copyfile(template, copy)
+        with contextlib.suppress(OSError):  # another worker made it first, or there are no hard links
+            os.link(copy, path)
+
+
+def _template() -> Path | None:
+    """The empty study file for this Optuna version in the user's cache, made on first use."""
+    folder = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "dldoctor"
+    path = folder / f"optuna-{optuna.__version__}-empty-study.db"
+    if path.is_file():
+        return path
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(dir=folder) as scratch:
+            made = Path(scratch) / path.name
+            optuna.storages.RDBStorage(f"sqlite:///{made}").engine.dispose()
+            os.replace(made, path)
+    except (OSError, SQLAlchemyError, optuna.exceptions.OptunaError):
+        return None
+    return path
 
 
 def _scrub(exc: BaseException, password: str | None) -> str:

@@ -40,6 +40,7 @@ from dldoctor.tuning.options import TuneOptions
 from dldoctor.tuning.packing import Packing, choose_packing, make_runner
 from dldoctor.tuning.progress import Progress, TrialReport
 from dldoctor.tuning.pruners import make_pruner
+from dldoctor.tuning.reports import Reports
 from dldoctor.tuning.results import StudySetup, TuneResult, summarise
 from dldoctor.tuning.runner import SequentialRunner, TrialOutcome, TrialPlan, TrialRunner
 from dldoctor.tuning.samplers import make_sampler
@@ -222,6 +223,7 @@ def _work(
         PackedWork(study, worker, finished, note).run()
         return
     idle = _Idle(worker, note)
+    reports = Reports(study)
     while True:
         claimed: list[optuna.Trial] | str = []
         try:  # from the moment a trial is in hand, an interrupt anywhere fails it
@@ -231,7 +233,7 @@ def _work(
             if isinstance(claimed, str):
                 continue
             idle.reset()
-            report = _run_trial(study, claimed[0], worker, note)
+            report = _run_trial(study, claimed[0], worker, note, reports)
         except BaseException as exc:
             for trial in claimed if isinstance(claimed, list) else []:
                 _abandon(study, trial, exc)
@@ -349,7 +351,7 @@ def _release(study: optuna.Study, trial: optuna.Trial) -> None:
 
 
 def _run_trial(
-    study: optuna.Study, trial: optuna.Trial, worker: _Worker, note: Callable[[str], None]
+    study: optuna.Study, trial: optuna.Trial, worker: _Worker, note: Callable[[str], None], reports: Reports
 ) -> optuna.trial.FrozenTrial | None:
     """Train one trial and record how it ended (None: another worker failed it meanwhile).
 
@@ -358,22 +360,12 @@ def _run_trial(
     """
 
     def monitor(number: int, epoch: int, value: float) -> bool:
-        return report(study, trial, value, epoch)
+        return reports.add(trial, epoch, value)
 
     with _heartbeat(study, trial):
         trial.set_user_attr("worker", worker.name)
         outcome = worker.runner.run([_plan(trial, worker)], monitor)[0]
-    return _tell(study, trial, outcome, worker.name, note)
-
-
-def report(study: optuna.Study, trial: optuna.Trial, value: float, epoch: int) -> bool:
-    """Record the epoch's dev metric; whether the trial stops now: the pruner says so (not asked when
-    there is no pruner: the question costs a storage read), or the trial is no longer this worker's."""
-    try:
-        trial.report(value, epoch)
-    except optuna.exceptions.UpdateFinishedTrialError:
-        return True  # failed by another worker (its heartbeat lapsed): stop training it; _tell says so
-    return not isinstance(study.pruner, optuna.pruners.NopPruner) and trial.should_prune()
+    return _tell(study, trial, outcome, worker.name, note, reports)
 
 
 def _plan(trial: optuna.Trial, worker: _Worker) -> TrialPlan:
@@ -393,10 +385,17 @@ def _abandon(study: optuna.Study, trial: optuna.Trial, exc: BaseException) -> No
 
 
 def _tell(
-    study: optuna.Study, trial: optuna.Trial, outcome: TrialOutcome, name: str, note: Callable[[str], None]
+    study: optuna.Study,
+    trial: optuna.Trial,
+    outcome: TrialOutcome,
+    name: str,
+    note: Callable[[str], None],
+    reports: Reports,
 ) -> optuna.trial.FrozenTrial | None:
-    """Record how the trial ended; None, with a line, when another worker had already failed it (this
-    worker's heartbeat lapsed, a stalled machine say, and the trial was retried): the result is dropped."""
+    """Record how the trial ended, its epoch reports written first; None, with a line, when another
+    worker had already failed it (this worker's heartbeat lapsed, a stalled machine say, and the trial
+    was retried): the result is dropped."""
+    reports.flush()
     try:
         told = _told(study, trial, outcome)
     except optuna.exceptions.UpdateFinishedTrialError:
