@@ -35,6 +35,7 @@ PROJECTION = 32  # principal directions of the candidate filter
 BASIS_SAMPLE = 4000  # reference rows the directions are computed from
 SLACK = 1e-5  # relative float32 rounding allowance in the filter (extra candidates are checked in full)
 MAX_REFERENCE, MAX_QUERY = 100_000, 20_000  # rows `diagnose` compares (a random sample beyond)
+NEARNESS_SAMPLE = 1000  # query rows whose nearest-reference distance is measured in full
 
 __all__ = ["Duplicates", "find_duplicates"]
 
@@ -71,6 +72,18 @@ def find_duplicates(
         typical=typical,
         pairs=tuple(pairs),
     )
+
+
+def nearest_distances(query: Inputs, reference: Inputs, seed: int = 0) -> torch.Tensor:
+    """Distance from up to NEARNESS_SAMPLE query rows to their nearest reference row, in the reference's
+    standardised space (as the near search measures): how close a split lies to the training set."""
+    q, r = flat_features(query).cpu(), flat_features(reference).cpu()
+    if not len(q) or not len(r):
+        return torch.empty(0)
+    r_std, q_std = _standardise(r, q)
+    chosen = torch.randperm(len(q_std), generator=torch.Generator().manual_seed(seed))[:NEARNESS_SAMPLE]
+    _, dist = nearest(q_std[chosen], r_std, k=1)
+    return dist[:, 0].sqrt()
 
 
 def _standardise(r: torch.Tensor, q: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

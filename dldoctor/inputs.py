@@ -44,6 +44,15 @@ def floating(x: Inputs) -> bool:
     return all(t.is_floating_point() for t in leaves(x))
 
 
+def real_valued(x: Inputs) -> Inputs | None:
+    """The real-valued tensors of `x` (token ids and other integer inputs dropped), or None when
+    there are none: what neighbour and linear views of the raw inputs can measure distances on."""
+    kept = tuple(t for t in leaves(x) if t.is_floating_point())
+    if not kept:
+        return None
+    return kept[0] if isinstance(x, torch.Tensor) else kept
+
+
 def apply(x: Inputs, fn: Callable[[torch.Tensor], torch.Tensor]) -> Inputs:
     """`x` with `fn` applied to every tensor, its structure kept."""
     if isinstance(x, torch.Tensor):

@@ -135,6 +135,23 @@ def test_integer_inputs_get_no_estimate_without_a_model():
     assert est.estimate is None and est.source == "unavailable" and "bayes_error" in est.method
 
 
+def test_mixed_inputs_are_read_on_their_real_valued_part_ids_dropped():
+    rng = np.random.default_rng(0)
+    features = rng.standard_normal((800, 3)).astype(np.float32)
+    row_ids = rng.permutation(800)  # a unique id per row: no distance between ids means anything
+    y = (features[:, 0] > 0).astype(int)
+    data = prepare(
+        dd.Splits(train=((features, row_ids), y), dev=((features[:10], row_ids[:10]), y[:10])),
+        "classification",
+        CPU,
+        0,
+    )
+    est = bayes.estimate(data, "classification", 2, NO_CAP)
+    by_name = {c.name: c for c in est.candidates}
+    assert {"knn.inputs", "knn.linear"} <= set(by_name) and by_name["knn.inputs"].dimension == 3
+    assert est.estimate is not None and est.estimate.value < 0.1  # a clean boundary, read off the features
+
+
 def test_neighbours_in_too_many_dimensions_are_flagged_and_not_chosen():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((600, 40)).astype(np.float32)

@@ -9,10 +9,12 @@ from test_diagnosis import CALM, SETUP, rate
 
 from dldoctor.diagnosis import (
     Duplicates,
+    EasierModelResult,
     Evidence,
     MismatchTest,
     ModelCheck,
     Policy,
+    SanityChecks,
     TrainingSignals,
     conclude,
 )
@@ -136,3 +138,88 @@ def test_a_capacity_fault_explains_a_training_error_worse_than_a_blind_guess():
 def test_a_poor_fit_better_than_a_guess_is_still_high_bias():
     ev = observed((1700, 4000), (430, 1000), (430, 1000), estimated(0.03, 0.005), chance_error=2 / 3)
     assert conclude(replace(ev, training=FALLING), Policy()).verdict == "high_bias"
+
+
+def test_a_training_error_at_a_blind_guess_is_an_optimisation_failure():
+    # 90.4 % against 90 % for ten classes: not significantly above chance, but not below it either
+    ev = observed((3616, 4000), (905, 1000), (903, 1000), estimated(0.03, 0.005), chance_error=0.9)
+    d = conclude(replace(ev, training=FALLING), Policy())
+    assert d.verdict == "optimization_failure" and "no better than" in d.reason
+
+
+def linear_fit(error: float, decisive: bool = True) -> EasierModelResult:
+    return EasierModelResult(
+        "logistic regression",
+        0.6933,
+        0.6931,
+        0.556,
+        error,
+        Estimate(0.0002, -0.001, 0.001),
+        4000,
+        "convex",
+        decisive=decisive,
+    )
+
+
+def test_a_linear_class_at_chance_is_high_bias_not_a_broken_set_up():
+    # a linear network on concentric circles: its best convex fit sits at chance too
+    ev = observed((2224, 4000), (558, 1000), (558, 1000), estimated(0.0, 0.005), chance_error=0.5)
+    d = conclude(replace(ev, training=FALLING, easier_models=(linear_fit(0.4995),)), Policy())
+    assert d.verdict == "high_bias"
+
+
+def test_a_convex_fit_the_network_cannot_represent_does_not_excuse_a_guess():
+    ev = observed((2224, 4000), (558, 1000), (558, 1000), estimated(0.0, 0.005), chance_error=0.5)
+    d = conclude(replace(ev, training=FALLING, easier_models=(linear_fit(0.4995, decisive=False),)), Policy())
+    assert d.verdict == "optimization_failure"
+
+
+def nearness(nearer: int, of: int) -> tuple[Duplicates, ...]:
+    return (replace(twins("dev", 0, 800), nearer=nearer, nearer_of=of), twins("train_dev", 0, 900))
+
+
+def test_dev_easier_than_train_dev_and_nearer_the_training_set_is_leakage():
+    # sources on both sides: dev not below the Bayes estimate, but its rows sit next to training rows
+    ev = observed((0, 1600), (171, 900), (40, 800), estimated(0.05, 0.012), leakage=nearness(700, 800))
+    d = conclude(ev, Policy())
+    assert d.verdict == "data_leakage" and "nearer the training set" in d.reason
+
+
+def test_dev_easier_than_train_dev_but_as_near_the_training_set_stays_a_mismatch():
+    ev = observed((0, 1600), (171, 900), (40, 800), estimated(0.05, 0.012), leakage=nearness(410, 800))
+    assert conclude(ev, Policy()).verdict == "data_mismatch"
+
+
+def shallower(curve: tuple[float, ...]) -> EasierModelResult:
+    return EasierModelResult(
+        "shallower version", 0.3, 0.08, 0.11, 0.03, Estimate(0.22, 0.2, 0.24), 4000, "shallower", curve
+    )
+
+
+def test_a_representable_model_ahead_after_the_runs_own_epochs_is_a_failure_though_still_falling():
+    ev = observed((452, 4000), (111, 1000), (108, 1000), estimated(0.03, 0.005), training=FALLING)
+    ahead = shallower((0.5, 0.3, 0.2, 0.1, 0.06, 0.04, 0.03, 0.02, 0.01))
+    assert conclude(replace(ev, easier_models=(ahead,)), Policy()).verdict == "optimization_failure"
+
+
+def test_a_representable_model_ahead_only_after_more_epochs_means_train_longer():
+    ev = observed((452, 4000), (111, 1000), (108, 1000), estimated(0.03, 0.005), training=FALLING)
+    later = shallower((2.0, 1.5, 1.0, 0.5, 0.3, 0.2, 0.1, 0.02, 0.01))
+    d = conclude(replace(ev, easier_models=(later,)), Policy())
+    assert d.verdict == "high_bias" and "train longer" in d.reason
+
+
+def batch_unfit(steps_per_epoch: int) -> Evidence:
+    sanity = SanityChecks(0.7, 0.69, 16, 164.0, 12.8, 200, 0.67, None)
+    training = replace(FALLING, steps_per_epoch=steps_per_epoch)
+    return observed(
+        (452, 4000), (111, 1000), (108, 1000), estimated(0.03, 0.005), training=training, sanity=sanity
+    )
+
+
+def test_a_batch_unfit_in_more_steps_than_the_run_took_is_no_broken_set_up():
+    assert conclude(batch_unfit(steps_per_epoch=20), Policy()).verdict == "high_bias"  # 140 steps < 200
+
+
+def test_a_batch_unfit_in_fewer_steps_than_the_run_took_is_a_broken_set_up():
+    assert conclude(batch_unfit(steps_per_epoch=100), Policy()).verdict == "optimization_failure"

@@ -93,8 +93,11 @@ def test_saturated_sigmoid_share(share, expected):
 
 def test_a_batch_a_linear_model_fits_but_the_network_cannot_is_a_strong_warning():
     stuck = replace(FITS, batch_final_loss=2.0)
-    (outcome,) = [o for o in assess(evidence(sanity=stuck)) if o.probe == "sanity.one_batch"]
+    run = replace(STUCK, steps_per_epoch=63)  # 756 steps, far more than the test's 37
+    (outcome,) = [o for o in assess(evidence(sanity=stuck, training=run)) if o.probe == "sanity.one_batch"]
     assert outcome.status == "warn" and outcome.strong
+    (short,) = [o for o in assess(evidence(sanity=stuck)) if o.probe == "sanity.one_batch"]  # 12 steps
+    assert short.status == "warn" and not short.strong
     hard = replace(stuck, linear_batch_loss=1.9)
     assert status(evidence(sanity=hard), "sanity.one_batch") == "info"
 

@@ -1,6 +1,9 @@
 """Features to run neighbour estimators on, each honest about which examples it has seen.
 
-- inputs: standardised raw inputs of train and train-dev (no model involved);
+- inputs: standardised raw inputs of train and train-dev (no model involved), their real-valued
+  parts only: a multi-input model's integer inputs (token ids, row ids) are dropped. A view that
+  drops information can only raise the Bayes error it shows, so it is still an over-estimate, and
+  often a far better one than a trained model's view polluted by what it memorised;
 - linear: a logistic / least-squares model's outputs on train and train-dev, cross-fitted: each
   point is read by a model fitted on the other folds, never on itself;
 - kernel: an RBF kernel ridge model's outputs on the same points, cross-fitted the same way (see
@@ -25,7 +28,7 @@ from dldoctor.baseline import MAX_FEATURES, fit_linear
 from dldoctor.bayes import kernel
 from dldoctor.data import Data, Split, choose_rows, flat_features, standardise
 from dldoctor.errors import user_code
-from dldoctor.inputs import Inputs, cat, floating, forward, index, rows
+from dldoctor.inputs import Inputs, cat, forward, index, real_valued, rows
 from dldoctor.training import per_example
 
 MAX_POINTS = 10_000
@@ -75,9 +78,10 @@ def training_points(data: Data, seed: int) -> tuple[Inputs, torch.Tensor, np.nda
 
 
 def inputs(data: Data, seed: int) -> Representation | str:
-    """Standardised flattened inputs of train and train-dev together, or why there are none."""
-    x, y, ids = training_points(data, seed)
-    if not floating(x):
+    """Standardised flattened real-valued inputs of train and train-dev together, or why there are none."""
+    whole, y, ids = training_points(data, seed)
+    x = real_valued(whole)
+    if x is None:
         return "inputs are integers (token ids), not points with distances"
     (features,) = standardise(flat_features(x))
     if features.shape[1] == 0:
@@ -105,7 +109,10 @@ def _fitted(
     seed: int,
 ) -> Representation | str:
     """A model's cross-fitted outputs on the standardised training points, with its held-out errors."""
-    x, y, ids = training_points(data, seed)
+    whole, y, ids = training_points(data, seed)
+    x = real_valued(whole)
+    if x is None:
+        return "inputs are integers (token ids)"
     why = _unfit_reason(x, len(y))
     if why is not None:
         return why
@@ -117,8 +124,6 @@ def _fitted(
 
 
 def _unfit_reason(x: Inputs, n: int) -> str | None:
-    if not floating(x):
-        return "inputs are integers (token ids)"
     if n < 4:
         return f"only {n} examples: too few to cross-fit"
     if flat_features(index(x, slice(0, 1))).shape[1] > MAX_FEATURES:

@@ -29,7 +29,8 @@ SPECIFICITY = ("gradients", "activations", "hessian", "sanity", "curve")
 # Probe readings that name a set-up fault (besides the `setup.*` readings of how the recipe trains):
 # units saturated through training come from the initialisation or input scale, not from the function
 # class. A bad start alone (sanity.initial_loss) is not one: training may well leave it behind.
-# A training error worse than a blind guess is one too: no function class lacks a constant output.
+# A training error no better than a blind guess is one too: no function class lacks a constant output
+# (the probe stays silent where a representable convex fit cannot beat a guess either).
 SETUP_READINGS = ("activations.saturation", "sanity.worse_than_chance")
 
 ADVICE = {
@@ -194,7 +195,7 @@ def easier_dev(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> str | None
         return None
     if _lucky_sample(ev, gaps, unit):
         return "sample"
-    return "seen" if _scores_like_train(ev, gaps) else "distribution"
+    return "seen" if _scores_like_train(ev, gaps, policy) else "distribution"
 
 
 def _corroborated_below(ev: Evidence, gap: Gap, policy: Policy) -> bool:
@@ -211,14 +212,27 @@ def _lucky_sample(ev: Evidence, gaps: dict[str, Gap], unit: float) -> bool:
     return difference(test, ev.errors["train_dev"], gap.widen).high >= 0
 
 
-def _scores_like_train(ev: Evidence, gaps: dict[str, Gap]) -> bool:
+def _scores_like_train(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> bool:
+    """Dev scores like partly-seen data: the model is far better on train than on train-dev, dev is not
+    easier than train itself, and either dev beats the Bayes error no unseen example can beat, or dev's
+    inputs lie nearer the training set than train-dev's do (it shares items or sources with train)."""
     variance = gaps.get("variance")
     if variance is None or not (variance.significant and variance.material):
         return False
     dev, widen = ev.errors["dev"], variance.widen
     if difference(dev, ev.errors["train"], widen).high < 0:  # easier than the training data itself
         return False
-    return ev.bayes is None or difference(dev, ev.bayes, widen).high < 0
+    return ev.bayes is None or difference(dev, ev.bayes, widen).high < 0 or _nearer_train(ev, policy)
+
+
+def _nearer_train(ev: Evidence, policy: Policy) -> bool:
+    """Clearly more than half of dev's rows lie nearer train than train-dev's median row does: drawn
+    like train-dev, dev would have half (a sign test, its Wilson interval above one half)."""
+    found = next((d for d in ev.leakage if d.query == "dev" and d.nearer is not None), None)
+    if found is None or not found.nearer_of:
+        return False
+    assert found.nearer is not None
+    return wilson(found.nearer, found.nearer_of, policy.confidence).low > 0.5
 
 
 def dev_overfit(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Finding]:
@@ -282,6 +296,8 @@ def _dev_seen(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Findin
     train, train_dev, dev = (ev.errors[s].value for s in ("train", "train_dev", "dev"))
     share = (train_dev - dev) / max(train_dev - train, 1e-12)
     bayes = "" if ev.bayes is None else f", and below the Bayes error {fmt.error(ev.bayes.value, ev.task)}"
+    if ev.bayes is not None and dev >= ev.bayes.value:
+        bayes = ", and its inputs lie nearer the training set than train-dev's do"
     summary = (
         f"Data leakage: dev error {fmt.error(dev, ev.task)} sits between train {fmt.error(train, ev.task)}"
         f" and train-dev {fmt.error(train_dev, ev.task)}{bayes} — dev scores as if about {100 * share:.0f}%"
@@ -292,7 +308,8 @@ def _dev_seen(ev: Evidence, gaps: dict[str, Gap], policy: Policy) -> list[Findin
         "rule": (
             "dev clearly easier than train-dev (as for a reversed data mismatch), the model far better on"
             " train than on train-dev (variance significant and material), dev not below train and, where"
-            " estimated, below the Bayes error"
+            " estimated, below the Bayes error or nearer train than train-dev (more than half its rows nearer"
+            " than train-dev's median row, Wilson interval above one half)"
         ),
         "train": train,
         "train_dev": train_dev,
@@ -450,7 +467,8 @@ def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutc
     unless a static capacity fault of the model explains it instead: that keeps it high bias with
     its own remedy. Other strong probes decide only when no representable model could be run, and
     no other easier model failed to fit better either. A loss still falling at the end with nothing
-    that explains why is unfinished training, not a failure: high bias, "train longer" first.
+    that explains why is unfinished training, not a failure: high bias, "train longer" first —
+    unless a representable model was clearly ahead already after the run's own number of epochs.
     """
     bias = next((f for f in findings if f.kind == "high_bias"), None)
     if bias is None:
@@ -461,17 +479,28 @@ def optimisation(ev: Evidence, findings: list[Finding], outcomes: list[ProbeOutc
     strong = [o for o in warned if o.strong]
     capacity = [c for c in ev.model_checks if c.capacity]
     faults = [] if capacity else _setup_faults(ev, warned)
-    # a better fit after longer training is no failure, unless a reading names a broken mechanism
+    # a better fit after longer training is no failure, unless a reading names a broken mechanism or
+    # the easier model was ahead already after as many epochs as the run had
     unfinished = advice.still_falling(ev) is not None and not strong
+    beaten = [m for m in beaten if not unfinished or _ahead_within_budget(ev, m)]
     if faults:
-        found = _recast(ev, bias, [m for m in beaten if not unfinished], faults, setup=True)
-    elif not unfinished and (beaten or (strong and not fair and not capacity and _better_fit_possible(ev))):
+        found = _recast(ev, bias, beaten, faults, setup=True)
+    elif beaten or (not unfinished and strong and not fair and not capacity and _better_fit_possible(ev)):
         found = _recast(ev, bias, beaten, warned or strong, setup=False)
     elif capacity:
         found = _capacity(ev, bias, capacity, warned)
     else:
         found = replace(bias, evidence={**bias.evidence, **_comparisons(ev, warned)})
     return [_unfinished(ev, found) if f is bias else f for f in findings]
+
+
+def _ahead_within_budget(ev: Evidence, m: EasierModelResult) -> bool:
+    """The easier model's running training loss after the run's own number of epochs is clearly below the
+    run's: the same budget fits better, so training longer is not what the run lacks, its set-up is."""
+    epochs, losses = len(ev.training.epoch_losses), ev.training.epoch_losses
+    if not epochs or len(m.curve) < epochs:
+        return False
+    return m.curve[epochs - 1] <= (1 - EASIER_MARGIN) * losses[-1]
 
 
 def _setup_faults(ev: Evidence, warned: list[ProbeOutcome]) -> list[ProbeOutcome]:

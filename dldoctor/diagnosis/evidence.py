@@ -73,6 +73,10 @@ class Duplicates:
     radius: float  # in standardised input units (Euclidean)
     typical: float  # median nearest-neighbour distance within the reference set
     pairs: tuple[tuple[int, int], ...] = ()  # (query index, reference index), at most a sample
+    # of `nearer_of` sampled query rows, how many lie nearer their nearest reference row than train-dev's
+    # median row does: about half when the query is drawn like train-dev (None: not measured)
+    nearer: int | None = None
+    nearer_of: int = 0
 
     @property
     def share(self) -> float:

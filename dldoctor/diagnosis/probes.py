@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from dldoctor import fmt
 from dldoctor import task as tasks
 from dldoctor.diagnosis.evidence import CriticalPoint, Evidence, GradientHealth, SanityChecks
+from dldoctor.stats import wilson
 
 VANISHING = 1e-3  # first-layer / last-layer gradient norm below this: gradients vanish on the way down
 EXPLODING = 1e3  # ... above this: they blow up on the way down
@@ -34,6 +35,7 @@ SADDLE = -0.1  # λmin / λmax below this at a critical point: a saddle, not a m
 CRITICAL = 0.01  # a point is critical when a Newton-sized step would gain under 1 % of the loss
 FLAT = 1e-4  # spectral radius below this share of the loss: a flat region
 CONVEX_L2 = 1e-4  # the L2 penalty of the convex easier model (linear or logistic regression)
+FAR_FROM_CHANCE = 0.1  # a regression fit explaining under this share of var(y) has not beaten a guess
 
 
 @dataclass(frozen=True)
@@ -53,7 +55,8 @@ def assess(ev: Evidence) -> list[ProbeOutcome]:
     found: list[ProbeOutcome | None] = []
     found.append(_worse_than_chance(ev))
     if ev.sanity is not None:
-        found += [_initial_loss(ev.sanity, ev.task), _one_batch(ev.sanity), _zeroed(ev.sanity)]
+        batch = _one_batch(ev.sanity, _run_steps(ev))
+        found += [_initial_loss(ev.sanity, ev.task), batch, _zeroed(ev.sanity)]
     if ev.gradients is not None:
         found += _gradient_outcomes(ev.gradients)
     found += [_plateau(ev), _oscillation(ev), _still_falling(ev)]
@@ -121,31 +124,68 @@ def _initial_loss(s: SanityChecks, task: str) -> ProbeOutcome | None:
 
 
 def _worse_than_chance(ev: Evidence) -> ProbeOutcome | None:
-    """A training error clearly above a blind guess's: every model with an output bias can guess, so no
-    lack of capacity explains it — the model learnt something other than the task (its loss or wiring)."""
+    """A trained model no better than a blind guess on its own training data: it learnt nothing of the task
+    (its loss or wiring trains something else), unless its function class cannot beat a guess either.
+
+    Every model with an output bias can guess, so a training error clearly above chance is never a lack
+    of capacity. One merely at chance is not either, unless the linear fit the network can represent —
+    fitted to convergence on the task's own loss — sits at chance too: then the class cannot separate
+    the data at all (a linear model on concentric circles), which is high bias.
+    """
     train, chance = ev.errors.get("train"), ev.chance_error
-    if train is None or chance is None or not train.low > chance:
+    if train is None or chance is None or train.high < chance or _class_at_chance(ev, chance):
         return None
+    above = train.low > chance
+    learnt = "something other than the task" if above else "nothing of the task"
     return ProbeOutcome(
         "sanity.worse_than_chance",
         "warn",
-        f"the training error {fmt.error(train.value, ev.task)} is above the {fmt.error(chance, ev.task)} of"
-        f" a blind guess (interval {fmt.interval(train, ev.task)}): the model learnt something other than the"
-        " task",
-        {"train_error": train.value, "train_low": train.low, "chance_error": chance},
+        f"the training error {fmt.error(train.value, ev.task)} is {'above' if above else 'no better than'}"
+        f" the {fmt.error(chance, ev.task)} of a blind guess (interval {fmt.interval(train, ev.task)}):"
+        f" the model learnt {learnt}",
+        {
+            "train_error": train.value,
+            "train_low": train.low,
+            "train_high": train.high,
+            "chance_error": chance,
+        },
         "Check that the loss is the task's (cross-entropy on class indices for classification) and that"
         " the outputs the error reads are the ones the loss trains.",
         strong=True,
     )
 
 
-def _one_batch(s: SanityChecks) -> ProbeOutcome:
+def _class_at_chance(ev: Evidence, chance: float) -> bool:
+    """A convex fit the network can represent does not clearly beat a blind guess: nor can the class."""
+    fits = [m for m in ev.easier_models if m.kind == "convex" and m.decisive]
+    return any(
+        _not_below(m.baseline_error, m.n, chance, ev.task) for m in fits if math.isfinite(m.baseline_error)
+    )
+
+
+def _not_below(error: float, n: int, chance: float, task: str) -> bool:
+    """An error rate whose Wilson interval reaches chance; a squared error within FAR_FROM_CHANCE of it."""
+    if tasks.get(task).rate:
+        return wilson(round(error * n), max(n, 1)).high >= chance
+    return error >= (1 - FAR_FROM_CHANCE) * chance
+
+
+def _run_steps(ev: Evidence) -> int:
+    """Optimiser steps the run itself took (epochs × steps per epoch)."""
+    return ev.training.steps_per_epoch * len(ev.training.epoch_losses)
+
+
+def _one_batch(s: SanityChecks, run_steps: int) -> ProbeOutcome:
+    """A fresh model that cannot memorise one small batch a linear model fits: a broken set-up — strong
+    evidence only when the run itself took more steps than the test: within the same budget a slow
+    but sound set-up fails the test too, and a run that short is unfinished, not broken."""
     numbers = {
         "batch_size": s.batch_size,
         "start_loss": s.batch_start_loss,
         "final_loss": s.batch_final_loss,
         "steps": s.batch_steps,
         "linear_loss": s.linear_batch_loss,
+        "run_steps": run_steps,
     }
     target = FITTED * s.batch_start_loss
     if s.batch_final_loss <= target:
@@ -171,7 +211,7 @@ def _one_batch(s: SanityChecks) -> ProbeOutcome:
         numbers,
         "Something in the set-up is broken: check the learning rate first, then the initialisation,"
         " then the model code (e.g. a detached tensor or a misplaced activation).",
-        strong=True,
+        strong=run_steps > s.batch_steps,
     )
 
 
