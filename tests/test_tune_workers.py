@@ -188,8 +188,8 @@ def test_a_storage_password_is_never_printed(make_recipe, cli):
     optuna.delete_study(study_name=study_name, storage=URL)
 
 
-@pytest.mark.parametrize(  # auto packs each worker's share, 3 trials
-    "shared, pack", [("postgresql", "1"), ("postgresql", "auto"), ("sqlite", "auto")], indirect=["shared"]
+@pytest.mark.parametrize(  # auto packs each worker's share, 3 trials (SQLite's workers: the count test)
+    "shared, pack", [("postgresql", "1"), ("postgresql", "auto")], indirect=["shared"]
 )
 def test_a_worker_killed_among_two_leaves_the_study_finished_reported_and_exported(
     make_recipe, shared, tmp_path, pack
