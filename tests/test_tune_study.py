@@ -14,6 +14,7 @@ import pytest
 from conftest import REPO
 from optuna.trial import TrialState
 
+from dldoctor.tuning import storage as storage_module
 from dldoctor.tuning.storage import StorageSettings, open_storage
 from dldoctor.tuning.study import TuneOptions, tune
 
@@ -210,6 +211,20 @@ def test_a_new_study_file_starts_from_a_cached_empty_one_that_optuna_accepts(tmp
 def test_without_a_writable_cache_optuna_creates_the_schema_itself(tmp_path, monkeypatch):
     (tmp_path / "cache").write_text("a file where the cache folder would go")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", StorageSettings())
+    assert optuna.create_study(storage=storage, study_name="s").study_name == "s"
+
+
+def test_a_study_folder_the_copy_cannot_be_made_in_falls_back_to_optuna_creating_the_schema(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+    def read_only(*args, **kwargs):
+        raise PermissionError("read-only folder")
+
+    monkeypatch.setattr(storage_module.tempfile, "TemporaryDirectory", read_only)
+    monkeypatch.setattr(storage_module, "_template", lambda: tmp_path / "any.db")
     storage = open_storage(f"sqlite:///{tmp_path / 'study.db'}", StorageSettings())
     assert optuna.create_study(storage=storage, study_name="s").study_name == "s"
 

@@ -115,8 +115,9 @@ def _prepare_sqlite(database: str | None) -> bool:
         raise StorageError(f"cannot create the study file {path}: folder {path.parent} does not exist")
     if path.is_dir():
         raise StorageError(f"the study file {path} is a directory; give a file name")
-    fresh = not path.exists() or path.stat().st_size == 0
-    if not path.exists():
+    new = not path.exists()
+    fresh = new or path.stat().st_size == 0
+    if new:
         _copy_template(path)
     try:
         with sqlite3.connect(path, timeout=SQLITE_TIMEOUT_S) as connection:
@@ -138,15 +139,15 @@ def _copy_template(path: Path) -> None:
     """Start a new study file as a copy of an empty one with this Optuna's schema: creating the schema
     costs ≈ 0.1 s per study (Optuna stamps it with alembic), a copy ≈ 1 ms. The copy appears under its
     name at once (a hard link), so a worker starting beside us sees either no file or a whole one;
-    without a template (no writable cache) Optuna creates the schema as before."""
+    without a template (no writable cache) or where the copy fails (a read-only folder, another worker
+    made the file first, no hard links) Optuna creates the schema as before, or its error is reported."""
     template = _template()
     if template is None:
         return
-    with tempfile.TemporaryDirectory(dir=path.parent) as scratch:
+    with contextlib.suppress(OSError), tempfile.TemporaryDirectory(dir=path.parent) as scratch:
         copy = Path(scratch) / path.name
         shutil.copyfile(template, copy)
-        with contextlib.suppress(OSError):  # another worker made it first, or there are no hard links
-            os.link(copy, path)
+        os.link(copy, path)
 
 
 def _template() -> Path | None:
