@@ -10,7 +10,7 @@ Recipe fields the current dldoctor does not have (issue 13) are listed as "not e
 and counted apart.
 
     nice python benchmarks/verdict_accuracy.py [--seeds 0-4] [--jobs 2] [--only PATTERN]
-        [--markdown] [--save results.json]
+        [--markdown] [--save results.json] [--load saved.json ...]
 
 Last lines: `false alarms: X/Y`, `detection: X/Y`, `exact kind: X/Y`.
 """
@@ -264,12 +264,15 @@ def main() -> None:
     )
     parser.add_argument("--markdown", action="store_true", help="print the tables as Markdown")
     parser.add_argument("--save", type=Path, help="also write every outcome as JSON here")
-    parser.add_argument("--load", type=Path, help="re-print a saved run instead of diagnosing")
+    parser.add_argument(
+        "--load", type=Path, nargs="+", help="re-print saved runs (one file or several) instead"
+    )
     args = parser.parse_args()
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     cases = collect(args.only)
     if args.load:
-        outcomes = [Outcome(**o) for o in json.loads(args.load.read_text())["outcomes"]]
+        saved = [Outcome(**o) for path in args.load for o in json.loads(path.read_text())["outcomes"]]
+        outcomes = [o for o in saved if selected(o.case, args.only)]
         names = {o.case for o in outcomes}
         cases = [c for c in cases if c.name in names]
     else:
